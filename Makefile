@@ -1,0 +1,37 @@
+# Quickstart: `make report` (synthetic suite + website), `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PARAMS ?= params/synthetic.yaml
+
+.PHONY: install report report-all test lab bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(VENV)/bin/pseudoface report --params $(PARAMS)
+
+# Every params file whose corpus is present (the command says which it skipped and why).
+report-all: $(STAMP)
+	$(VENV)/bin/pseudoface report --all
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lab: $(STAMP)
+	PLOTLY_RENDERER=plotly_mimetype+notebook $(VENV)/bin/jupyter lab notebooks/ --allow-root --no-browser \
+	  --LabApp.extension_manager=readonly
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_parse.py
+
+clean:
+	rm -rf reports/_site runs .pytest_cache

@@ -1,0 +1,81 @@
+"""OpenFace 2.x FeatureExtraction CSVs from a user's own videos (dataset name ``openface``).
+
+Layout: a folder of ``<participant_id>.csv`` files plus ``labels.csv`` with ``participant_id``,
+``label`` (0/1) or ``score`` (PHQ-8), optional ``gender`` and ``split``. Columns are read by name:
+with or without ``face_id``, with ``", "`` separators, with or without the optional 2-D or ``p_*``
+blocks. Landmarks are ``X_0..X_67, Y_0..Y_67, Z_0..Z_67`` (mm). OpenFace's timestamps can be
+wrong for image sequences, so the frame rate comes from ``data.fps``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .corpus import (LABEL_COLUMNS, Corpus, Session, apply_label_rule, build_corpus, normalise_gender,
+                     validity_mask)
+from .edaic import SERIES
+from .params import Params
+from .textio import DataError, describe_source, read_columns, read_header
+
+LANDMARKS = [f"{a}_{i}" for a in "XYZ" for i in range(68)]
+
+
+def read_session(pid: str, source, params: Params, dataset: str = "openface") -> Session:
+    header = set(read_header(source))
+    base = ["timestamp", "confidence", "success"]
+    missing = [c for c in base + LANDMARKS if c not in header]
+    if missing:
+        raise DataError(f"{describe_source(source)}: line 1: missing column(s) {', '.join(missing[:5])}"
+                        " (expected OpenFace 2.x 3-D landmarks X_0..Z_67)")
+    extra = [c for c in SERIES if c in header]  # optional pose / gaze / AU blocks
+    matrix, n_bad = read_columns(source, base + LANDMARKS + extra, bad_cells=params.data.bad_cells,
+                                 cache_root=params.data.cache_dir)
+    T = matrix.shape[0]
+    landmarks = matrix[:, 3:3 + 204].reshape(T, 3, 68).transpose(0, 2, 1)  # (T, 68, 3)
+    success = np.asarray(matrix[:, 2]) > 0.5
+    valid = validity_mask(np.nan_to_num(matrix[:, 1]), success, matrix[:, 3:3 + 204],
+                          params.data.confidence_threshold)
+    series = matrix[:, 3 + 204:] if extra else None
+    return Session(dataset, pid, describe_source(source), np.asarray(matrix[:, 0]), np.asarray(matrix[:, 1]),
+                   success, valid, params.data.fps, landmarks=landmarks, series=series,
+                   series_names=tuple(extra), bad_cells=n_bad)
+
+
+def read_labels(path: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not path.is_file():
+        raise DataError(f"{path}: labels file not found (participant_id, label or score, optional gender)")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    table.columns = [c.strip() for c in table.columns]
+    if "participant_id" not in table.columns:
+        raise DataError(f"{path}: line 1: missing column 'participant_id'")
+    if "label" not in table.columns and "score" not in table.columns:
+        raise DataError(f"{path}: line 1: missing column 'label' or 'score'")
+    rows, seen = [], {}
+    for i, rec in enumerate(table.to_dict("records")):
+        pid = rec["participant_id"].strip()
+        if pid in seen:
+            raise DataError(f"{path}: line {i + 2}: duplicated participant {pid} (also line {seen[pid]})")
+        seen[pid] = i + 2
+        values = {}
+        for col in ("score", "label"):
+            cell = str(rec.get(col, "")).strip()
+            try:
+                values[col] = float(cell) if cell else np.nan
+            except ValueError:
+                raise DataError(f"{path}: line {i + 2}, column '{col}': expected a number, got {cell!r}") from None
+        rows.append((pid, rec.get("split", "") or "all", values["score"], values["label"], -1,
+                     normalise_gender(rec.get("gender"), params.data.gender_codes), f"{path.name}:{i + 2}"))
+    labels = pd.DataFrame(rows, columns=LABEL_COLUMNS)
+    rule = params.data.label_rule if labels["phq_score"].notna().any() else "file_binary"
+    return apply_label_rule(labels, rule)
+
+
+def load_openface(root: Path, params: Params) -> Corpus:
+    labels, disagreements = read_labels(Path(params.data.labels_dir or root) / "labels.csv", params)
+    found = {p.stem: p for p in sorted(root.glob("*.csv")) if p.name != "labels.csv"}
+    if not found:
+        raise DataError(f"{root}: no OpenFace CSV files (<participant_id>.csv)")
+    return build_corpus("openface", root, labels, found, lambda pid, src: read_session(pid, src, params),
+                        params, disagreements, pd.DataFrame(columns=["participant_id", "quirk"]))

@@ -1,0 +1,251 @@
+"""Typed run parameters: one YAML per dataset under ``params/`` over frozen dataclass defaults.
+
+``load_params("params/daic_woz.yaml", ["train.epochs=5"])`` returns a :class:`Params`.
+Rules: YAML is read with ``yaml.safe_load``; ``${VAR}`` in a string is replaced by the environment
+variable (an unset variable is an error naming the key); ``--set`` values are parsed as YAML
+scalars (``5`` -> int, ``true`` -> bool); an unknown key or a value of the wrong type raises
+:class:`ParamsError` naming the dotted key.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+
+DATASETS = ("synthetic", "daic_woz", "e_daic", "openface")
+
+
+class ParamsError(ValueError):
+    """A params file or override is wrong; the message names the key."""
+
+
+@dataclass(frozen=True)
+class DataParams:
+    root: str = "data/synthetic"  # corpus root; may use ${ENV_VAR}
+    labels_dir: Optional[str] = None  # folder holding the split CSVs (default: root)
+    label_rule: Literal["score_ge_10", "file_binary"] = "score_ge_10"  # binary label source
+    # Raw gender codes -> vocabulary (female/male). Empty: codes stay "code 0"/"code 1";
+    # DAIC-WOZ's documentation does not say which code is female, so this is the user's call.
+    gender_codes: dict = field(default_factory=dict)
+    fps: float = 30.0  # frame rate of the tracker output (DAIC-WOZ/E-DAIC: 30; OpenFace: your video's)
+    confidence_threshold: float = 0.75  # frames below this tracker confidence are masked
+    min_valid_seconds: float = 20.0  # sessions with fewer valid seconds are excluded (counted)
+    bad_cells: Literal["error", "mask"] = "error"  # a non-numeric cell: stop, or mask its frame
+    mask_quirk_spans: bool = True  # mask the documented interruptions (DAIC-WOZ 373, 444)
+    splits: tuple = ()  # keep only these splits (empty: every labelled split)
+    max_participants: int = 0  # >0: keep the first N usable participants (smoke runs)
+    cache_dir: Optional[str] = None  # parsed-array cache (default: ~/.cache/pseudoface)
+
+
+@dataclass(frozen=True)
+class NormaliseParams:
+    align: bool = True  # rigid (Kabsch) alignment to a template face; pose kept as a signal
+    target_fps: float = 15.0  # resampling rate after normalisation
+    max_gap_seconds: float = 0.5  # gaps up to this long are interpolated; longer stay masked
+
+
+@dataclass(frozen=True)
+class EncodeParams:
+    layout: Literal["window", "frame"] = "window"
+    window_seconds: float = 4.0
+    hop_seconds: float = 2.0
+    include_pose: bool = True  # add head-pose rows (window layout)
+    velocity_channels: bool = False  # add frame-to-frame velocity channels
+    displacement_range: float = 0.15  # |displacement| in inter-ocular units mapped to [0, 1]
+    rotation_range_deg: float = 20.0  # pose rotation range relative to the session median
+    translation_range: float = 0.5  # pose translation range, inter-ocular units
+    max_missing_fraction: float = 0.3  # windows with more masked frames are skipped (counted)
+    frame_size: int = 0  # frame layout: resize each 68x3 frame to size x size (seed: 224)
+    frame_count: int = 16  # frame layout: frames per session (seed: the first 16)
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    preset: Literal["default", "seed"] = "default"
+    clip_windows: int = 16  # K consecutive pseudo-images per clip fed to the LSTM
+    dropout: float = 0.5
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    epochs: int = 30
+    patience: int = 6  # epochs without inner-validation loss improvement before stopping
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 16
+    clips_per_participant: int = 4  # random clips sampled per participant per epoch
+    loss: Literal["weighted_bce", "focal", "bce_focal"] = "weighted_bce"
+    focal_gamma: float = 2.0
+    balanced_sampling: bool = False  # cannot be combined with a pos_weight loss
+    threshold_rule: Literal["inner_val_f1", "prevalence", "0.5"] = "inner_val_f1"
+    inner_val_fraction: float = 0.25
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+@dataclass(frozen=True)
+class CVParams:
+    protocol: Literal["cv", "official"] = "cv"
+    folds: int = 5
+    repeats: int = 1
+    seed: int = 0
+    bootstrap: int = 1000  # resamples for participant-level confidence intervals
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    allow_participant_data: bool = False  # publish per-participant data from a licensed corpus
+    comparisons: bool = True  # run the seed-vs-default and alignment comparisons
+
+
+@dataclass(frozen=True)
+class Params:
+    dataset: Literal["synthetic", "daic_woz", "e_daic", "openface"] = "synthetic"
+    data: DataParams = field(default_factory=DataParams)
+    normalise: NormaliseParams = field(default_factory=NormaliseParams)
+    encode: EncodeParams = field(default_factory=EncodeParams)
+    model: ModelParams = field(default_factory=ModelParams)
+    train: TrainParams = field(default_factory=TrainParams)
+    cv: CVParams = field(default_factory=CVParams)
+    report: ReportParams = field(default_factory=ReportParams)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_env(value: str, key: str) -> str:
+    def sub(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            raise ParamsError(f"{key}: environment variable {name} is not set (used as ${{{name}}})")
+        return os.environ[name]
+    return _ENV.sub(sub, value)
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Check/convert one value against a type hint; raise ParamsError naming ``key``."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) in choices:
+            value = str(value)  # e.g. threshold_rule: 0.5
+        if value not in choices:
+            raise ParamsError(f"{key}: expected one of {', '.join(map(str, choices))}; got {value!r}")
+        return value
+    if origin is typing.Union:  # Optional[X]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value is None else _coerce(value, args[0], key)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ParamsError(f"{key}: expected true/false; got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamsError(f"{key}: expected an integer; got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamsError(f"{key}: expected a number; got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ParamsError(f"{key}: expected a string; got {value!r}")
+        return _expand_env(value, key)
+    if hint is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ParamsError(f"{key}: expected a list; got {value!r}")
+        return tuple(str(v) for v in value)
+    if hint is dict:
+        if not isinstance(value, dict):
+            raise ParamsError(f"{key}: expected a mapping; got {value!r}")
+        return {str(k): str(v) for k, v in value.items()}
+    raise ParamsError(f"{key}: unsupported parameter type {hint!r}")  # pragma: no cover
+
+
+def _build(cls: type, raw: dict, prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in names:
+            raise ParamsError(f"{dotted}: unknown key (known: {', '.join(sorted(names))})")
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise ParamsError(f"{dotted}: expected a section (mapping); got {value!r}")
+            kwargs[key] = _build(hint, value, dotted + ".")
+        else:
+            kwargs[key] = _coerce(value, hint, dotted)
+    return cls(**kwargs)
+
+
+def _apply_override(raw: dict, item: str) -> None:
+    if "=" not in item:
+        raise ParamsError(f"--set {item!r}: expected key=value (dotted keys for sections)")
+    key, text = item.split("=", 1)
+    key = key.strip()
+    value = yaml.safe_load(text) if text.strip() else ""
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ParamsError(f"{key}: {part} is not a section")
+    node[parts[-1]] = value
+
+
+def params_from_dict(raw: dict, overrides: list[str] | tuple[str, ...] = ()) -> Params:
+    raw = _deepcopy(raw or {})
+    for item in overrides:
+        _apply_override(raw, item)
+    return _build(Params, raw)
+
+
+def _deepcopy(d: Any) -> Any:
+    return {k: _deepcopy(v) for k, v in d.items()} if isinstance(d, dict) else d
+
+
+def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> Params:
+    """Read a params YAML (safe_load) and apply ``key=value`` overrides."""
+    raw: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ParamsError(f"{path}: params file not found")
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark else ""
+            raise ParamsError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        if not isinstance(raw, dict):
+            raise ParamsError(f"{path}: expected a mapping of sections at the top level")
+    try:
+        return params_from_dict(raw, overrides)
+    except ParamsError as exc:
+        raise ParamsError(f"{path}: {exc}" if path else str(exc)) from None
+
+
+def describe(cls: type = Params, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(dotted key, type, default) rows for documentation."""
+    rows = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            rows += describe(hint, f"{prefix}{f.name}.")
+        else:
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            rows.append((prefix + f.name, str(hint).replace("typing.", ""), repr(default)))
+    return rows

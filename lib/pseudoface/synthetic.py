@@ -1,0 +1,248 @@
+"""Synthetic corpus in the exact DAIC-WOZ (or E-DAIC) layout: the embedded default data set.
+
+Each participant gets a PHQ-8 score, a personal expressivity and a face that moves: smooth head
+rotation and translation, blinks, speech turns with mouth movement, smiles, brow raises, tracking
+losses (success 0, low confidence, garbage coordinates) and measurement noise.
+
+Planted effect (documented, the thing a model can learn): psychomotor retardation. Facial and
+head movement amplitude scale by ``1 - 0.45 * PHQ/24``, smiles are rarer by ``1 - 0.6 * PHQ/24``
+and speech articulation slows by ``1 - 0.15 * PHQ/24``; personal expressivity varies
+log-normally (sd 0.3) and head movement has its own personal scale, so classes overlap strongly
+(learnable, far from separable). Deterministic for a seed.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .corpus import SYNTHETIC_MARKER
+from .face import rotation_matrix, template_face
+from .textio import atomic_write_bytes, atomic_write_text
+
+GENERATOR_VERSION = 1
+MISSING_IDS = (342, 394, 398, 460)  # absent from the real DAIC-WOZ numbering too
+EFFECT = {"amplitude": 0.45, "smiles": 0.6, "speech_rate": 0.15}
+
+
+@dataclass(frozen=True)
+class Person:
+    participant_id: int
+    phq_score: int
+    gender: int  # 0 female, 1 male (this corpus' own coding, stated in its marker file)
+    expressivity: float
+    head_scale: float
+
+
+def _smooth(rng: np.random.Generator, T: int, fps: float, cutoff_hz: float, n: int = 1) -> np.ndarray:
+    """(T, n) low-pass Gaussian noise with unit standard deviation."""
+    spec = np.fft.rfft(rng.standard_normal((T, n)), axis=0)
+    freqs = np.fft.rfftfreq(T, 1.0 / fps)
+    spec[freqs > cutoff_hz] = 0
+    out = np.fft.irfft(spec, n=T, axis=0)
+    return out / (out.std(axis=0, keepdims=True) + 1e-9)
+
+
+def _events(rng: np.random.Generator, T: int, fps: float, rate_hz: float, dur_s: tuple) -> np.ndarray:
+    """(T,) envelope in [0, 1] of randomly timed Hann-shaped events."""
+    env = np.zeros(T)
+    n = rng.poisson(rate_hz * T / fps)
+    for start in rng.integers(0, T, size=n):
+        length = max(2, int(rng.uniform(*dur_s) * fps))
+        stop = min(T, start + length)
+        env[start:stop] = np.maximum(env[start:stop], np.hanning(length)[: stop - start])
+    return env
+
+
+def sample_people(n: int, rng: np.random.Generator) -> list[Person]:
+    ids, pid = [], 300
+    while len(ids) < n:
+        if pid not in MISSING_IDS:
+            ids.append(pid)
+        pid += 1
+    people = []
+    for i, pid in enumerate(ids):
+        depressed = rng.random() < 0.32
+        score = int(rng.integers(10, 24)) if depressed else int(rng.integers(0, 10))
+        people.append(Person(pid, score, int(rng.integers(0, 2)), float(np.exp(rng.normal(0, 0.3))),
+                             float(np.exp(rng.normal(0, 0.3)))))
+    return people
+
+
+def animate(person: Person, seconds: float, fps: float, rng: np.random.Generator) -> dict:
+    """Frames of one session: landmarks (T, 68, 3) mm camera space, pose, expression envelopes."""
+    T = int(round(seconds * fps))
+    sev = person.phq_score / 24.0
+    amp = person.expressivity * (1 - EFFECT["amplitude"] * sev)
+    head = person.head_scale * (1 - EFFECT["amplitude"] * sev)
+    speaking = (_smooth(rng, T, fps, 0.08)[:, 0] > -0.2).astype(float)
+    speaking = np.convolve(speaking, np.hanning(9) / np.hanning(9).sum(), mode="same")
+    syllable_hz = 4.0 * (1 - EFFECT["speech_rate"] * sev)
+    mouth = amp * 7.0 * speaking * np.abs(_smooth(rng, T, fps, syllable_hz)[:, 0]) ** 1.2
+    smile = amp * _events(rng, T, fps, 0.06 * (1 - EFFECT["smiles"] * sev), (1.5, 4.0))
+    brow = amp * _events(rng, T, fps, 0.08, (0.5, 1.5)) * (0.5 + 0.5 * speaking)
+    blink = _events(rng, T, fps, 0.28, (0.15, 0.3))
+    face = np.repeat(template_face()[None], T, axis=0)  # (T, 68, 3)
+    face *= rng.uniform(0.9, 1.1)  # personal face size
+    lower = [55, 56, 57, 58, 59, 65, 66, 67]
+    face[:, lower, 1] += mouth[:, None]
+    face[:, 5:12, 1] += 0.45 * mouth[:, None]
+    face[:, [48, 60], 0] -= 4 * smile[:, None]
+    face[:, [54, 64], 0] += 4 * smile[:, None]
+    face[:, [48, 54, 60, 64], 1] -= 3 * smile[:, None]
+    face[:, 17:27, 1] -= 4 * brow[:, None]
+    face[:, [37, 38, 43, 44], 1] += 4.5 * blink[:, None]
+    face[:, [40, 41, 46, 47], 1] -= 0.6 * blink[:, None]
+    face += 0.35 * amp * _smooth(rng, T, fps, 1.0, 68 * 3).reshape(T, 68, 3)
+    angles = np.deg2rad(head * np.array([3.0, 6.0, 2.0])) * _smooth(rng, T, fps, 0.4, 3)  # pitch, yaw, roll
+    angles += np.deg2rad(rng.normal(0, [4, 6, 3]))
+    shift = head * np.array([8.0, 5.0, 12.0]) * _smooth(rng, T, fps, 0.1, 3)
+    shift += np.array([rng.normal(0, 30), rng.normal(30, 20), rng.normal(700, 80)])
+    R = rotation_matrix(angles[:, 0], angles[:, 1], angles[:, 2])  # (T, 3, 3)
+    xyz = np.einsum("tij,tpj->tpi", R, face) + shift[:, None, :]
+    xyz += rng.normal(0, [0.25, 0.25, 0.8], size=xyz.shape)
+    confidence = np.clip(rng.normal(0.93, 0.03, T), 0.0, 0.98)
+    success = np.ones(T, dtype=int)
+    lost = _events(rng, T, fps, 1 / 40, (0.3, 2.5)) > 0
+    lost |= rng.random(T) < 0.003
+    success[lost] = 0
+    confidence[lost] = rng.uniform(0.02, 0.4, lost.sum())
+    if lost.any():  # OpenFace still writes coordinates for failed frames: garbage
+        xyz[lost] = rng.normal(0, 300, size=(lost.sum(), 68, 3)) + np.array([0, 0, 500])
+    shaky = (rng.random(T) < 0.01) & ~lost
+    confidence[shaky] = rng.uniform(0.5, 0.74, shaky.sum())
+    return {"landmarks": xyz, "angles": angles, "shift": shift, "mouth": mouth, "smile": smile,
+            "brow": brow, "blink": blink, "confidence": confidence, "success": success, "lost": lost}
+
+
+def _write_table(path: Path, header: list[str], columns: list[np.ndarray]) -> None:
+    """Write numeric columns with OpenFace's ``", "`` separators, atomically."""
+    table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=False))
+    body = buf.getvalue().replace(b",", b", ")
+    atomic_write_bytes(path, lambda fh: (fh.write((", ".join(header) + "\n").encode()), fh.write(body)))
+
+
+def write_clnf(path: Path, frames: dict, fps: float) -> None:
+    xyz = np.round(frames["landmarks"], 3)  # (T, 68, 3)
+    T = xyz.shape[0]
+    header = ["frame", "timestamp", "confidence", "success"] + [f"{a}{i}" for a in "XYZ" for i in range(68)]
+    cols = [np.arange(1, T + 1), np.round(np.arange(T) / fps, 3), np.round(frames["confidence"], 6),
+            frames["success"]] + [xyz[:, i, a] for a in range(3) for i in range(68)]
+    _write_table(path, header, cols)
+
+
+def write_openface21(path: Path, frames: dict, fps: float, rng: np.random.Generator) -> None:
+    from .edaic import AUS, GAZE, POSE
+    T = len(frames["confidence"])
+    pitch, yaw = frames["angles"][:, 0], frames["angles"][:, 1]
+    gx = np.sin(-yaw + 0.05 * _smooth(rng, T, fps, 1.0)[:, 0])
+    gy = np.sin(pitch + 0.05 * _smooth(rng, T, fps, 1.0)[:, 0])
+    gz = -np.sqrt(np.clip(1 - gx ** 2 - gy ** 2, 0, 1))
+    gaze = [gx, gy, gz, gx, gy, gz, np.arctan2(gx, -gz), np.arctan2(gy, -gz)]
+    pose = [frames["shift"][:, 0], frames["shift"][:, 1], frames["shift"][:, 2],
+            frames["angles"][:, 0], frames["angles"][:, 1], frames["angles"][:, 2]]
+    drive = {"AU01_r": 3 * frames["brow"], "AU02_r": 2.5 * frames["brow"], "AU06_r": 2 * frames["smile"],
+             "AU12_r": 3 * frames["smile"], "AU25_r": frames["mouth"] / 3, "AU26_r": frames["mouth"] / 4,
+             "AU45_r": 3 * frames["blink"]}
+    aus = [np.clip(drive.get(n, 0) + np.abs(0.3 * _smooth(rng, T, fps, 1.0)[:, 0]), 0, 5) for n in AUS]
+    header = (["frame", "face_id", "timestamp", "confidence", "success"] + list(GAZE) + list(POSE)
+              + list(AUS) + [n.replace("_r", "_c") for n in AUS])
+    cols = ([np.arange(1, T + 1), np.zeros(T, int), np.round(np.arange(T) / fps, 3),
+             np.round(frames["confidence"], 2), frames["success"]]
+            + [np.round(g, 6) for g in gaze] + [np.round(p, 6) for p in pose]
+            + [np.round(a, 2) for a in aus] + [(a > 1).astype(int) for a in aus])
+    _write_table(path, header, cols)
+
+
+def _split_of(i: int, n: int) -> str:
+    frac = i / n
+    return "train" if frac < 0.57 else ("dev" if frac < 0.76 else "test")
+
+
+def _items(score: int, rng: np.random.Generator) -> list[int]:
+    items = np.zeros(8, int)
+    for _ in range(score):
+        open_slots = np.flatnonzero(items < 3)
+        items[rng.choice(open_slots)] += 1
+    return items.tolist()
+
+
+def write_labels_daic(out: Path, people: list[Person], rng: np.random.Generator) -> list[str]:
+    """AVEC 2017 split files with their real column names; returns the planted label quirks."""
+    item_names = ["PHQ8_NoInterest", "PHQ8_Depressed", "PHQ8_Sleep", "PHQ8_Tired", "PHQ8_Appetite",
+                  "PHQ8_Failure", "PHQ8_Concentrating", "PHQ8_Moving"]
+    rows = {"train": [], "dev": [], "test": []}
+    planted = []
+    for i, p in enumerate(people):
+        rows[_split_of(i, len(people))].append(p)
+    for split in ("train", "dev"):
+        lines = [",".join(["Participant_ID", "PHQ8_Binary", "PHQ8_Score", "Gender"] + item_names)]
+        for j, p in enumerate(rows[split]):
+            binary = int(p.phq_score >= 10)
+            items = [str(v) for v in _items(p.phq_score, rng)]
+            if split == "train" and j == 1:  # like the reported 319: an empty item cell
+                items[3] = ""
+                planted.append(f"{p.participant_id}: empty PHQ8_Tired cell")
+            if split == "train" and p.phq_score == 10 and not any("binary" in q for q in planted):
+                binary = 0  # like the reported 409: score 10 but binary 0
+                planted.append(f"{p.participant_id}: PHQ8_Score 10 but PHQ8_Binary 0")
+            lines.append(",".join([str(p.participant_id), str(binary), str(p.phq_score), str(p.gender)] + items))
+        atomic_write_text(out / f"{split}_split_Depression_AVEC2017.csv", "\n".join(lines) + "\n")
+    test = rows["test"]
+    atomic_write_text(out / "test_split_Depression_AVEC2017.csv",
+                      "participant_ID,Gender\n" + "".join(f"{p.participant_id},{p.gender}\n" for p in test))
+    atomic_write_text(out / "full_test_split.csv", "Participant_ID,PHQ_Binary,PHQ_Score,Gender\n" + "".join(
+        f"{p.participant_id},{int(p.phq_score >= 10)},{p.phq_score},{p.gender}\n" for p in test))
+    return planted
+
+
+def write_labels_edaic(out: Path, people: list[Person], rng: np.random.Generator) -> list[str]:
+    header = "Participant_ID,Gender,PHQ_Binary,PHQ_Score,PCL-C (PTSD),PTSD Severity\n"
+    lines = {"train": [header], "dev": [header], "test": [header]}
+    for i, p in enumerate(people):
+        pcl = int(rng.integers(17, 60))
+        lines[_split_of(i, len(people))].append(
+            f"{p.participant_id},{'male' if p.gender else 'female'},{int(p.phq_score >= 10)},{p.phq_score},"
+            f"{int(pcl >= 44)},{pcl}\n")
+    for split, text in lines.items():
+        atomic_write_text(out / f"{split}_split.csv", "".join(text))
+    return []
+
+
+def write_corpus(out: str | Path, participants: int = 48, seconds: float = 75.0, seed: int = 0,
+                 fmt: str = "daic_woz", fps: float = 30.0) -> Path:
+    """Write a synthetic corpus to ``out`` (DAIC-WOZ or E-DAIC layout) and return the path."""
+    if participants < 4:
+        raise ValueError("participants must be at least 4 (the splits need both classes)")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    people = sample_people(participants, rng)
+    for p in people:
+        prng = np.random.default_rng([seed, p.participant_id])
+        frames = animate(p, seconds, fps, prng)
+        folder = out / f"{p.participant_id}_P"
+        if fmt == "daic_woz":
+            write_clnf(folder / f"{p.participant_id}_CLNF_features3D.txt", frames, fps)
+        else:
+            write_openface21(folder / "features" / f"{p.participant_id}_OpenFace2.1.0_Pose_gaze_AUs.csv",
+                             frames, fps, prng)
+    planted = (write_labels_daic if fmt == "daic_woz" else write_labels_edaic)(out, people, rng)
+    marker = {"synthetic": True, "format": fmt, "generator_version": GENERATOR_VERSION, "seed": seed,
+              "participants": participants, "seconds": seconds, "fps": fps, "gender_codes": {"0": "female", "1": "male"},
+              "planted_effect": EFFECT, "planted_label_quirks": planted,
+              "note": "Synthetic data written by pseudoface; not clinical data."}
+    atomic_write_text(out / SYNTHETIC_MARKER, json.dumps(marker, indent=2) + "\n")
+    return out
+
+
+def marker_info(root: Path) -> dict:
+    path = Path(root) / SYNTHETIC_MARKER
+    return json.loads(path.read_text()) if path.is_file() else {}

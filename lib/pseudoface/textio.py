@@ -1,0 +1,225 @@
+"""Fast, checked parsing of tracker text tables into float32 matrices, with an on-disk cache.
+
+A *source* is a file path, or ``(zip_path, member)`` for a file read in place inside a zip.
+:func:`read_columns` returns ``(T, C) float32`` for the requested column names (header names are
+stripped, so ``", "`` separators are fine). Parsing uses pyarrow's CSV reader, streamed into a
+preallocated matrix (peak memory ~ the returned array); the result is cached as a
+memory-mappable ``.npy`` under the user's cache directory (never beside the data), keyed by the
+source's path, size and modification time, and re-parsed only when the source changes.
+Any problem becomes one :class:`DataError` line naming the file, the line/column and what was
+expected.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Callable, Sequence, Union
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+Source = Union[str, Path, tuple]
+PARSER_VERSION = 2
+
+
+class DataError(Exception):
+    """A problem with a user's data file: one line naming the file, the place and the expectation."""
+
+
+def describe_source(source: Source) -> str:
+    if isinstance(source, tuple):
+        return f"{source[0]}!{source[1]}"
+    return str(source)
+
+
+def _open(source: Source) -> io.BufferedIOBase:
+    if isinstance(source, tuple):
+        zf = zipfile.ZipFile(source[0])
+        return zf.open(source[1])
+    return open(source, "rb")
+
+
+def _stat_key(source: Source) -> dict:
+    if isinstance(source, tuple):
+        path = Path(source[0]).resolve()
+        st = path.stat()
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(source[1])
+        return {"path": str(path), "member": source[1], "size": st.st_size, "mtime": st.st_mtime_ns,
+                "crc": info.CRC, "member_size": info.file_size}
+    path = Path(source).resolve()
+    st = path.stat()
+    return {"path": str(path), "size": st.st_size, "mtime": st.st_mtime_ns}
+
+
+def cache_dir(override: str | None = None) -> Path:
+    """The parsed-array cache: ``override``, $PSEUDOFACE_CACHE_DIR, $XDG_CACHE_HOME/pseudoface or ~/.cache/pseudoface."""
+    if override:
+        return Path(override).expanduser()
+    if os.environ.get("PSEUDOFACE_CACHE_DIR"):
+        return Path(os.environ["PSEUDOFACE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pseudoface"
+
+
+def atomic_write_bytes(path: Path, writer: Callable[[io.BufferedWriter], None]) -> None:
+    """Write through a temp file in the same folder, then rename: readers never see a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def read_header(source: Source) -> list[str]:
+    """Column names of the first line, stripped of surrounding spaces."""
+    where = describe_source(source)
+    try:
+        with _open(source) as fh:
+            first = fh.readline()
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        raise DataError(f"{where}: cannot read ({exc})") from None
+    text = first.decode("utf-8", errors="replace").strip("\r\n\ufeff")
+    if not text.strip():
+        raise DataError(f"{where}: line 1: empty file (expected a header row of column names)")
+    return [name.strip() for name in text.split(",")]
+
+
+def _count_data_lines(source: Source) -> int:
+    n = 0
+    last = b"\n"
+    with _open(source) as fh:
+        fh.readline()  # header
+        while chunk := fh.read(1 << 22):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def _diagnose(source: Source, header: list[str], used: Sequence[int], bad_cells: str) -> tuple[np.ndarray, int]:
+    """Slow exact pass used only when the fast parser fails: find the first structural problem
+    (raise), else parse with bad cells -> NaN (mode 'mask') or raise at the first bad cell."""
+    where = describe_source(source)
+    rows, n_bad = [], 0
+    with _open(source) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace")
+        text.readline()
+        for lineno, line in enumerate(text, start=2):
+            if not line.strip():
+                continue
+            cells = line.rstrip("\r\n").split(",")
+            if len(cells) != len(header):
+                hint = " (truncated row?)" if len(cells) < len(header) else ""
+                raise DataError(f"{where}: line {lineno}: expected {len(header)} fields, got {len(cells)}{hint}")
+            values = []
+            for j in used:
+                cell = cells[j].strip()
+                try:
+                    values.append(float(cell))
+                except ValueError:
+                    if bad_cells != "mask":
+                        raise DataError(
+                            f"{where}: line {lineno}, column '{header[j]}': expected a number, got {cell!r}"
+                            " (set data.bad_cells: mask to mask such frames instead)") from None
+                    values.append(np.nan)
+                    n_bad += 1
+            rows.append(values)
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(used)), n_bad
+
+
+def parse_columns(source: Source, columns: Sequence[str], bad_cells: str = "error") -> tuple[np.ndarray, int]:
+    """Parse ``columns`` of a delimited numeric table -> ``((T, C) float32, n_bad_cells)``.
+
+    No cache. Raises DataError for: empty or header-only file, missing column, rows with the
+    wrong number of fields, non-numeric cells (unless ``bad_cells='mask'``: they become NaN).
+    """
+    where = describe_source(source)
+    header = read_header(source)
+    index = {}
+    for j, name in enumerate(header):
+        index.setdefault(name, j)
+    missing = [c for c in columns if c not in index]
+    if missing:
+        shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise DataError(f"{where}: line 1: missing column(s) {shown} in the header")
+    used = [index[c] for c in columns]
+    n_rows = _count_data_lines(source)
+    if n_rows == 0:
+        raise DataError(f"{where}: header only: no data rows")
+    out = np.empty((n_rows, len(columns)), dtype=np.float32)
+    names = [f"c{j}" for j in range(len(header))]
+    try:
+        with _open(source) as fh:
+            reader = pacsv.open_csv(
+                fh,
+                read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 22),
+                parse_options=pacsv.ParseOptions(delimiter=","),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[names[j] for j in used],
+                    column_types={names[j]: pa.float32() for j in used},
+                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+            row = 0
+            for batch in reader:
+                n = batch.num_rows
+                if row + n > n_rows:
+                    raise pa.ArrowInvalid("more rows than lines")
+                for k in range(len(used)):
+                    col = batch.column(k)
+                    if col.null_count:
+                        raise pa.ArrowInvalid("empty cell")
+                    out[row:row + n, k] = col.to_numpy(zero_copy_only=False)
+                row += n
+        if row != n_rows:  # blank lines inside the file: fall back to the exact pass
+            raise pa.ArrowInvalid("row count mismatch")
+        return out, 0
+    except pa.ArrowInvalid:
+        del out
+        return _diagnose(source, header, used, bad_cells)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{where}: cannot read ({exc})") from None
+
+
+def read_columns(source: Source, columns: Sequence[str], *, bad_cells: str = "error",
+                 cache: bool = True, cache_root: str | None = None) -> tuple[np.ndarray, int]:
+    """Cached :func:`parse_columns`: returns a read-only memory-mapped ``(T, C) float32`` array."""
+    if not cache:
+        return parse_columns(source, columns, bad_cells)
+    try:
+        key = dict(_stat_key(source), columns=list(columns), bad_cells=bad_cells, v=PARSER_VERSION)
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{describe_source(source)}: cannot read ({exc})") from None
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
+    root = cache_dir(cache_root)
+    npy, meta = root / f"{digest}.npy", root / f"{digest}.json"
+    if npy.is_file() and meta.is_file():
+        try:
+            info = json.loads(meta.read_text())
+            return np.load(npy, mmap_mode="r"), int(info["bad_cells"])
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable cache entry: parse again and replace it
+    data, n_bad = parse_columns(source, columns, bad_cells)
+    try:
+        atomic_write_text(meta, json.dumps({"source": key, "bad_cells": n_bad, "shape": list(data.shape)}))
+        atomic_write_bytes(npy, lambda fh: np.save(fh, data))
+        data = np.load(npy, mmap_mode="r")
+    except OSError:
+        pass  # cache not writable: work from memory
+    return data, n_bad
