@@ -43,7 +43,8 @@ def _smooth(rng: np.random.Generator, T: int, fps: float, cutoff_hz: float, n: i
     """(T, n) low-pass Gaussian noise with unit standard deviation."""
     spec = np.fft.rfft(rng.standard_normal((T, n)), axis=0)
     freqs = np.fft.rfftfreq(T, 1.0 / fps)
-    spec[freqs > cutoff_hz] = 0
+    spec[freqs > max(cutoff_hz, freqs[min(1, len(freqs) - 1)])] = 0  # keep >= 1 bin on short sessions
+    spec[0] = 0
     out = np.fft.irfft(spec, n=T, axis=0)
     return out / (out.std(axis=0, keepdims=True) + 1e-9)
 

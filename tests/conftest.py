@@ -1,0 +1,31 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from pseudoface.params import params_from_dict
+from pseudoface.synthetic import write_corpus
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Every test parses into its own cache: no test sees another's cached arrays."""
+    monkeypatch.setenv("PSEUDOFACE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def synth_root(tmp_path_factory) -> Path:
+    """A small synthetic DAIC-WOZ-layout corpus shared by read-only tests."""
+    return write_corpus(tmp_path_factory.mktemp("synth") / "corpus", participants=12, seconds=40, seed=3)
+
+
+@pytest.fixture(scope="session")
+def edaic_root(tmp_path_factory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("edaic") / "corpus", participants=8, seconds=30, seed=4,
+                        fmt="e_daic")
+
+
+def make_params(root, dataset="synthetic", **data):
+    return params_from_dict({"dataset": dataset, "data": {"root": str(root), "min_valid_seconds": 5, **data}})

@@ -1,0 +1,105 @@
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import DATA
+from pseudoface import textio
+from pseudoface.cli import main
+from pseudoface.synthetic import write_corpus
+
+COLS = ["timestamp", "X_0", "Z_67"]
+
+
+def test_cache_parses_once_and_reparses_on_change(tmp_path, monkeypatch):
+    src = tmp_path / "a.csv"
+    src.write_bytes((DATA / "OpenFace_Test.csv").read_bytes())
+    calls = []
+    real = textio.parse_columns
+    monkeypatch.setattr(textio, "parse_columns", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first, _ = textio.read_columns(src, COLS)
+    again, _ = textio.read_columns(src, COLS)
+    assert len(calls) == 1 and isinstance(again, np.memmap)
+    np.testing.assert_array_equal(first, again)
+    cache = textio.cache_dir()
+    assert cache != src.parent and list(cache.glob("*.npy"))  # never beside the data
+    text = src.read_text().splitlines(keepends=True)
+    cells = text[1].split(",")
+    cells[1] = " 99.5"  # the timestamp of the first frame
+    src.write_text("".join(text[:1] + [",".join(cells)] + text[2:]))
+    os.utime(src, ns=(1, 1))  # even with an old mtime: size/mtime key changes
+    changed, _ = textio.read_columns(src, COLS)
+    assert len(calls) == 2 and changed[0, 0] == pytest.approx(99.5)
+
+
+def test_cache_write_is_atomic(tmp_path, monkeypatch):
+    src = tmp_path / "b.csv"
+    src.write_bytes((DATA / "OpenFace_Test.csv").read_bytes())
+
+    def crash(fh, arr):
+        fh.write(b"\x93NUMPY partial")
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "save", crash)
+    data, _ = textio.read_columns(src, COLS)  # falls back to the parsed array
+    assert data.shape == (100, 3)
+    leftovers = [p for p in textio.cache_dir().iterdir() if p.suffix in (".npy", ".tmp")]
+    assert leftovers == []  # no partial cache entry was left behind
+    monkeypatch.undo()
+    os.environ["PSEUDOFACE_CACHE_DIR"] = str(tmp_path / "c2")
+    data2, _ = textio.read_columns(src, COLS)
+    np.testing.assert_array_equal(data, data2)
+
+
+def test_synthetic_is_deterministic_and_marked(tmp_path):
+    a = write_corpus(tmp_path / "a", participants=5, seconds=10, seed=7)
+    b = write_corpus(tmp_path / "b", participants=5, seconds=10, seed=7)
+    c = write_corpus(tmp_path / "c", participants=5, seconds=10, seed=8)
+
+    def digest(root):
+        h = hashlib.sha256()
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(root).as_posix().encode() + p.read_bytes())
+        return h.hexdigest()
+    assert digest(a) == digest(b) != digest(c)
+    assert (a / "SYNTHETIC_CORPUS.txt").is_file()
+    assert sorted(p.name for p in a.glob("*.csv")) == [
+        "dev_split_Depression_AVEC2017.csv", "full_test_split.csv",
+        "test_split_Depression_AVEC2017.csv", "train_split_Depression_AVEC2017.csv"]
+
+
+def test_synthetic_effect_is_planted_but_overlapping():
+    from pseudoface.synthetic import Person, animate
+    rng = np.random.default_rng(0)
+
+    def motion(score, expressivity):
+        f = animate(Person(300, score, 0, expressivity, expressivity), 30, 30, np.random.default_rng(1))
+        mouth = f["landmarks"][~f["lost"]][:, 57, 1] - f["landmarks"][~f["lost"]][:, 51, 1]
+        return mouth.std()
+    assert motion(20, 1.0) < motion(2, 1.0)  # same person, more severe -> less movement
+    assert motion(20, 1.4) > motion(2, 0.8)  # but personal expressivity can outweigh it
+
+
+def test_cli_inspect_exit_codes(synth_root, tmp_path, capsys):
+    assert main(["inspect", str(synth_root)]) == 0
+    out = capsys.readouterr().out
+    assert "participant flow: labelled 12" in out and "% valid" in out
+    bad = tmp_path / "999_CLNF_features3D.txt"
+    bad.write_text("frame, timestamp\n")
+    assert main(["inspect", str(bad), str(tmp_path / "missing.csv"), str(DATA / "OpenFace_Test.csv")]) == 1
+    captured = capsys.readouterr()
+    assert "2 problem(s)" in captured.err and "Traceback" not in captured.err
+    assert "OpenFace_Test" in captured.out  # the good file is still reported
+
+
+def test_cli_data_error_is_one_line_without_traceback(tmp_path):
+    (tmp_path / "p.yaml").write_text(f"dataset: daic_woz\ndata:\n  root: {tmp_path / 'nowhere'}\n")
+    r = subprocess.run([sys.executable, "-m", "pseudoface.cli", "report", "--params", str(tmp_path / "p.yaml")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.strip().startswith("error: ") and "corpus root not found" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+
+from pseudoface.params import Params, ParamsError, describe, load_params, params_from_dict
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize("name", ["synthetic", "daic_woz", "e_daic"])
+def test_every_params_file_loads(name, monkeypatch):
+    monkeypatch.setenv("DAIC_WOZ_ROOT", "/corpora/daic")
+    monkeypatch.setenv("E_DAIC_ROOT", "/corpora/edaic")
+    p = load_params(ROOT / "params" / f"{name}.yaml")
+    assert isinstance(p, Params)
+    assert p.dataset == name if name != "synthetic" else p.dataset == "synthetic"
+    if name == "daic_woz":
+        assert p.data.root == "/corpora/daic"
+        assert p.cv.repeats == 5
+
+
+def test_env_var_missing_names_key(monkeypatch):
+    monkeypatch.delenv("DAIC_WOZ_ROOT", raising=False)
+    with pytest.raises(ParamsError, match=r"data\.root: environment variable DAIC_WOZ_ROOT is not set"):
+        load_params(ROOT / "params" / "daic_woz.yaml")
+
+
+def test_overrides_dotted_and_typed():
+    p = load_params(ROOT / "params" / "synthetic.yaml", ["train.epochs=3", "encode.layout=frame",
+                                                         "data.splits=[train, dev]", "train.lr=0.01"])
+    assert p.train.epochs == 3 and p.encode.layout == "frame"
+    assert p.data.splits == ("train", "dev") and p.train.lr == 0.01
+    assert p.train.threshold_rule == "inner_val_f1"
+    assert params_from_dict({}, ["train.threshold_rule=0.5"]).train.threshold_rule == "0.5"
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.epoch=3", r"train\.epoch: unknown key"),
+    ("trian.epochs=3", r"trian: unknown key"),
+    ("train.epochs=many", r"train\.epochs: expected an integer"),
+    ("train.epochs=2.5", r"train\.epochs: expected an integer"),
+    ("normalise.align=maybe", r"normalise\.align: expected true/false"),
+    ("encode.layout=spiral", r"encode\.layout: expected one of window, frame"),
+    ("dataset=imagenet", r"dataset: expected one of"),
+    ("train=3", r"train: expected a section"),
+    ("noequals", r"expected key=value"),
+])
+def test_bad_values_name_the_key(override, message):
+    with pytest.raises(ParamsError, match=message):
+        params_from_dict({}, [override])
+
+
+def test_unknown_key_in_file(tmp_path):
+    f = tmp_path / "x.yaml"
+    f.write_text("dataset: synthetic\ndata:\n  root: a\n  colour: blue\n")
+    with pytest.raises(ParamsError, match=r"x\.yaml: data\.colour: unknown key"):
+        load_params(f)
+
+
+def test_yaml_is_safe_loaded(tmp_path):
+    f = tmp_path / "evil.yaml"
+    f.write_text("dataset: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(f)
+
+
+def test_params_are_frozen_and_documented():
+    p = Params()
+    with pytest.raises(Exception):
+        p.train.epochs = 4  # type: ignore[misc]
+    keys = [row[0] for row in describe()]
+    assert "data.label_rule" in keys and "encode.window_seconds" in keys
