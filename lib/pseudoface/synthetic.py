@@ -67,8 +67,9 @@ def sample_people(n: int, rng: np.random.Generator) -> list[Person]:
             ids.append(pid)
         pid += 1
     people = []
+    depressed_set = set(rng.permutation(n)[: int(round(0.32 * n))].tolist())  # fixed prevalence ~32%
     for i, pid in enumerate(ids):
-        depressed = rng.random() < 0.32
+        depressed = i in depressed_set
         score = int(rng.integers(10, 24)) if depressed else int(rng.integers(0, 10))
         people.append(Person(pid, score, int(rng.integers(0, 2)), float(np.exp(rng.normal(0, 0.3))),
                              float(np.exp(rng.normal(0, 0.3)))))

@@ -1,0 +1,154 @@
+import numpy as np
+import pytest
+import torch
+
+from conftest import make_params
+from pseudoface.corpus import Session
+from pseudoface.encode import encode, encode_frames, encode_windows, window_starts
+from pseudoface.face import rotation_matrix
+from pseudoface.model import CNNLSTM, count_parameters
+from pseudoface.normalise import fill_short_gaps, normalise_landmarks, normalise_session
+from pseudoface.params import params_from_dict
+from pseudoface.synthetic import Person, animate
+
+
+def _frames(seconds=12.0, seed=0, score=5):
+    return animate(Person(300, score, 0, 1.0, 1.0), seconds, 30.0, np.random.default_rng(seed))
+
+
+def _params(**sections):
+    return params_from_dict(sections)
+
+
+def test_window_counts():
+    assert len(window_starts(60, 60, 30)) == 1
+    assert len(window_starts(59, 60, 30)) == 0
+    assert len(window_starts(180, 60, 30)) == 5  # floor((180 - 60) / 30) + 1
+    f = _frames(12.0)
+    norm = normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, _params())
+    enc = encode_windows(norm, _params(encode={"max_missing_fraction": 1.0}))
+    T = norm.landmarks.shape[0]  # 12 s at 15 fps
+    assert T == 180 and enc.windows == 5 and enc.skipped_windows == 0
+
+
+@pytest.mark.parametrize("sections, shape", [
+    ({}, (3, 70, 60)),
+    ({"encode": {"include_pose": False}}, (3, 68, 60)),
+    ({"encode": {"velocity_channels": True}}, (6, 70, 60)),
+    ({"encode": {"window_seconds": 2.0, "hop_seconds": 1.0}, "normalise": {"target_fps": 10.0}}, (3, 70, 20)),
+])
+def test_window_shapes(sections, shape):
+    f = _frames()
+    p = _params(**sections)
+    enc = encode_windows(normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, p), p)
+    assert enc.images.shape[1:] == shape and enc.images.dtype == np.float32
+    assert enc.images.min() >= 0 and enc.images.max() <= 1
+    assert len(enc.row_names) == shape[1] and enc.row_names[0] == "jaw 0" and enc.row_names[-3 if shape[1] == 70 else -1].startswith("mouth")
+
+
+@pytest.mark.parametrize("size, shape", [(0, (16, 3, 68, 3)), (32, (16, 3, 32, 32))])
+def test_frame_layout_shapes(size, shape):
+    f = _frames()
+    p = _params(encode={"layout": "frame", "frame_size": size})
+    enc = encode(normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, p), p)
+    assert enc.images.shape == shape
+    assert np.allclose(enc.images[:, 0], enc.images[:, 2])  # one matrix copied into 3 channels
+
+
+def test_series_layout_for_edaic(edaic_root):
+    from pseudoface.corpus import load_corpus
+    c = load_corpus(make_params(edaic_root))
+    p = _params()
+    enc = encode(normalise_session(next(iter(c.sessions.values())), p), p)
+    assert enc.images.shape[1:] == (1, 31, 60) and enc.row_names[0] == "pose_Tx" and enc.row_names[-1] == "AU45_r"
+    with pytest.raises(Exception, match="E-DAIC ships no"):
+        encode(normalise_session(next(iter(c.sessions.values())), p), _params(encode={"layout": "frame"}))
+
+
+def test_alignment_makes_landmark_rows_invariant_to_similarity_transforms():
+    f = _frames(8.0)
+    valid = ~f["lost"]
+    p = _params()
+    base = encode_windows(normalise_landmarks(f["landmarks"], valid, 30.0, p), p).images
+    R = rotation_matrix(0.3, -0.4, 0.2)
+    moved = 1.7 * np.einsum("ij,tnj->tni", R, f["landmarks"]) + np.array([40.0, -25.0, 300.0])
+    other = encode_windows(normalise_landmarks(moved, valid, 30.0, p), p).images
+    np.testing.assert_allclose(other[:, :, :68], base[:, :, :68], atol=2e-4)  # landmark rows (pose rows exempt)
+
+
+def test_halving_movement_changes_images_and_keeps_amplitude():
+    f = _frames(8.0)
+    valid = ~f["lost"]
+    xyz = f["landmarks"]
+    mean_face = np.median(xyz[valid], axis=0)
+    half = np.where(valid[:, None, None], mean_face + 0.5 * (xyz - mean_face), xyz)
+    p = _params(encode={"include_pose": False}, normalise={"align": False})
+    a = encode_windows(normalise_landmarks(xyz, valid, 30.0, p), p).images
+    b = encode_windows(normalise_landmarks(half, valid, 30.0, p), p).images
+    assert not np.allclose(a, b, atol=1e-3)
+    assert np.abs(b - 0.5).mean() < 0.7 * np.abs(a - 0.5).mean()
+
+
+def test_masked_frames_never_produce_nan():
+    f = _frames(10.0)
+    xyz = f["landmarks"].copy()
+    valid = ~f["lost"]
+    valid[40:100] = False  # a long gap
+    xyz[40:100] = np.nan
+    xyz[200] = np.inf
+    valid[200] = False
+    p = _params(encode={"velocity_channels": True, "max_missing_fraction": 1.0})
+    norm = normalise_landmarks(xyz, valid, 30.0, p)
+    assert np.isfinite(norm.landmarks).all() and np.isfinite(norm.pose).all()
+    for layout in ("window", "frame"):
+        q = _params(encode={"layout": layout, "max_missing_fraction": 1.0, "velocity_channels": True})
+        assert np.isfinite(encode(norm, q).images).all()
+
+
+def test_gap_filling_short_only():
+    v = np.arange(10, dtype=np.float32)[:, None]
+    valid = np.ones(10, bool)
+    valid[[2, 5, 6, 7]] = False
+    out, ok = fill_short_gaps(v, valid, max_gap=1)
+    assert ok[2] and out[2, 0] == pytest.approx(2.0) and not ok[5:8].any()
+
+
+def test_windows_with_too_many_missing_frames_are_skipped():
+    f = _frames(12.0)
+    valid = ~f["lost"]
+    valid[:150] = False  # first 5 s masked
+    p = _params(encode={"max_missing_fraction": 0.3})
+    enc = encode_windows(normalise_landmarks(f["landmarks"], valid, 30.0, p), p)
+    assert enc.skipped_windows >= 2 and enc.windows + enc.skipped_windows == 5
+
+
+def test_preset_parameter_counts():
+    assert count_parameters(CNNLSTM(3, "seed")) == 225_473  # the paper's ~225k
+    light = count_parameters(CNNLSTM(3, "default"))
+    assert light < 50_000
+
+
+@pytest.mark.parametrize("preset, shape", [("default", (2, 4, 3, 70, 60)), ("seed", (2, 16, 3, 32, 32))])
+def test_forward_backward(preset, shape):
+    torch.manual_seed(0)
+    model = CNNLSTM(shape[2], preset)
+    x = torch.rand(shape)
+    logits = model(x)
+    assert logits.shape == (2,)
+    torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor([0.0, 1.0])).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_model_fits_a_tiny_separable_set():
+    torch.manual_seed(0)
+    x = torch.rand(8, 4, 3, 20, 16) * 0.2 + 0.4
+    y = torch.tensor([0, 1] * 4, dtype=torch.float32)
+    x[y == 1, :, :, :5] += 0.3  # class 1: brighter top rows
+    model = CNNLSTM(3, "default", dropout=0.0)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(150):
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x), y)
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.05
