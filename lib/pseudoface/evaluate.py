@@ -1,0 +1,103 @@
+"""Participant-level metrics and their summaries: per fold, across folds, pooled, bootstrap.
+
+All functions take plain arrays: ``y`` (n,) 0/1 labels, ``score`` (n,) probabilities of
+"depressed", ``pred`` (n,) 0/1 decisions.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score, roc_auc_score
+
+
+def fold_metrics(y: np.ndarray, score: np.ndarray, pred: np.ndarray) -> dict:
+    """Macro-F1 (headline), F1 per class, balanced accuracy, ROC-AUC, precision/recall of the
+    depressed class, confusion matrix [[tn, fp], [fn, tp]] and predicted-positive rate."""
+    y, pred = np.asarray(y, int), np.asarray(pred, int)
+    f1 = f1_score(y, pred, labels=[0, 1], average=None, zero_division=0)
+    tn, fp, fn, tp = confusion_matrix(y, pred, labels=[0, 1]).ravel()
+    auc = roc_auc_score(y, score) if len(np.unique(y)) == 2 and score is not None else float("nan")
+    return {
+        "macro_f1": float(f1.mean()),
+        "f1_depressed": float(f1[1]), "f1_not_depressed": float(f1[0]),
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)) if len(np.unique(y)) == 2 else float("nan"),
+        "roc_auc": float(auc),
+        "precision": float(tp / (tp + fp)) if tp + fp else 0.0,
+        "recall": float(tp / (tp + fn)) if tp + fn else 0.0,
+        "confusion": [[int(tn), int(fp)], [int(fn), int(tp)]],
+        "predicted_positive_rate": float(pred.mean()) if len(pred) else float("nan"),
+        "n": int(len(y)), "n_depressed": int(y.sum()),
+    }
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    return float(f1_score(np.asarray(y, int), np.asarray(pred, int), labels=[0, 1], average="macro", zero_division=0))
+
+
+def mean_sd(values) -> dict:
+    """Mean and sample SD (ddof=1, the paper's convention) ignoring NaN."""
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], float)
+    return {"mean": float(v.mean()) if v.size else float("nan"),
+            "std": float(v.std(ddof=1)) if v.size > 1 else float("nan")}
+
+
+def bootstrap_ci(y: np.ndarray, pred: np.ndarray, n_boot: int, seed: int, stat=macro_f1) -> list:
+    """95% percentile interval of ``stat`` over participants resampled with replacement."""
+    rng = np.random.default_rng(seed)
+    y, pred = np.asarray(y), np.asarray(pred)
+    vals = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        vals.append(stat(y[idx], pred[idx]))
+    return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
+
+
+def paired_bootstrap_difference(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, n_boot: int,
+                                seed: int) -> dict:
+    """Macro-F1(a) - macro-F1(b) on the same participants, with a paired 95% bootstrap interval
+    and the fraction of resamples where a is not better (a one-sided bootstrap p)."""
+    rng = np.random.default_rng(seed)
+    y, a, b = map(np.asarray, (y, pred_a, pred_b))
+    diffs = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        diffs.append(macro_f1(y[idx], a[idx]) - macro_f1(y[idx], b[idx]))
+    return {"difference": macro_f1(y, a) - macro_f1(y, b),
+            "ci95": [float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))],
+            "p_not_better": float(np.mean(np.asarray(diffs) <= 0))}
+
+
+def best_threshold(y: np.ndarray, score: np.ndarray) -> float:
+    """Threshold maximising macro-F1 on (inner validation) scores; midpoints between sorted scores."""
+    s = np.unique(np.asarray(score, float))
+    if s.size < 2:
+        return 0.5
+    candidates = np.concatenate([[s[0] - 1e-6], (s[:-1] + s[1:]) / 2])
+    scores = [macro_f1(y, (score >= t).astype(int)) for t in candidates]
+    best = np.flatnonzero(np.isclose(scores, max(scores)))
+    return float(np.median(candidates[best]))  # middle of the tied best range
+
+
+def summarise(predictions: pd.DataFrame, n_boot: int, seed: int) -> dict:
+    """Summary over a predictions table (repeat, fold, label, score, prediction, gender):
+    per-fold mean +- SD, pooled out-of-fold macro-F1 per repeat, bootstrap CI, per gender."""
+    folds = [fold_metrics(g.label, g.score, g.prediction) | {"repeat": int(r), "fold": int(f)}
+             for (r, f), g in predictions.groupby(["repeat", "fold"])]
+    pooled = {int(r): macro_f1(g.label, g.prediction) for r, g in predictions.groupby("repeat")}
+    first = predictions[predictions.repeat == predictions.repeat.min()]
+    gender = {}
+    for name, g in predictions.groupby("gender"):
+        gender[str(name)] = {"n": int(g.participant_id.nunique()), "macro_f1": macro_f1(g.label, g.prediction),
+                             "predicted_positive_rate": float(g.prediction.mean())}
+    return {
+        "macro_f1": mean_sd([f["macro_f1"] for f in folds]) | {
+            "folds": [f["macro_f1"] for f in folds], "pooled": pooled,
+            "ci95": bootstrap_ci(first.label.to_numpy(), first.prediction.to_numpy(), n_boot, seed)},
+        "roc_auc": mean_sd([f["roc_auc"] for f in folds]),
+        "balanced_accuracy": mean_sd([f["balanced_accuracy"] for f in folds]),
+        "f1_depressed": mean_sd([f["f1_depressed"] for f in folds]),
+        "predicted_positive_rate": mean_sd([f["predicted_positive_rate"] for f in folds]) | {
+            "folds": [f["predicted_positive_rate"] for f in folds]},
+        "per_gender": gender,
+        "folds": folds,
+    }
