@@ -1,0 +1,129 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import make_params
+from pseudoface import cv as cvmod
+from pseudoface.cli import main
+from pseudoface.params import ParamsError, params_from_dict
+from pseudoface.train import check_protocol
+
+FAST = ["train.epochs=2", "train.patience=2", "model.clip_windows=4", "train.clips_per_participant=1",
+        "cv.folds=3", "cv.bootstrap=50", "data.min_valid_seconds=5"]
+
+
+def _params(root, extra=()):
+    return params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}}, FAST + list(extra))
+
+
+@pytest.fixture(scope="module")
+def run(synth_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    params = _params(synth_root)
+    metrics = cvmod.run_cv(params, out, progress=False)
+    return out, metrics, params
+
+
+def test_outer_and_inner_splits_are_grouped_and_disjoint(run):
+    out, metrics, params = run
+    seen = []
+    for f in sorted((out / "folds").glob("*.json")):
+        r = json.loads(f.read_text())
+        assert not set(r["train_ids"]) & set(r["test_ids"])
+        assert not set(r["inner_train_ids"]) & set(r["inner_val_ids"])
+        assert set(r["inner_train_ids"]) | set(r["inner_val_ids"]) == set(r["train_ids"])
+        seen += r["test_ids"]
+    assert sorted(seen) == sorted(set(seen))  # no participant in two outer test folds
+    assert len(seen) == metrics["n_participants"]
+
+
+def test_outputs_and_metrics_schema(run):
+    out, m, params = run
+    for key in ("dataset", "protocol", "label_rule", "n_participants", "n_excluded", "config", "code_version",
+                "versions", "data_fingerprint", "seed", "model_parameters"):
+        assert key in m
+    assert set(m["macro_f1"]) >= {"mean", "std", "folds", "pooled", "ci95"}
+    assert len(m["macro_f1"]["folds"]) == 3 and set(m["roc_auc"]) >= {"mean", "std"}
+    assert set(m["baselines"]) == {"majority", "always_depressed", "stratified_random", "gender_only",
+                                   "data_quality", "feature_model"}
+    pred = pd.read_csv(out / "predictions.csv")
+    assert list(pred.columns) == ["repeat", "fold", "participant_id", "label", "phq_score", "gender", "score",
+                                  "threshold", "prediction"]
+    hist = pd.read_csv(out / "history.csv")
+    assert {"repeat", "fold", "epoch", "train_loss", "val_loss"} <= set(hist.columns)
+    # always-depressed macro-F1 is what arithmetic says it is
+    prev = pred.label.mean()
+    assert m["baselines"]["always_depressed"]["predicted_positive_rate"]["mean"] == 1.0
+    assert m["baselines"]["always_depressed"]["macro_f1"]["mean"] < 0.5 * (2 * prev / (1 + prev)) + 0.05
+    ckpt = next((out / "checkpoints").glob("*.pt"))
+    blob = torch.load(ckpt, weights_only=True)
+    assert "state_dict" in blob
+
+
+def test_test_fold_cannot_influence_choices(synth_root):
+    """Changing the labels of the outer test participants changes no epoch, threshold or score."""
+    params = _params(synth_root)
+    prep = cvmod.prepare(params)
+    r, f, train_ids, test_ids = 0, *cvmod.outer_splits(prep.table, params, 0)[0]
+    a = cvmod.run_fold(prep, params, r, f, train_ids, test_ids, torch.device("cpu"))
+    flipped = prep.table.copy()
+    flipped.loc[flipped.participant_id.isin(test_ids), "label"] ^= 1
+    prep.table = flipped
+    b = cvmod.run_fold(prep, params, r, f, train_ids, test_ids, torch.device("cpu"))
+    assert a["best_epoch"] == b["best_epoch"] and a["threshold"] == b["threshold"]
+    assert [p["score"] for p in a["predictions"]] == [p["score"] for p in b["predictions"]]
+
+
+def test_deterministic_and_resume(synth_root, tmp_path, run):
+    _, first, params = run
+    again = cvmod.run_cv(params, tmp_path / "a", progress=False)
+    assert again["macro_f1"]["folds"] == first["macro_f1"]["folds"]
+    # simulate a crash after the first fold: keep only that fold's file, resume
+    (tmp_path / "a" / "folds" / "r0_f1.json").unlink()
+    (tmp_path / "a" / "folds" / "r0_f2.json").unlink()
+    calls = []
+    real = cvmod.run_fold
+    cvmod.run_fold = lambda *a, **k: calls.append(a[3]) or real(*a, **k)
+    try:
+        resumed = cvmod.run_cv(params, tmp_path / "a", resume=True, progress=False)
+    finally:
+        cvmod.run_fold = real
+    assert calls == [1, 2] and resumed["macro_f1"]["folds"] == first["macro_f1"]["folds"]
+
+
+def test_params_errors():
+    with pytest.raises(ParamsError, match="balanced_sampling: cannot be combined"):
+        check_protocol(params_from_dict({}, ["train.balanced_sampling=true"]))
+    check_protocol(params_from_dict({}, ["train.balanced_sampling=true", "train.loss=focal"]))
+
+
+def test_official_protocol_splits(synth_root):
+    params = _params(synth_root, ["cv.protocol=official"])
+    prep = cvmod.prepare(params)
+    folds = cvmod.outer_splits(prep.table, params, 0)
+    split = dict(zip(prep.table.participant_id, prep.table.split))
+    assert {split[p] for p in folds[0][1]} == {"train"} and {split[p] for p in folds[0][2]} == {"dev"}
+    assert {split[p] for p in folds[1][2]} == {"test"}
+
+
+def test_predict_cli(run, synth_root, capsys):
+    out, _, _ = run
+    assert main(["predict", "--run", str(out), str(synth_root / "300_P")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "participant,score,prediction" and lines[1].startswith("300,")
+
+
+@pytest.mark.slow
+def test_default_synthetic_model_beats_random_and_does_not_collapse(tmp_path):
+    """The embedded default, as `make report` runs it (smaller corpus, same training settings)."""
+    from pseudoface.params import load_params
+    from pseudoface.synthetic import write_corpus
+    root = write_corpus(tmp_path / "c", participants=40, seconds=60, seed=0)
+    params = load_params("params/synthetic.yaml", [f"data.root={root}", "cv.bootstrap=100"])
+    m = cvmod.run_cv(params, tmp_path / "run", progress=False)
+    assert m["macro_f1"]["mean"] > m["baselines"]["stratified_random"]["macro_f1"]["mean"]
+    ppr = m["predicted_positive_rate"]["mean"]
+    assert 0.05 < ppr < 0.95
