@@ -2,7 +2,7 @@
 import nbformat as nbf
 
 PARAMS = '''params_file = "params/synthetic.yaml"  # params YAML (one per dataset)
-overrides = []  # ["train.epochs=1", ...] key=value overrides, validated by the library
+overrides = []  # key=value overrides (list of strings), validated by the library
 run_dir = "runs/synthetic/report"  # where notebook 03 writes its runs and 04 reads them'''
 
 
@@ -35,12 +35,12 @@ landmarks = nb([
     ("md", "## Data quality\nDuration and % valid frames per session; the documented quirk sessions are flagged."),
     ("code", "quality = explore.quality_table(ctx)\nplots.quality_figure(quality).show()\nquality[['duration_min', 'valid_percent']].describe().round(2)"),
     ("code", "quality[quality.quirk != ''] if (quality.quirk != '').any() else 'no documented quirk session among the usable participants'"),
-    ("code", "ctx.corpus.disagreements if len(ctx.corpus.disagreements) else 'no label disagreements'"),
+    ("code", "explore.disagreements_table(ctx) if len(ctx.corpus.disagreements) else 'no label disagreements'"),
     ("md", "## The 3-D face\nMean of the per-session median normalised faces (aligned, inter-ocular units), then up to 10 s of one session."),
     ("code", "plots.face_figure(explore.mean_face(ctx)).show() if ctx.has_landmarks else print('not applicable: this corpus has no landmarks (E-DAIC ships pose, gaze and AU series only)')"),
     ("code", "example = explore.example_session(ctx) if ctx.has_landmarks else None\nif example is not None:\n    plots.face_animation(example[2][::2], example[1].fps / 2, f'Participant {example[0]}: first 10 s').show()\nelse:\n    print('not shown: no landmarks, or per-participant data of a licensed corpus (report.allow_participant_data)')"),
     ("md", "## Landmark signals\nMouth opening, eye aperture and head pose over time (one session), and their per-participant SD by label."),
-    ("code", "if example is not None:\n    n = example[1]\n    plots.signals_figure(__import__('numpy').arange(len(n.valid)) / n.fps, explore.landmark_signals(n), 'Signals of one session').show()"),
+    ("code", "if example is not None:\n    n = example[1]\n    plots.signals_figure(explore.frame_times(n), explore.landmark_signals(n), 'Signals of one session').show()"),
     ("code", "if ctx.has_landmarks:\n    summary = explore.signal_summary(ctx)\n    plots.distribution_figure(summary, [c for c in summary.columns if c != 'label'], 'Movement amplitude by label').show()\nelse:\n    print('not applicable: no landmarks')"),
 ])
 

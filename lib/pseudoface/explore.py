@@ -68,6 +68,16 @@ def flow_tables(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     return ctx.corpus.flow.table(), dropped
 
 
+def disagreements_table(ctx: Context) -> pd.DataFrame:
+    """Rows whose file binary label disagrees with PHQ >= 10 (anonymised unless allowed)."""
+    t = ctx.corpus.disagreements.copy()
+    m = anon_map(ctx)
+    t["participant_id"] = t.participant_id.map(m)
+    if not ctx.participant_data:
+        t = t.drop(columns=["source"])
+    return t
+
+
 def quality_table(ctx: Context) -> pd.DataFrame:
     """One row per usable participant: split, label, gender, minutes, % valid, documented quirk."""
     labels = ctx.corpus.usable_labels().set_index("participant_id")
@@ -89,6 +99,11 @@ def landmark_signals(norm: Normalised) -> dict:
     out = {"mouth opening": mouth, "eye aperture": eye,
            "head yaw (deg)": np.rad2deg(norm.pose[:, 1]), "head pitch (deg)": np.rad2deg(norm.pose[:, 0])}
     return {k: np.where(norm.valid, v, np.nan) for k, v in out.items()}
+
+
+def frame_times(norm: Normalised) -> np.ndarray:
+    """(T,) seconds of each normalised frame."""
+    return np.arange(len(norm.valid)) / norm.fps
 
 
 def signal_summary(ctx: Context) -> pd.DataFrame:
