@@ -179,6 +179,8 @@ def run_report(args) -> int:
         for params_file, _ in _targets(args, root):
             params = load_params(params_file, args.overrides)
             ensure_synthetic(params)
+            from .corpus import load_corpus
+            load_corpus(params)  # a broken corpus is one clear error here, not four failed notebooks
             print(f"report for {params.dataset} ({params_file}):", flush=True)
             problems += execute_notebooks(params_file, params.dataset, args.overrides, root)
     renderer = build_site(root)
