@@ -32,5 +32,5 @@ def test_environment_yml_matches_requirements():
 
 def test_gitignore_keeps_data_out():
     ignore = (ROOT / ".gitignore").read_text().splitlines()
-    for entry in ("data/", "runs/", "reports/_site/"):
+    for entry in ("/data/", "/runs/", "reports/_site/"):
         assert entry in ignore
