@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .params import Params
-from .textio import DataError, describe_source
+from .textio import DataError
 
 SYNTHETIC_MARKER = "SYNTHETIC_CORPUS.txt"
 LABEL_COLUMNS = ["participant_id", "split", "phq_score", "file_binary", "label", "gender", "source"]
@@ -53,14 +53,17 @@ class Session:
         return self.landmarks is not None
 
 
-def validity_mask(confidence: np.ndarray, success: np.ndarray, values: np.ndarray,
-                  threshold: float) -> np.ndarray:
-    """(T,) bool: success, confidence >= threshold and every value of the frame finite.
+def frame_flags(matrix: np.ndarray, threshold: float, n_values: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame flags of a reader matrix whose columns are timestamp, confidence, success, values...
 
-    ``values`` is (T, ...) float; frames are never removed, only marked.
+    matrix (T, 3 + V) -> timestamps (T,), confidence (T,), success (T,) bool and valid (T,) bool:
+    success, confidence >= threshold and the frame's first ``n_values`` values (default: all) finite. Frames are never
+    removed, only marked.
     """
-    finite = np.isfinite(np.asarray(values).reshape(len(values), -1)).all(axis=1)
-    return (np.asarray(success) > 0.5) & (np.asarray(confidence) >= threshold) & finite
+    timestamps, confidence = np.asarray(matrix[:, 0]), np.asarray(matrix[:, 1])
+    success = np.asarray(matrix[:, 2]) > 0.5
+    finite = np.isfinite(matrix[:, 3:] if n_values is None else matrix[:, 3:3 + n_values]).all(axis=1)
+    return timestamps, confidence, success, success & (np.nan_to_num(confidence) >= threshold) & finite
 
 
 # ---------------------------------------------------------------- labels
@@ -237,7 +240,8 @@ def build_corpus(dataset: str, root: Path, labels: pd.DataFrame, found: dict, re
     for row in labels[labels["label"] < 0].itertuples():
         flow.dropped.append((row.participant_id, "labelled", f"no label in {row.source}"))
     flow.counts["labelled"] = len(labelled)
-    flow.unlabelled = [pid for pid in found if pid not in set(labels["participant_id"])]
+    listed = set(labels["participant_id"])
+    flow.unlabelled = [pid for pid in found if pid not in listed]
     present = [pid for pid in labelled["participant_id"] if pid in found]
     for pid in labelled["participant_id"]:
         if pid not in found:
@@ -298,7 +302,3 @@ def load_corpus(params: Params) -> Corpus:
         return load_e_daic(root, params)
     from .openface import load_openface
     return load_openface(root, params)
-
-
-def source_name(source) -> str:
-    return describe_source(source)

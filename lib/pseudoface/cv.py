@@ -23,11 +23,10 @@ import torch
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 
 from . import __version__
-from .baselines import BASELINES, fit_predict, motion_features
+from .baselines import BASELINES, fit_predict
 from .corpus import Corpus, load_corpus
 from .evaluate import paired_bootstrap_difference, summarise
 from .model import CNNLSTM, count_parameters, pick_device
-from .normalise import normalise_session
 from .params import Params, ParamsError, load_params, params_from_dict
 from .pipeline import encode_corpus
 from .textio import atomic_write_bytes, atomic_write_text
@@ -73,7 +72,7 @@ def prepare(params: Params, progress: bool = False) -> Prepared:
     for pid, s in corpus.sessions.items():
         if images[pid].shape[0] == 0:
             continue  # counted in the encode summary (every window skipped)
-        feats = motion_features(normalise_session(s, params))
+        feats = encoded[pid].motion  # computed with the pseudo-images from one normalisation
         rows.append({"participant_id": pid, "label": int(labels.at[pid, "label"]),
                      "phq_score": labels.at[pid, "phq_score"], "gender": labels.at[pid, "gender"],
                      "split": labels.at[pid, "split"], "valid_fraction": s.valid_fraction,
@@ -173,7 +172,6 @@ def run_cv(params: Params, out: Path, resume: bool = False, progress: bool = Tru
     prep = prep or prepare(params, progress=progress)
     atomic_write_text(run_file, json.dumps({"config_hash": chash, "config": params.to_dict()}, indent=1))
     device = pick_device(params.train.device)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     started = time.perf_counter()
     plan = [(r, f, a, b) for r in range(params.cv.repeats) for f, a, b in outer_splits(prep.table, params, r)]
     results = []

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import (Corpus, Session, apply_label_rule, build_corpus, merge_label_tables,
-                     read_label_table, validity_mask)
+                     read_label_table, frame_flags)
 from .params import Params
 from .textio import DataError, describe_source, read_columns, read_header
 
@@ -21,7 +21,7 @@ LANDMARK_FILE = "{pid}_CLNF_features3D.txt"
 _SESSION_DIR = re.compile(r"^(\d+)_P$")
 _SESSION_ZIP = re.compile(r"^(\d+)_P\.zip$", re.IGNORECASE)
 
-# (file name, split, labels present?, id column names, score names, binary names)
+# (file name, split, labels present?)
 LABEL_FILES = (
     ("train_split_Depression_AVEC2017.csv", "train", True),
     ("dev_split_Depression_AVEC2017.csv", "dev", True),
@@ -109,10 +109,7 @@ def read_session(pid: str, source, params: Params, dataset: str = "daic_woz") ->
                                  cache_root=params.data.cache_dir)
     T = matrix.shape[0]
     landmarks = matrix[:, 3:].reshape(T, 3, 68).transpose(0, 2, 1)  # (T, 68, 3) view, axis-grouped -> per point
-    timestamps = np.asarray(matrix[:, 0])
-    confidence = np.asarray(matrix[:, 1])
-    success = np.asarray(matrix[:, 2]) > 0.5
-    valid = validity_mask(np.nan_to_num(confidence), success, matrix[:, 3:], params.data.confidence_threshold)
+    timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold)
     valid &= np.isfinite(timestamps)
     if params.data.mask_quirk_spans and dataset == "daic_woz":
         for q in QUIRKS[(QUIRKS["participant_id"] == pid) & QUIRKS["mask_start_s"].notna()].itertuples():

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import (Corpus, Session, apply_label_rule, build_corpus, merge_label_tables,
-                     read_label_table, validity_mask)
+                     read_label_table, frame_flags)
 from .params import Params
 from .textio import DataError, describe_source, read_columns, read_header
 
@@ -57,11 +57,9 @@ def read_session(pid: str, source, params: Params, dataset: str = "e_daic") -> S
                         " (expected OpenFace 2.1 pose, gaze and AU intensity columns)")
     matrix, n_bad = read_columns(source, base + list(SERIES), bad_cells=params.data.bad_cells,
                                  cache_root=params.data.cache_dir)
-    series = matrix[:, 3:]  # (T, 31)
-    success = np.asarray(matrix[:, 2]) > 0.5
-    valid = validity_mask(np.nan_to_num(matrix[:, 1]), success, series, params.data.confidence_threshold)
-    return Session(dataset, pid, describe_source(source), np.asarray(matrix[:, 0]), np.asarray(matrix[:, 1]),
-                   success, valid, params.data.fps, series=series, series_names=SERIES, bad_cells=n_bad)
+    timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold)
+    return Session(dataset, pid, describe_source(source), timestamps, confidence,
+                   success, valid, params.data.fps, series=matrix[:, 3:], series_names=SERIES, bad_cells=n_bad)
 
 
 def read_labels(labels_dir: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -19,7 +19,7 @@ frame (the seed paper's code, a faithful reference): each of the first ``frame_c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,7 @@ class Encoded:
     skipped_windows: int
     clip_rate: float  # fraction of values clipped to [0, 1]
     row_names: tuple
+    motion: dict = field(default_factory=dict)  # per-session movement statistics (filled by pipeline)
 
 
 def window_starts(n_frames: int, window: int, hop: int) -> np.ndarray:
@@ -64,9 +65,7 @@ def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, 
     xyz = norm.landmarks[:, list(ROW_ORDER), :]  # (T, 68, 3)
     median_face = np.median(xyz[norm.valid], axis=0)  # (68, 3) the session's own neutral
     disp = np.where(norm.valid[:, None, None], xyz - median_face, 0.0)
-    parts, clipped = [], 0
-    img, c = _to_unit(disp, e.displacement_range)  # (T, 68, 3)
-    clipped += c
+    img, clipped = _to_unit(disp, e.displacement_range)  # (T, 68, 3)
     rows = [img]
     names = row_names(False)
     if e.include_pose:
@@ -78,12 +77,16 @@ def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, 
         rows += [rot[:, None, :], tra[:, None, :]]
         names = row_names(True)
     frames = np.concatenate(rows, axis=1).transpose(0, 2, 1)  # (T, 3, R)
-    parts.append(frames)
-    if e.velocity_channels:
-        vel = np.diff(np.concatenate(rows, axis=1), axis=0, prepend=np.concatenate(rows, axis=1)[:1])
-        vel = np.clip(0.5 + 4.0 * vel, 0, 1).astype(np.float32)  # +-0.125 of the range per frame
-        parts.append(vel.transpose(0, 2, 1))
-    return np.concatenate(parts, axis=1), clipped, names
+    return _with_velocity(frames, e.velocity_channels), clipped, names
+
+
+def _with_velocity(frames: np.ndarray, velocity: bool) -> np.ndarray:
+    """(T, C, R) -> (T, 2C, R) with frame-to-frame change mapped by 0.5 + 4 * delta (+-0.125 of the
+    range per frame spans [0, 1]) when ``velocity``; unchanged otherwise."""
+    if not velocity:
+        return frames
+    vel = np.clip(0.5 + 4.0 * np.diff(frames, axis=0, prepend=frames[:1]), 0, 1).astype(np.float32)
+    return np.concatenate([frames, vel], axis=1)
 
 
 def series_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, tuple]:
@@ -100,10 +103,7 @@ def series_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, tu
         cols.append(np.where(norm.valid, col, 0.5 if not name.startswith("AU") else 0.0))
         clipped += c
     frames = np.stack(cols, axis=1)[:, None, :].astype(np.float32)  # (T, 1, S)
-    if params.encode.velocity_channels:
-        vel = np.clip(0.5 + 4.0 * np.diff(frames, axis=0, prepend=frames[:1]), 0, 1).astype(np.float32)
-        frames = np.concatenate([frames, vel], axis=1)
-    return frames, clipped, tuple(norm.series_names)
+    return _with_velocity(frames, params.encode.velocity_channels), clipped, tuple(norm.series_names)
 
 
 def encode_windows(norm: Normalised, params: Params) -> Encoded:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import (LABEL_COLUMNS, Corpus, Session, apply_label_rule, build_corpus, normalise_gender,
-                     validity_mask)
+                     frame_flags)
 from .edaic import SERIES
 from .params import Params
 from .textio import DataError, describe_source, read_columns, read_header
@@ -34,12 +34,9 @@ def read_session(pid: str, source, params: Params, dataset: str = "openface") ->
                                  cache_root=params.data.cache_dir)
     T = matrix.shape[0]
     landmarks = matrix[:, 3:3 + 204].reshape(T, 3, 68).transpose(0, 2, 1)  # (T, 68, 3)
-    success = np.asarray(matrix[:, 2]) > 0.5
-    valid = validity_mask(np.nan_to_num(matrix[:, 1]), success, matrix[:, 3:3 + 204],
-                          params.data.confidence_threshold)
+    timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold, n_values=204)
     series = matrix[:, 3 + 204:] if extra else None
-    return Session(dataset, pid, describe_source(source), np.asarray(matrix[:, 0]), np.asarray(matrix[:, 1]),
-                   success, valid, params.data.fps, landmarks=landmarks, series=series,
+    return Session(dataset, pid, describe_source(source), timestamps, confidence, success, valid, params.data.fps, landmarks=landmarks, series=series,
                    series_names=tuple(extra), bad_cells=n_bad)
 
 

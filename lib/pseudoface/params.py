@@ -8,6 +8,7 @@ scalars (``5`` -> int, ``true`` -> bool); an unknown key or a value of the wrong
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import re
@@ -206,14 +207,10 @@ def _apply_override(raw: dict, item: str) -> None:
 
 
 def params_from_dict(raw: dict, overrides: list[str] | tuple[str, ...] = ()) -> Params:
-    raw = _deepcopy(raw or {})
+    raw = copy.deepcopy(raw or {})
     for item in overrides:
         _apply_override(raw, item)
     return _build(Params, raw)
-
-
-def _deepcopy(d: Any) -> Any:
-    return {k: _deepcopy(v) for k, v in d.items()} if isinstance(d, dict) else d
 
 
 def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> Params:

@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .baselines import motion_features
 from .corpus import Corpus, Session
 from .encode import Encoded, encode
 from .normalise import normalise_session
 from .params import Params
 from .textio import atomic_write_bytes, cache_dir
 
-ENCODER_VERSION = 1
+ENCODER_VERSION = 2
 
 
 def _session_key(session: Session, params: Params) -> str:
@@ -34,20 +35,23 @@ def _session_key(session: Session, params: Params) -> str:
 
 
 def encode_session(session: Session, params: Params, cache: bool = True) -> Encoded:
-    """Pseudo-images of one session; cached on disk under the cache directory (``encoded/``)."""
+    """Pseudo-images and movement statistics of one session, from a single normalisation;
+    cached on disk under the cache directory (``encoded/``)."""
     path = cache_dir(params.data.cache_dir) / "encoded" / f"{_session_key(session, params)}.npz"
     if cache and path.is_file():
         try:
             with np.load(path, allow_pickle=False) as z:
                 return Encoded(z["images"], int(z["windows"]), int(z["skipped"]), float(z["clip_rate"]),
-                               tuple(str(r) for r in z["rows"]))
+                               tuple(str(r) for r in z["rows"]), json.loads(str(z["motion"])))
         except (OSError, ValueError, KeyError):
             pass
-    result = encode(normalise_session(session, params), params)
+    norm = normalise_session(session, params)
+    result = encode(norm, params)
+    result.motion = motion_features(norm)
     if cache:
         buf = io.BytesIO()
         np.savez(buf, images=result.images, windows=result.windows, skipped=result.skipped_windows,
-                 clip_rate=result.clip_rate, rows=np.array(result.row_names))
+                 clip_rate=result.clip_rate, rows=np.array(result.row_names), motion=json.dumps(result.motion))
         try:
             atomic_write_bytes(path, lambda fh: fh.write(buf.getvalue()))
         except OSError:

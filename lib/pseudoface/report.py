@@ -145,8 +145,7 @@ def build_static_site(root: Path, cards: list[dict]) -> None:
             body, _ = exporter.from_filename(str(nb))
             nav = (f'<div style="padding:6px;background:#f4f4f4"><a href="../index.html">Home</a> · '
                    f'<a href="../comparison.html">Comparison</a> · <a href="../method.html">Method</a></div>')
-            (site / ds_dir.name / f"{nb.stem}.html").write_text(body.replace("<body", "<body", 1).replace(
-                "<main>", "<main>" + nav, 1) if "<main>" in body else body)
+            (site / ds_dir.name / f"{nb.stem}.html").write_text(body.replace("<main>", "<main>" + nav, 1))
     gen = root / "reports" / "_generated"
     (site / "index.html").write_text(_page("pseudoface", md((gen / "cards.md").read_text())))
     (site / "comparison.html").write_text(_page("Comparison", md((gen / "comparison.md").read_text())))

@@ -3,7 +3,8 @@
 A *source* is a file path, or ``(zip_path, member)`` for a file read in place inside a zip.
 :func:`read_columns` returns ``(T, C) float32`` for the requested column names (header names are
 stripped, so ``", "`` separators are fine). Parsing uses pyarrow's multi-threaded CSV reader, copied into a
-matrix column by column while the parsed table is released (peak ~ 2x the returned array); the result is cached as a
+matrix column by column while the parsed table is released (measured peak: see
+benchmarks/bench_parse.py); the result is cached as a
 memory-mappable ``.npy`` under the user's cache directory (never beside the data), keyed by the
 source's path, size and modification time, and re-parsed only when the source changes.
 Any problem becomes one :class:`DataError` line naming the file, the line/column and what was
@@ -201,8 +202,6 @@ def read_columns(source: Source, columns: Sequence[str], *, bad_cells: str = "er
     try:
         atomic_write_text(meta, json.dumps({"source": key, "bad_cells": n_bad, "shape": list(data.shape)}))
         atomic_write_bytes(npy, lambda fh: np.save(fh, data))
-        del data  # hand back the memory-mapped copy instead of keeping both
-        data = np.load(npy, mmap_mode="r")
+        return np.load(npy, mmap_mode="r"), n_bad  # the memory-mapped copy; the parsed one is freed
     except OSError:
-        pass  # cache not writable: work from memory
-    return data, n_bad
+        return data, n_bad  # cache not writable: work from memory

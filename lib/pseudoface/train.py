@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .evaluate import best_threshold
+from .evaluate import best_threshold, macro_f1
 from .model import CNNLSTM
 from .params import Params, ParamsError
 
@@ -127,7 +127,6 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
         val_logits = score_participants(model, images, val_ids, K, device)
         val_loss = float(loss_fn(torch.from_numpy(val_logits).float(), torch.from_numpy(y_val).float(),
                                  params, loss_weight))
-        from .evaluate import macro_f1
         val_f1 = macro_f1(y_val, (val_logits >= 0).astype(int))
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val_loss,
                         "val_macro_f1": val_f1})
