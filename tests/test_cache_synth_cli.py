@@ -103,3 +103,28 @@ def test_cli_data_error_is_one_line_without_traceback(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().startswith("error: ") and "corpus root not found" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("segment", [700, 4096, 1 << 20])
+@pytest.mark.parametrize("zipped", [False, True])
+@pytest.mark.parametrize("trailing_newline", [True, False])
+def test_segmented_parse_matches_pandas(tmp_path, monkeypatch, segment, zipped, trailing_newline):
+    """Row offsets across many line-aligned segments, from a memory map or a zip stream."""
+    import zipfile
+    import pandas as pd
+    monkeypatch.setattr(textio, "SEGMENT_BYTES", segment)
+    text = (DATA / "OpenFace_Test.csv").read_text()
+    text = text if trailing_newline else text.rstrip("\n")
+    src = tmp_path / "a.csv"
+    src.write_text(text)
+    if zipped:
+        with zipfile.ZipFile(tmp_path / "a.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.write(src, "inner/a.csv")
+        source = (tmp_path / "a.zip", "inner/a.csv")
+    else:
+        source = src
+    cols = ["timestamp", "X_0", "Y_33", "Z_67", "AU45_r"]
+    matrix, bad = textio.parse_columns(source, cols)
+    expected = pd.read_csv(src, skipinitialspace=True)[cols].to_numpy(np.float32)
+    assert bad == 0 and matrix.shape == (100, 5)
+    np.testing.assert_array_equal(matrix, expected)

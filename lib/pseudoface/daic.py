@@ -108,7 +108,8 @@ def read_session(pid: str, source, params: Params, dataset: str = "daic_woz") ->
     matrix, n_bad = read_columns(source, columns, bad_cells=params.data.bad_cells,
                                  cache_root=params.data.cache_dir)
     T = matrix.shape[0]
-    landmarks = matrix[:, 3:].reshape(T, 3, 68).transpose(0, 2, 1)  # (T, 68, 3) view, axis-grouped -> per point
+    # axis-grouped columns X0..X67, Y0..Y67, Z0..Z67 -> (T, 68, 3); a view of the column-major matrix
+    landmarks = matrix[:, 3:].reshape(T, 68, 3, order="F")
     timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold)
     valid &= np.isfinite(timestamps)
     if params.data.mask_quirk_spans and dataset == "daic_woz":

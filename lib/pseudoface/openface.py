@@ -33,7 +33,7 @@ def read_session(pid: str, source, params: Params, dataset: str = "openface") ->
     matrix, n_bad = read_columns(source, base + LANDMARKS + extra, bad_cells=params.data.bad_cells,
                                  cache_root=params.data.cache_dir)
     T = matrix.shape[0]
-    landmarks = matrix[:, 3:3 + 204].reshape(T, 3, 68).transpose(0, 2, 1)  # (T, 68, 3)
+    landmarks = matrix[:, 3:3 + 204].reshape(T, 68, 3, order="F")  # X_*, Y_*, Z_* blocks -> (T, 68, 3)
     timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold, n_values=204)
     series = matrix[:, 3 + 204:] if extra else None
     return Session(dataset, pid, describe_source(source), timestamps, confidence, success, valid, params.data.fps, landmarks=landmarks, series=series,

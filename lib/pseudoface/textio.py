@@ -2,9 +2,10 @@
 
 A *source* is a file path, or ``(zip_path, member)`` for a file read in place inside a zip.
 :func:`read_columns` returns ``(T, C) float32`` for the requested column names (header names are
-stripped, so ``", "`` separators are fine). Parsing uses pyarrow's multi-threaded CSV reader, copied into a
-matrix column by column while the parsed table is released (measured peak: see
-benchmarks/bench_parse.py); the result is cached as a
+stripped, so ``", "`` separators are fine). Parsing hands line-aligned
+segments of ~1 MB to pyarrow's CSV reader on a small thread pool (bounded read-ahead), each
+copied straight into its rows of a preallocated column-major matrix, so peak memory stays close
+to the returned array (measured in benchmarks/bench_parse.py); the result is cached as a
 memory-mappable ``.npy`` under the user's cache directory (never beside the data), keyed by the
 source's path, size and modification time, and re-parsed only when the source changes.
 Any problem becomes one :class:`DataError` line naming the file, the line/column and what was
@@ -15,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
 import os
 import tempfile
 import zipfile
 from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence, Union
 
 import numpy as np
@@ -103,6 +106,84 @@ def read_header(source: Source) -> list[str]:
     return [name.strip() for name in text.split(",")]
 
 
+SEGMENT_BYTES = 1 << 20  # text handed to one pyarrow call (1 MB: lowest peak memory measured)
+PARSE_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _pieces(buffer, start: int, size: int):
+    """(start, stop) byte ranges of ~SEGMENT_BYTES over buffer[start:size], each ending at a line end."""
+    pos = start
+    while pos < size:
+        stop = min(pos + SEGMENT_BYTES, size)
+        if stop < size:
+            cut = buffer.rfind(b"\n", pos, stop) + 1
+            stop = cut if cut > pos else (buffer.find(b"\n", stop) + 1 or size)
+        yield pos, stop
+        pos = stop
+
+
+def _rows(piece: bytes) -> int:
+    return 0 if not piece.strip() else piece.count(b"\n") + (not piece.endswith(b"\n"))
+
+
+class _Segments:
+    """Line-aligned pieces of the data rows (header skipped) as ``(buffer, rows, done)``.
+
+    Plain files are memory-mapped: pieces are zero-copy views and ``done()`` drops their pages
+    once parsed, so the text never sits in memory whole. Zip members are streamed.
+    """
+
+    def __init__(self, source: Source):
+        self.source, self.mm, self.fh = source, None, None
+        if not isinstance(source, tuple):
+            self.fh = open(source, "rb")
+            if os.fstat(self.fh.fileno()).st_size:
+                self.mm = mmap.mmap(self.fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.mm is not None:
+            try:
+                self.mm.close()
+            except BufferError:
+                pass  # a view is still referenced (e.g. by an exception's traceback): closed when collected
+        if self.fh is not None:
+            self.fh.close()
+
+    def __iter__(self):
+        if self.mm is not None:
+            mm = self.mm
+            for pos, stop in _pieces(mm, mm.find(b"\n") + 1 or len(mm), len(mm)):
+                rows = _rows(mm[pos:stop])
+                if rows:
+                    yield memoryview(mm)[pos:stop], rows, lambda p=pos, q=stop: self._drop(p, q)
+            return
+        if self.fh is not None:  # empty plain file
+            return
+        with _open(self.source) as fh:
+            fh.readline()
+            rest = b""
+            while True:
+                chunk = fh.read(SEGMENT_BYTES)
+                if not chunk:
+                    if _rows(rest):
+                        yield rest, _rows(rest), lambda: None
+                    return
+                buf = rest + chunk if rest else chunk
+                cut = buf.rfind(b"\n") + 1
+                rest = buf[cut:]
+                if cut:
+                    yield buf[:cut], buf.count(b"\n", 0, cut), lambda: None
+
+    def _drop(self, start: int, stop: int) -> None:
+        page = mmap.PAGESIZE
+        lo = (start // page) * page
+        if hasattr(self.mm, "madvise") and stop > lo:
+            self.mm.madvise(mmap.MADV_DONTNEED, lo, stop - lo)
+
+
 def _diagnose(source: Source, header: list[str], used: Sequence[int], bad_cells: str) -> tuple[np.ndarray, int]:
     """Slow exact pass used only when the fast parser fails: find the first structural problem
     (raise), else parse with bad cells -> NaN (mode 'mask') or raise at the first bad cell."""
@@ -151,29 +232,46 @@ def parse_columns(source: Source, columns: Sequence[str], bad_cells: str = "erro
         raise DataError(f"{where}: line 1: missing column(s) {shown} in the header")
     used = [index[c] for c in columns]
     names = [f"c{j}" for j in range(len(header))]
-    try:
-        with _open(source) as fh:
-            # multi-threaded parse; only the used columns are converted (float32; spaces trimmed)
-            table = pacsv.read_csv(
-                fh,
-                read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 20),
-                parse_options=pacsv.ParseOptions(delimiter=","),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=[names[j] for j in used],
-                    column_types={names[j]: pa.float32() for j in used},
-                    strings_can_be_null=False, quoted_strings_can_be_null=False),
-            )
-        if table.num_rows == 0:
-            raise DataError(f"{where}: header only: no data rows")
-        out = np.empty((table.num_rows, len(columns)), dtype=np.float32)
+    read_opts = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=SEGMENT_BYTES + (1 << 20))
+    parse_opts = pacsv.ParseOptions(delimiter=",")
+    convert_opts = pacsv.ConvertOptions(
+        include_columns=[names[j] for j in used], column_types={names[j]: pa.float32() for j in used},
+        strings_can_be_null=False, quoted_strings_can_be_null=False)
+
+    def parse_segment(segment: bytes, out: np.ndarray, row: int, n_rows: int) -> None:
+        table = pacsv.read_csv(pa.py_buffer(segment), read_options=read_opts, parse_options=parse_opts,
+                               convert_options=convert_opts)
+        if table.num_rows != n_rows:  # blank lines: let the exact pass decide
+            raise pa.ArrowInvalid("row count mismatch")
         for k in range(len(used)):
-            col = table.column(0)
+            col = table.column(k)
             if col.null_count:
                 raise pa.ArrowInvalid("empty cell")
-            out[:, k] = col.to_numpy()
-            table = table.remove_column(0)  # frees the column: peak stays ~ one copy of the data
-            del col
-        return out, 0
+            out[k, row:row + n_rows] = col.to_numpy()  # contiguous copy into the (C, T) buffer
+
+    try:
+        with _Segments(source) as pieces:
+            total = 0
+            for _, rows, done in pieces:  # counting pass: rows per piece, pages dropped as we go
+                total += rows
+                done()
+            if total == 0:
+                raise DataError(f"{where}: header only: no data rows")
+            out = np.empty((len(columns), total), dtype=np.float32)  # (C, T): each column copy is contiguous
+            with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
+                pending, row, piece = [], 0, None
+                for piece, rows, done in pieces:
+                    pending.append((pool.submit(parse_segment, piece, out, row, rows), done))
+                    row += rows
+                    if len(pending) >= 2 * PARSE_THREADS:  # bounded read-ahead keeps peak memory low
+                        job, release = pending.pop(0)
+                        job.result()
+                        release()
+                for job, release in pending:
+                    job.result()
+                    release()
+                del piece  # drop the last view before the map closes
+        return out.T, 0  # (T, C) view, Fortran-ordered
     except pa.ArrowInvalid:
         return _diagnose(source, header, used, bad_cells)
     except (OSError, zipfile.BadZipFile) as exc:
