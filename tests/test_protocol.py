@@ -46,6 +46,11 @@ def test_outputs_and_metrics_schema(run):
                 "versions", "data_fingerprint", "seed", "model_parameters"):
         assert key in m
     assert set(m["macro_f1"]) >= {"mean", "std", "folds", "pooled", "ci95"}
+    from pseudoface.results import headline_table
+    on_disk = json.loads((out / "metrics.json").read_text())
+    for metrics in (m, on_disk):  # same keys fresh and after the JSON round trip
+        assert list(metrics["macro_f1"]["pooled"]) == ["0"]
+        assert headline_table(metrics)["pooled (repeat 0)"].notna().all()
     assert len(m["macro_f1"]["folds"]) == 3 and set(m["roc_auc"]) >= {"mean", "std"}
     assert set(m["baselines"]) == {"majority", "always_depressed", "stratified_random", "gender_only",
                                    "data_quality", "feature_model"}
@@ -127,3 +132,17 @@ def test_default_synthetic_model_beats_random_and_does_not_collapse(tmp_path):
     assert m["macro_f1"]["mean"] > m["baselines"]["stratified_random"]["macro_f1"]["mean"]
     ppr = m["predicted_positive_rate"]["mean"]
     assert 0.05 < ppr < 0.95
+
+
+def test_validation_clip_subsample_is_even_and_only_when_asked():
+    from pseudoface.model import CNNLSTM
+    from pseudoface.train import score_participants
+    torch.manual_seed(0)
+    model = CNNLSTM(3, "default")
+    images = {"a": np.random.default_rng(0).random((40, 3, 10, 8), dtype=np.float32)}  # 10 clips of K=4
+    full = score_participants(model, images, ["a"], 4, torch.device("cpu"))
+    same = score_participants(model, images, ["a"], 4, torch.device("cpu"), max_clips=10)
+    part = score_participants(model, images, ["a"], 4, torch.device("cpu"), max_clips=2)
+    ends = score_participants(model, {"a": np.concatenate([images["a"][:4], images["a"][-4:]])}, ["a"], 4,
+                              torch.device("cpu"))
+    assert full == pytest.approx(same) and part == pytest.approx(ends, abs=1e-5)  # first and last clip

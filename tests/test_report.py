@@ -122,3 +122,14 @@ def test_committed_notebooks_are_thin_and_clean():
         for c in cells:
             assert not c.get("outputs") and c.get("execution_count") is None, path
             assert not re.search(r"^\s*(def|class)\s", "".join(c["source"]), re.M), path
+
+
+def test_report_all_skips_params_whose_corpus_is_absent(monkeypatch, capsys, tmp_path):
+    from types import SimpleNamespace
+    monkeypatch.delenv("DAIC_WOZ_ROOT", raising=False)
+    monkeypatch.setenv("E_DAIC_ROOT", str(tmp_path / "missing"))
+    targets = report._targets(SimpleNamespace(all=True, params=None), ROOT)
+    assert [Path(p).name for p, _ in targets] == ["synthetic.yaml"]
+    out = capsys.readouterr().out
+    assert "skipped daic_woz.yaml: " in out and "DAIC_WOZ_ROOT is not set" in out
+    assert "skipped e_daic.yaml: corpus root" in out

@@ -50,7 +50,7 @@ pseudo = nb([
     ("code", "ex = explore.example_window(ctx) if ctx.has_landmarks else None\nprint('per-participant example not shown' if ex is None else f\"participant {ex['participant']}\")"),
     ("code", "if ex is not None:\n    plots.face_figure(ex['raw'][0], 'Raw first frame (mm, camera space)').show()\n    plots.face_figure(ex['normalised'][0], 'Normalised (centred, inter-ocular units, aligned)').show()"),
     ("code", "if ex is not None:\n    plots.pseudo_image_figure(ex['image'], ex['rows'], 'Window pseudo-image (X/Y/Z displacement, rows by facial region)').show()"),
-    ("code", "if ex is not None:\n    plots.pseudo_image_figure(ex['seed_frame'][:1], tuple(f'landmark {i}' for i in range(68)), \"Seed layout: one frame's 68x3 matrix (min-max scaled; copied to 3 channels)\", ('x y z columns',), zmid=None).show()"),
+    ("code", "if ex is not None:\n    plots.pseudo_image_figure(ex['seed_frame'][:1], tuple(f'landmark {i}' for i in range(68)), \"Seed layout: one frame's 68x3 matrix (min-max scaled; copied to 3 channels)\", ('one channel',), zmid=None, x_title='coordinate (x, y, z)').show()"),
     ("md", "## Mean pseudo-image per class\nMean absolute displacement from neutral, per participant then per class, and the difference (depressed − not)."),
     ("code", "means, diff, rows = explore.class_mean_images(ctx)\nnames = ('X', 'Y', 'Z') if ctx.has_landmarks else ('value',)\nplots.pseudo_image_figure(means[0], rows, 'Not depressed: mean |displacement|', names, zmid=None).show()\nplots.pseudo_image_figure(means[1], rows, 'Depressed: mean |displacement|', names, zmid=None).show()\nplots.pseudo_image_figure(diff, rows, 'Difference (depressed − not)', names, zmid=0.0).show()"),
 ])

@@ -156,7 +156,7 @@ def _save_fold(out: Path, result: dict) -> None:
 def run_cv(params: Params, out: Path, resume: bool = False, progress: bool = True,
            prep: Prepared | None = None) -> dict:
     """Cross-validate (or run the official split) and write the run folder; returns metrics."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars (tqdm.auto wants ipywidgets inside notebooks)
     check_protocol(params)
     out = Path(out)
     run_file = out / "run.json"

@@ -83,7 +83,7 @@ def summarise(predictions: pd.DataFrame, n_boot: int, seed: int) -> dict:
     per-fold mean +- SD, pooled out-of-fold macro-F1 per repeat, bootstrap CI, per gender."""
     folds = [fold_metrics(g.label, g.score, g.prediction) | {"repeat": int(r), "fold": int(f)}
              for (r, f), g in predictions.groupby(["repeat", "fold"])]
-    pooled = {int(r): macro_f1(g.label, g.prediction) for r, g in predictions.groupby("repeat")}
+    pooled = {str(r): macro_f1(g.label, g.prediction) for r, g in predictions.groupby("repeat")}  # JSON keys
     first = predictions[predictions.repeat == predictions.repeat.min()]
     gender = {}
     for name, g in predictions.groupby("gender"):

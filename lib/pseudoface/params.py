@@ -86,6 +86,7 @@ class TrainParams:
     balanced_sampling: bool = False  # cannot be combined with a pos_weight loss
     threshold_rule: Literal["inner_val_f1", "prevalence", "0.5"] = "inner_val_f1"
     inner_val_fraction: float = 0.25
+    val_clips: int = 8  # per-epoch inner-validation loss on up to N evenly spaced clips (0: all)
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 

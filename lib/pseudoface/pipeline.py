@@ -62,7 +62,7 @@ def encode_session(session: Session, params: Params, cache: bool = True) -> Enco
 def encode_corpus(corpus: Corpus, params: Params, progress: bool = False) -> tuple[dict, pd.DataFrame]:
     """participant_id -> Encoded, and the summary table (participant_id, frames, valid_frames,
     windows, skipped_windows, clip_rate)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars (tqdm.auto wants ipywidgets inside notebooks)
     out, rows = {}, []
     items = corpus.sessions.items()
     for pid, s in tqdm(items, desc="encode", disable=None if progress else True, leave=False):

@@ -94,7 +94,7 @@ def distribution_figure(table: pd.DataFrame, columns: list, title: str) -> go.Fi
 
 
 def pseudo_image_figure(image: np.ndarray, row_names: tuple, title: str, channel_names=("X", "Y", "Z"),
-                        zmid: float | None = 0.5) -> go.Figure:
+                        zmid: float | None = 0.5, x_title: str = "frame in window") -> go.Figure:
     """image: (C, R, W) -> one heatmap per channel, rows labelled by region, time on x."""
     C = image.shape[0]
     fig = make_subplots(1, C, subplot_titles=[channel_names[c] if c < len(channel_names) else f"ch{c}"
@@ -103,7 +103,7 @@ def pseudo_image_figure(image: np.ndarray, row_names: tuple, title: str, channel
         fig.add_heatmap(z=image[c], y=list(row_names), colorscale="RdBu_r", zmid=zmid, row=1, col=c + 1,
                         showscale=c == C - 1)
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=7))
-    fig.update_xaxes(title_text="frame in window")
+    fig.update_xaxes(title_text=x_title)
     return fig.update_layout(title=title, height=max(380, 7 * image.shape[1] + 120))
 
 

@@ -7,7 +7,8 @@
   probability = sigmoid(mean logit).
 - Losses on logits: ``weighted_bce`` (pos_weight = N_neg / N_pos of the inner-train
   participants, computed once), ``focal`` (gamma), ``bce_focal`` (the seed's sum of both).
-- The epoch is chosen by inner-validation loss with patience; the threshold by ``threshold_rule``
+- The epoch is chosen by inner-validation loss with patience (per epoch on up to ``val_clips``
+  evenly spaced clips per participant, for speed on long sessions); the threshold by ``threshold_rule``
   on inner-validation scores only. The outer test fold never reaches this module.
 """
 from __future__ import annotations
@@ -67,12 +68,17 @@ def loss_fn(logits: torch.Tensor, y: torch.Tensor, params: Params, pos_weight: f
 
 @torch.no_grad()
 def score_participants(model: CNNLSTM, images: dict, pids: list, K: int, device: torch.device,
-                       batch: int = 32) -> np.ndarray:
-    """Mean logit per participant over its non-overlapping clips -> (n,) logits."""
+                       batch: int = 32, max_clips: int = 0) -> np.ndarray:
+    """Mean logit per participant over its non-overlapping clips -> (n,) logits.
+
+    ``max_clips`` > 0 keeps that many evenly spaced clips per participant (a cheaper, deterministic
+    estimate used only for the per-epoch inner-validation loss)."""
     model.eval()
     out = []
     for pid in pids:
         clips = eval_clips(images[pid], K)
+        if 0 < max_clips < len(clips):
+            clips = clips[np.linspace(0, len(clips) - 1, max_clips).round().astype(int)]
         logits = [model(torch.from_numpy(clips[i:i + batch]).to(device)) for i in range(0, len(clips), batch)]
         out.append(float(torch.cat(logits).mean()))
     return np.asarray(out)
@@ -124,7 +130,7 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
             loss.backward()
             opt.step()
             losses.append(loss.item())
-        val_logits = score_participants(model, images, val_ids, K, device)
+        val_logits = score_participants(model, images, val_ids, K, device, max_clips=t.val_clips)
         val_loss = float(loss_fn(torch.from_numpy(val_logits).float(), torch.from_numpy(y_val).float(),
                                  params, loss_weight))
         val_f1 = macro_f1(y_val, (val_logits >= 0).astype(int))
