@@ -146,3 +146,18 @@ def test_validation_clip_subsample_is_even_and_only_when_asked():
     ends = score_participants(model, {"a": np.concatenate([images["a"][:4], images["a"][-4:]])}, ["a"], 4,
                               torch.device("cpu"))
     assert full == pytest.approx(same) and part == pytest.approx(ends, abs=1e-5)  # first and last clip
+
+
+def test_other_configuration_in_run_folder(run, tmp_path, synth_root):
+    import shutil
+    from pseudoface.results import ensure_run, run_matches
+    out, _, params = run
+    folder = tmp_path / "r"
+    shutil.copytree(out, folder)
+    other = _params(synth_root, ["train.lr=0.002"])
+    with pytest.raises(ParamsError, match="holds a run of another configuration"):
+        cvmod.run_cv(other, folder, progress=False)
+    assert run_matches(folder, params) and not run_matches(folder, other)
+    metrics, reused = ensure_run(other, folder)  # the report's own folders: replaced, not refused
+    assert not reused and run_matches(folder, other) and metrics["config"]["train"]["lr"] == 0.002
+    assert len(list((folder / "folds").glob("*.json"))) == 3

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -154,8 +155,11 @@ def _save_fold(out: Path, result: dict) -> None:
 
 
 def run_cv(params: Params, out: Path, resume: bool = False, progress: bool = True,
-           prep: Prepared | None = None) -> dict:
-    """Cross-validate (or run the official split) and write the run folder; returns metrics."""
+           prep: Prepared | None = None, replace: bool = False) -> dict:
+    """Cross-validate (or run the official split) and write the run folder; returns metrics.
+
+    A folder holding another configuration's run is an error, unless ``replace`` (used for the
+    report's own run folders), which removes that run's files first and says so."""
     from tqdm import tqdm  # text bars (tqdm.auto wants ipywidgets inside notebooks)
     check_protocol(params)
     out = Path(out)
@@ -163,7 +167,13 @@ def run_cv(params: Params, out: Path, resume: bool = False, progress: bool = Tru
     chash = config_hash(params)
     if run_file.is_file():
         previous = json.loads(run_file.read_text())
-        if previous["config_hash"] != chash:
+        if previous["config_hash"] != chash and replace:
+            print(f"{out}: replacing a run of another configuration ({previous['config_hash']})")
+            for sub in ("folds", "checkpoints"):
+                shutil.rmtree(out / sub, ignore_errors=True)
+            for name in ("run.json", "metrics.json", "predictions.csv", "history.csv", "participants.csv"):
+                (out / name).unlink(missing_ok=True)
+        elif previous["config_hash"] != chash:
             raise ParamsError(f"{out}: holds a run of another configuration ({previous['config_hash']}); "
                               "use another --out")
         if not resume:

@@ -40,7 +40,7 @@ def ensure_run(params: Params, run_dir: str | Path, prep=None) -> tuple[dict, bo
     prep = prep or prepare(params)
     if run_matches(run_dir, params, prep.fingerprint):
         return json.loads((run_dir / "metrics.json").read_text()), True
-    return run_cv(params, run_dir, progress=False, prep=prep), False
+    return run_cv(params, run_dir, progress=False, prep=prep, replace=True), False
 
 
 def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = None) -> pd.DataFrame:
