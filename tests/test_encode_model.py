@@ -152,3 +152,15 @@ def test_model_fits_a_tiny_separable_set():
         loss.backward()
         opt.step()
     assert loss.item() < 0.05
+
+
+def test_channels_last_weights_compute_the_same_network():
+    torch.manual_seed(0)
+    model = CNNLSTM(3, "default").eval()
+    assert model.cnn[0].weight.is_contiguous(memory_format=torch.channels_last)
+    plain = CNNLSTM(3, "default").eval()
+    plain.cnn = plain.cnn.to(memory_format=torch.contiguous_format)
+    plain.load_state_dict(model.state_dict())
+    x = torch.rand(2, 3, 3, 70, 60)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), plain(x), atol=1e-5, rtol=1e-5)

@@ -55,14 +55,14 @@ def fill_short_gaps(values: np.ndarray, valid: np.ndarray, max_gap: int) -> tupl
 
 def kabsch(points: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Rotations (T, 3, 3) that best map centred ``points`` (T, N, 3) onto centred ``target`` (N, 3)."""
-    H = np.einsum("tni,nj->tij", points, target)  # (T, 3, 3) cross-covariance
+    H = points.transpose(0, 2, 1) @ target  # (T, 3, 3) cross-covariance (batched BLAS, not einsum)
     U, _, Vt = np.linalg.svd(H)
-    d = np.sign(np.linalg.det(np.einsum("tij,tjk->tik", U, Vt)))  # avoid reflections
+    d = np.sign(np.linalg.det(U @ Vt))  # avoid reflections
     D = np.zeros_like(H)
     D[:, 0, 0] = 1
     D[:, 1, 1] = 1
     D[:, 2, 2] = d
-    return np.einsum("tji,tjk,tlk->til", Vt, D, U)  # R = V D U^T
+    return Vt.transpose(0, 2, 1) @ D @ U.transpose(0, 2, 1)  # R = V D U^T
 
 
 def rotation_angles(R: np.ndarray) -> np.ndarray:
@@ -109,7 +109,7 @@ def normalise_landmarks(landmarks: np.ndarray, valid: np.ndarray, fps: float, pa
         template = template - template.mean(axis=0)
         template /= np.linalg.norm(template[a] - template[b])
         R = kabsch(xyz[valid].astype(np.float64), template)
-        xyz[valid] = np.einsum("tij,tnj->tni", R, xyz[valid]).astype(np.float32)
+        xyz[valid] = (xyz[valid] @ R.transpose(0, 2, 1)).astype(np.float32)  # each point p -> R p
         angles[valid] = rotation_angles(R.transpose(0, 2, 1))  # head rotation = inverse of the aligning one
     pose = np.concatenate([angles, translation], axis=1).astype(np.float32)
     pose[~valid] = 0.0
