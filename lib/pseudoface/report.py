@@ -87,7 +87,10 @@ def comparison_markdown(cards: list[dict]) -> str:
     lines = ["# Comparison: the seed preset against the default, alignment on against off", "",
              "Each variant is cross-validated in the same outer folds (same seed and participants). "
              "Rows: the default window layout with rigid alignment; the seed paper's network on its own frame "
-             "layout (first 16 valid frames, one 68×3 matrix per frame); the window layout without alignment.", ""]
+             "layout (first 16 valid frames, one 68×3 matrix per frame); the window layout without alignment. "
+             "The seed row feeds each frame's matrix at its native 68×3 size (`encode.frame_size: 0`); the "
+             "paper's 224×224 resize interpolates the same values at ~2,000× the compute per second of video "
+             "(benchmarks/bench_model.py).", ""]
     for c in cards:
         lines += [f'<h2 id="{c["dataset"]}">{c["dataset"]}</h2>', ""]
         if c["comparison"] is None:
