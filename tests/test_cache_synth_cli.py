@@ -107,16 +107,21 @@ def test_cli_data_error_is_one_line_without_traceback(tmp_path):
 
 @pytest.mark.parametrize("segment", [700, 4096, 1 << 20])
 @pytest.mark.parametrize("zipped", [False, True])
-@pytest.mark.parametrize("trailing_newline", [True, False])
-def test_segmented_parse_matches_pandas(tmp_path, monkeypatch, segment, zipped, trailing_newline):
-    """Row offsets across many line-aligned segments, from a memory map or a zip stream."""
+@pytest.mark.parametrize("ending", ["\n", "", "\n\n\n", "crlf"])
+@pytest.mark.parametrize("count_chunk", [13, 1 << 18])
+def test_segmented_parse_matches_pandas(tmp_path, monkeypatch, segment, zipped, ending, count_chunk):
+    """Row offsets across many line-aligned segments, from a memory map or a zip stream; the
+    row-counting pass reads in chunks that cut lines anywhere; trailing blank lines and CRLF."""
     import zipfile
     import pandas as pd
     monkeypatch.setattr(textio, "SEGMENT_BYTES", segment)
-    text = (DATA / "OpenFace_Test.csv").read_text()
-    text = text if trailing_newline else text.rstrip("\n")
+    monkeypatch.setattr(textio, "COUNT_CHUNK", count_chunk)
+    if ending != "\n\n\n":  # the fast path must count right, not lean on the exact fallback
+        monkeypatch.setattr(textio, "_diagnose", lambda *a, **k: pytest.fail("fell back to the exact pass"))
+    text = (DATA / "OpenFace_Test.csv").read_text().rstrip("\n")
+    text = text.replace("\n", "\r\n") + "\r\n" if ending == "crlf" else text + ending
     src = tmp_path / "a.csv"
-    src.write_text(text)
+    src.write_bytes(text.encode())
     if zipped:
         with zipfile.ZipFile(tmp_path / "a.zip", "w", zipfile.ZIP_DEFLATED) as zf:
             zf.write(src, "inner/a.csv")

@@ -2,9 +2,10 @@
 
 A *source* is a file path, or ``(zip_path, member)`` for a file read in place inside a zip.
 :func:`read_columns` returns ``(T, C) float32`` for the requested column names (header names are
-stripped, so ``", "`` separators are fine). Parsing hands line-aligned
-segments of ~1 MB to pyarrow's CSV reader on a small thread pool (bounded read-ahead), each
-copied straight into its rows of a preallocated column-major matrix, so peak memory stays close
+stripped, so ``", "`` separators are fine). A first pass reads the file through a small buffer to
+find line-aligned pieces of ~1 MB and their row counts; the pieces of the memory-mapped file then
+go to pyarrow's CSV reader on a small thread pool (bounded read-ahead), each copied straight into
+its rows of a preallocated column-major matrix and its pages dropped, so peak memory stays close
 to the returned array (measured in benchmarks/bench_parse.py); the result is cached as a
 memory-mappable ``.npy`` under the user's cache directory (never beside the data), keyed by the
 source's path, size and modification time, and re-parsed only when the source changes.
@@ -106,35 +107,74 @@ def read_header(source: Source) -> list[str]:
     return [name.strip() for name in text.split(",")]
 
 
-SEGMENT_BYTES = 1 << 20  # text handed to one pyarrow call (1 MB: lowest peak memory measured)
+SEGMENT_BYTES = 1 << 20  # text handed to one pyarrow call (1 MB: peak memory within 2x)
 PARSE_THREADS = max(1, min(4, os.cpu_count() or 1))
-
-
-def _pieces(buffer, start: int, size: int):
-    """(start, stop) byte ranges of ~SEGMENT_BYTES over buffer[start:size], each ending at a line end."""
-    pos = start
-    while pos < size:
-        stop = min(pos + SEGMENT_BYTES, size)
-        if stop < size:
-            cut = buffer.rfind(b"\n", pos, stop) + 1
-            stop = cut if cut > pos else (buffer.find(b"\n", stop) + 1 or size)
-        yield pos, stop
-        pos = stop
 
 
 def _rows(piece: bytes) -> int:
     return 0 if not piece.strip() else piece.count(b"\n") + (not piece.endswith(b"\n"))
 
 
-class _Segments:
-    """Line-aligned pieces of the data rows (header skipped) as ``(buffer, rows, done)``.
+COUNT_CHUNK = 1 << 19  # bytes per read of the planning pass
 
-    Plain files are memory-mapped: pieces are zero-copy views and ``done()`` drops their pages
-    once parsed, so the text never sits in memory whole. Zip members are streamed.
+
+def _plan_pieces(fd: int, size: int) -> list[tuple[int, int, int]]:
+    """Split the data rows of an open file (header line skipped) into line-aligned pieces of at
+    most ~SEGMENT_BYTES -> ``[(start, stop, rows)]`` (blank-only pieces left out).
+
+    One sequential pass through a small reused buffer with ``pread``: the text goes through the
+    page cache, never through the process's mapping. (Touching the mapping here, even one page
+    per piece boundary, maps whole large folios of a freshly written file and doubled the
+    measured peak memory.)
+    """
+    buf = bytearray(COUNT_CHUNK)
+    codes, hits = np.frombuffer(buf, dtype=np.uint8), np.empty(COUNT_CHUNK, dtype=bool)
+    plan: list[tuple[int, int, int]] = []
+    start = None  # first byte of the current piece (None until the header line has ended)
+    rows, last_end, pos = 0, None, 0  # complete lines in the piece, end of its last one
+    while pos < size:
+        with memoryview(buf)[:min(COUNT_CHUNK, size - pos)] as view:
+            got = os.preadv(fd, [view], pos)
+        if got <= 0:
+            raise OSError(f"short read at byte {pos}")
+        np.equal(codes[:got], 0x0A, out=hits[:got])
+        ends = np.flatnonzero(hits[:got]) + (pos + 1)  # absolute ends of the lines ending in this chunk
+        i = 0
+        if start is None and len(ends):
+            start, i = int(ends[0]), 1
+        while start is not None and i < len(ends):
+            j = int(np.searchsorted(ends, start + SEGMENT_BYTES, side="right"))
+            if j > i:  # lines that still fit the current piece
+                rows, last_end, i = rows + (j - i), int(ends[j - 1]), j
+            if i < len(ends):  # the next line would overflow the piece: close it
+                if last_end is None:  # a single line longer than a piece: it is the piece
+                    rows, last_end, i = 1, int(ends[i]), i + 1
+                plan.append((start, last_end, rows))
+                start, rows, last_end = last_end, 0, None
+        pos += got
+    if start is not None and start < size:
+        plan.append((start, size, rows + (size > (last_end or start))))  # + an unterminated last line
+    checked = []
+    for a, b, n in plan:
+        if n <= 2:  # maybe blank lines only: decide on the (short) text itself
+            n = _rows(os.pread(fd, b - a, a))
+        if n:
+            checked.append((a, b, n))
+    return checked
+
+
+class _Segments:
+    """Line-aligned pieces of the data rows (header skipped).
+
+    :meth:`total_rows` counts the rows first (output is preallocated); iterating yields
+    ``(buffer, rows, done)``. Plain files are memory-mapped: pieces are zero-copy views and
+    ``done()`` drops their pages once parsed, so the text never sits in memory whole; the row
+    count reads the file through a small reused buffer instead, so the mapping is touched once.
+    Zip members are streamed (and decompressed twice).
     """
 
     def __init__(self, source: Source):
-        self.source, self.mm, self.fh = source, None, None
+        self.source, self.mm, self.fh, self._plan = source, None, None, None
         if not isinstance(source, tuple):
             self.fh = open(source, "rb")
             if os.fstat(self.fh.fileno()).st_size:
@@ -152,13 +192,20 @@ class _Segments:
         if self.fh is not None:
             self.fh.close()
 
+    def _mapped_plan(self) -> list[tuple[int, int, int]]:
+        if self._plan is None:
+            self._plan = _plan_pieces(self.fh.fileno(), len(self.mm))
+        return self._plan
+
+    def total_rows(self) -> int:
+        if self.mm is not None:
+            return sum(rows for _, _, rows in self._mapped_plan())
+        return sum(rows for _, rows, _ in self)
+
     def __iter__(self):
         if self.mm is not None:
-            mm = self.mm
-            for pos, stop in _pieces(mm, mm.find(b"\n") + 1 or len(mm), len(mm)):
-                rows = _rows(mm[pos:stop])
-                if rows:
-                    yield memoryview(mm)[pos:stop], rows, lambda p=pos, q=stop: self._drop(p, q)
+            for pos, stop, rows in self._mapped_plan():
+                yield memoryview(self.mm)[pos:stop], rows, lambda p=pos, q=stop: self._drop(p, q)
             return
         if self.fh is not None:  # empty plain file
             return
@@ -233,28 +280,31 @@ def parse_columns(source: Source, columns: Sequence[str], bad_cells: str = "erro
     used = [index[c] for c in columns]
     names = [f"c{j}" for j in range(len(header))]
     read_opts = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=SEGMENT_BYTES + (1 << 20))
-    parse_opts = pacsv.ParseOptions(delimiter=",")
+    # No quoting in tracker output, and no null spellings: an empty or quoted cell is a conversion
+    # error, which sends the file to the exact pass for a precise message.
+    parse_opts = pacsv.ParseOptions(delimiter=",", quote_char=False, double_quote=False, escape_char=False)
     convert_opts = pacsv.ConvertOptions(
         include_columns=[names[j] for j in used], column_types={names[j]: pa.float32() for j in used},
-        strings_can_be_null=False, quoted_strings_can_be_null=False)
+        null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False)
 
     def parse_segment(segment: bytes, out: np.ndarray, row: int, n_rows: int) -> None:
         table = pacsv.read_csv(pa.py_buffer(segment), read_options=read_opts, parse_options=parse_opts,
                                convert_options=convert_opts)
         if table.num_rows != n_rows:  # blank lines: let the exact pass decide
             raise pa.ArrowInvalid("row count mismatch")
-        for k in range(len(used)):
-            col = table.column(k)
-            if col.null_count:
-                raise pa.ArrowInvalid("empty cell")
-            out[k, row:row + n_rows] = col.to_numpy()  # contiguous copy into the (C, T) buffer
+        for batch in table.to_batches():
+            n = batch.num_rows
+            for k, column in enumerate(batch.columns):
+                if column.null_count:
+                    raise pa.ArrowInvalid("empty cell")
+                # a zero-copy float32 view of the values buffer (~15x cheaper than to_numpy()),
+                # then one contiguous copy into the (C, T) buffer
+                out[k, row:row + n] = np.frombuffer(column.buffers()[1], np.float32, n, 4 * column.offset)
+            row += n
 
     try:
         with _Segments(source) as pieces:
-            total = 0
-            for _, rows, done in pieces:  # counting pass: rows per piece, pages dropped as we go
-                total += rows
-                done()
+            total = pieces.total_rows()
             if total == 0:
                 raise DataError(f"{where}: header only: no data rows")
             out = np.empty((len(columns), total), dtype=np.float32)  # (C, T): each column copy is contiguous
