@@ -133,3 +133,36 @@ def test_segmented_parse_matches_pandas(tmp_path, monkeypatch, segment, zipped, 
     expected = pd.read_csv(src, skipinitialspace=True)[cols].to_numpy(np.float32)
     assert bad == 0 and matrix.shape == (100, 5)
     np.testing.assert_array_equal(matrix, expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("segment,count_chunk", [(64, 7), (700, 13), (4096, 1000), (1 << 20, 1 << 19)])
+def test_piece_plan_is_exact(tmp_path, monkeypatch, seed, segment, count_chunk):
+    """The planning pass (pread + numpy) splits the data rows into contiguous, line-aligned pieces
+    with exact row counts, whatever the line lengths (many short lines per piece, lines longer
+    than a piece, a missing final newline, trailing blank lines)."""
+    monkeypatch.setattr(textio, "SEGMENT_BYTES", segment)
+    monkeypatch.setattr(textio, "COUNT_CHUNK", count_chunk)
+    rng = np.random.default_rng(seed)
+    lengths = rng.choice([3, 10, 40, 200, 2000], size=400, p=[0.3, 0.3, 0.2, 0.15, 0.05])
+    lines = ["h1, h2"] + [", ".join(["1.5"] * max(1, n // 5)) for n in lengths]
+    text = "\n".join(lines) + ["\n", "", "\n\n"][seed % 3]
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    data = text.encode()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        plan = textio._plan_pieces(fd, len(data))
+    finally:
+        os.close(fd)
+    assert plan[0][0] == data.index(b"\n") + 1  # the header line is skipped
+    for (a, b, rows), nxt in zip(plan, plan[1:] + [None]):
+        piece = data[a:b]
+        assert rows == textio._rows(piece) > 0
+        assert b == len(data) or piece.endswith(b"\n")  # line-aligned
+        assert len(piece) <= segment or piece.count(b"\n") <= 1 or b == len(data)
+        if nxt is not None:
+            assert nxt[0] == b  # contiguous
+    assert not data[plan[-1][1]:].strip()  # only blank lines may be left out, at the end
+    # every data row once; a trailing blank line inside a piece counts (the parse then checks it exactly)
+    assert sum(rows for *_, rows in plan) - (len(lines) - 1) in ((0, 1) if text.endswith("\n\n") else (0,))
