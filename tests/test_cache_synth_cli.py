@@ -150,11 +150,8 @@ def test_piece_plan_is_exact(tmp_path, monkeypatch, seed, segment, count_chunk):
     path = tmp_path / "t.csv"
     path.write_bytes(text.encode())
     data = text.encode()
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        plan = textio._plan_pieces(fd, len(data))
-    finally:
-        os.close(fd)
+    with open(path, "rb") as fh:
+        plan = textio._plan_pieces(fh, len(data))
     assert plan[0][0] == data.index(b"\n") + 1  # the header line is skipped
     for (a, b, rows), nxt in zip(plan, plan[1:] + [None]):
         piece = data[a:b]

@@ -118,12 +118,12 @@ def _rows(piece: bytes) -> int:
 COUNT_CHUNK = 1 << 19  # bytes per read of the planning pass
 
 
-def _plan_pieces(fd: int, size: int) -> list[tuple[int, int, int]]:
+def _plan_pieces(fh: io.BufferedReader, size: int) -> list[tuple[int, int, int]]:
     """Split the data rows of an open file (header line skipped) into line-aligned pieces of at
     most ~SEGMENT_BYTES -> ``[(start, stop, rows)]`` (blank-only pieces left out).
 
-    One sequential pass through a small reused buffer with ``pread``: the text goes through the
-    page cache, never through the process's mapping. (Touching the mapping here, even one page
+    One sequential pass of ``readinto`` a small reused buffer: the text goes through the page
+    cache, never through the process's mapping. (Touching the mapping here, even one page
     per piece boundary, maps whole large folios of a freshly written file and doubled the
     measured peak memory.)
     """
@@ -132,10 +132,11 @@ def _plan_pieces(fd: int, size: int) -> list[tuple[int, int, int]]:
     plan: list[tuple[int, int, int]] = []
     start = None  # first byte of the current piece (None until the header line has ended)
     rows, last_end, pos = 0, None, 0  # complete lines in the piece, end of its last one
+    fh.seek(0)
     while pos < size:
         with memoryview(buf)[:min(COUNT_CHUNK, size - pos)] as view:
-            got = os.preadv(fd, [view], pos)
-        if got <= 0:
+            got = fh.readinto(view)
+        if not got:
             raise OSError(f"short read at byte {pos}")
         np.equal(codes[:got], 0x0A, out=hits[:got])
         ends = np.flatnonzero(hits[:got]) + (pos + 1)  # absolute ends of the lines ending in this chunk
@@ -157,7 +158,8 @@ def _plan_pieces(fd: int, size: int) -> list[tuple[int, int, int]]:
     checked = []
     for a, b, n in plan:
         if n <= 2:  # maybe blank lines only: decide on the (short) text itself
-            n = _rows(os.pread(fd, b - a, a))
+            fh.seek(a)
+            n = _rows(fh.read(b - a))
         if n:
             checked.append((a, b, n))
     return checked
@@ -168,8 +170,8 @@ class _Segments:
 
     :meth:`total_rows` counts the rows first (output is preallocated); iterating yields
     ``(buffer, rows, done)``. Plain files are memory-mapped: pieces are zero-copy views and
-    ``done()`` drops their pages once parsed, so the text never sits in memory whole; the row
-    count reads the file through a small reused buffer instead, so the mapping is touched once.
+    ``done()`` drops their pages once parsed, so the text never sits in memory whole; the plan
+    (:func:`_plan_pieces`) reads the file through a small buffer, so the mapping is touched once.
     Zip members are streamed (and decompressed twice).
     """
 
@@ -194,7 +196,7 @@ class _Segments:
 
     def _mapped_plan(self) -> list[tuple[int, int, int]]:
         if self._plan is None:
-            self._plan = _plan_pieces(self.fh.fileno(), len(self.mm))
+            self._plan = _plan_pieces(self.fh, len(self.mm))
         return self._plan
 
     def total_rows(self) -> int:
