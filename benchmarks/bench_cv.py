@@ -16,7 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pseudoface.cv import prepare, run_cv
+from pseudoface.cv import run_cv
+from pseudoface.encode import encode_corpus
+from pseudoface.read import load_corpus
 from pseudoface.params import params_from_dict
 from pseudoface.synthetic import write_corpus
 
@@ -34,10 +36,10 @@ def main() -> None:
         params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}},
                                   ["cv.repeats=1"] + args.overrides)
         t = time.perf_counter()
-        prep = prepare(params)
+        prep = encode_corpus(load_corpus(params), params)
         t_prep = time.perf_counter() - t
         t = time.perf_counter()
-        metrics = run_cv(params, Path(tmp) / "run", progress=False, prep=prep)
+        metrics = run_cv(params, Path(tmp) / "run", prep, progress=False)
         t_cv = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n, minutes = len(prep.table), metrics["session_minutes"]

@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from pseudoface.encode import encode_corpus
 from pseudoface.params import params_from_dict
+from pseudoface.read import load_corpus
 from pseudoface.synthetic import write_corpus
 
 DATA = Path(__file__).parent / "data"
@@ -29,3 +31,8 @@ def edaic_root(tmp_path_factory) -> Path:
 
 def make_params(root, dataset="synthetic", **data):
     return params_from_dict({"dataset": dataset, "data": {"root": str(root), "min_valid_seconds": 5, **data}})
+
+
+def encoded(params):
+    """The encoded corpus ``params`` name (what `pseudoface cv` trains on)."""
+    return encode_corpus(load_corpus(params), params)

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import DATA
 from pseudoface import textio
+from pseudoface.cache import cache_root
 from pseudoface.cli import main
 from pseudoface.synthetic import write_corpus
 
@@ -25,8 +26,8 @@ def test_cache_parses_once_and_reparses_on_change(tmp_path, monkeypatch):
     again, _ = textio.read_columns(src, COLS)
     assert len(calls) == 1 and isinstance(again, np.memmap)
     np.testing.assert_array_equal(first, again)
-    cache = textio.cache_dir()
-    assert cache != src.parent and list(cache.glob("*.npy"))  # never beside the data
+    cache = cache_root()
+    assert cache != src.parent and list(cache.rglob("*.npy"))  # never beside the data
     text = src.read_text().splitlines(keepends=True)
     cells = text[1].split(",")
     cells[1] = " 99.5"  # the timestamp of the first frame
@@ -46,10 +47,10 @@ def test_cache_write_is_atomic(tmp_path, monkeypatch):
     monkeypatch.setattr(np, "save", crash)
     data, _ = textio.read_columns(src, COLS)  # falls back to the parsed array
     assert data.shape == (100, 3)
-    leftovers = [p for p in textio.cache_dir().iterdir() if p.suffix in (".npy", ".tmp")]
+    leftovers = [p for p in cache_root().rglob("*") if p.suffix in (".npy", ".tmp", ".json")]
     assert leftovers == []  # no partial cache entry was left behind
     monkeypatch.undo()
-    os.environ["PSEUDOFACE_CACHE_DIR"] = str(tmp_path / "c2")
+    monkeypatch.setenv("PSEUDOFACE_CACHE_DIR", str(tmp_path / "c2"))
     data2, _ = textio.read_columns(src, COLS)
     np.testing.assert_array_equal(data, data2)
 
@@ -105,19 +106,14 @@ def test_cli_data_error_is_one_line_without_traceback(tmp_path):
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("segment", [700, 4096, 1 << 20])
 @pytest.mark.parametrize("zipped", [False, True])
 @pytest.mark.parametrize("ending", ["\n", "", "\n\n\n", "crlf"])
-@pytest.mark.parametrize("count_chunk", [13, 1 << 18])
-def test_segmented_parse_matches_pandas(tmp_path, monkeypatch, segment, zipped, ending, count_chunk):
-    """Row offsets across many line-aligned segments, from a memory map or a zip stream; the
-    row-counting pass reads in chunks that cut lines anywhere; trailing blank lines and CRLF."""
+def test_parse_matches_pandas(tmp_path, monkeypatch, zipped, ending):
+    """The fast call, from a file or a zip stream, with or without a final newline, trailing blank
+    lines and CRLF, gives exactly pandas' values."""
     import zipfile
     import pandas as pd
-    monkeypatch.setattr(textio, "SEGMENT_BYTES", segment)
-    monkeypatch.setattr(textio, "COUNT_CHUNK", count_chunk)
-    if ending != "\n\n\n":  # the fast path must count right, not lean on the exact fallback
-        monkeypatch.setattr(textio, "_diagnose", lambda *a, **k: pytest.fail("fell back to the exact pass"))
+    monkeypatch.setattr(textio, "_diagnose", lambda *a, **k: pytest.fail("fell back to the exact pass"))
     text = (DATA / "OpenFace_Test.csv").read_text().rstrip("\n")
     text = text.replace("\n", "\r\n") + "\r\n" if ending == "crlf" else text + ending
     src = tmp_path / "a.csv"
@@ -135,31 +131,12 @@ def test_segmented_parse_matches_pandas(tmp_path, monkeypatch, segment, zipped, 
     np.testing.assert_array_equal(matrix, expected)
 
 
-@pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("segment,count_chunk", [(64, 7), (700, 13), (4096, 1000), (1 << 20, 1 << 19)])
-def test_piece_plan_is_exact(tmp_path, monkeypatch, seed, segment, count_chunk):
-    """The planning pass (pread + numpy) splits the data rows into contiguous, line-aligned pieces
-    with exact row counts, whatever the line lengths (many short lines per piece, lines longer
-    than a piece, a missing final newline, trailing blank lines)."""
-    monkeypatch.setattr(textio, "SEGMENT_BYTES", segment)
-    monkeypatch.setattr(textio, "COUNT_CHUNK", count_chunk)
-    rng = np.random.default_rng(seed)
-    lengths = rng.choice([3, 10, 40, 200, 2000], size=400, p=[0.3, 0.3, 0.2, 0.15, 0.05])
-    lines = ["h1, h2"] + [", ".join(["1.5"] * max(1, n // 5)) for n in lengths]
-    text = "\n".join(lines) + ["\n", "", "\n\n"][seed % 3]
-    path = tmp_path / "t.csv"
-    path.write_bytes(text.encode())
-    data = text.encode()
-    with open(path, "rb") as fh:
-        plan = textio._plan_pieces(fh, len(data))
-    assert plan[0][0] == data.index(b"\n") + 1  # the header line is skipped
-    for (a, b, rows), nxt in zip(plan, plan[1:] + [None]):
-        piece = data[a:b]
-        assert rows == textio._rows(piece) > 0
-        assert b == len(data) or piece.endswith(b"\n")  # line-aligned
-        assert len(piece) <= segment or piece.count(b"\n") <= 1 or b == len(data)
-        if nxt is not None:
-            assert nxt[0] == b  # contiguous
-    assert not data[plan[-1][1]:].strip()  # only blank lines may be left out, at the end
-    # every data row once; a trailing blank line inside a piece counts (the parse then checks it exactly)
-    assert sum(rows for *_, rows in plan) - (len(lines) - 1) in ((0, 1) if text.endswith("\n\n") else (0,))
+@pytest.mark.parametrize("command", ["encode", "cv"])
+def test_no_usable_session_is_an_error(synth_root, tmp_path, capsys, command):
+    """Every participant excluded: one line pointing at the participant flow, non-zero exit, nothing written."""
+    code = main([command, "--params", "params/synthetic.yaml", "--set", f"data.root={synth_root}",
+                 "--set", "data.min_valid_seconds=9999", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "no session was usable" in err[0] and "usable 0" in err[0] and "participant flow" in err[0]
+    assert not (tmp_path / "out").exists()

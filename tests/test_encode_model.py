@@ -56,7 +56,7 @@ def test_frame_layout_shapes(size, shape):
 
 
 def test_series_layout_for_edaic(edaic_root):
-    from pseudoface.corpus import load_corpus
+    from pseudoface.read import load_corpus
     c = load_corpus(make_params(edaic_root))
     p = _params()
     enc = encode(normalise_session(next(iter(c.sessions.values())), p), p)
@@ -139,6 +139,7 @@ def test_forward_backward(preset, shape):
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
 
 
+@pytest.mark.slow
 def test_model_fits_a_tiny_separable_set():
     torch.manual_seed(0)
     x = torch.rand(8, 4, 3, 20, 16) * 0.2 + 0.4

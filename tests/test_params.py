@@ -66,7 +66,30 @@ def test_yaml_is_safe_loaded(tmp_path):
 
 def test_params_are_frozen_and_documented():
     p = Params()
-    with pytest.raises(Exception):
+    from dataclasses import FrozenInstanceError
+    with pytest.raises(FrozenInstanceError):
         p.train.epochs = 4  # type: ignore[misc]
     keys = [row[0] for row in describe()]
     assert "data.label_rule" in keys and "encode.window_seconds" in keys
+
+
+def test_scientific_notation_is_a_number(tmp_path):
+    """YAML 1.1 reads 3e-4 (no dot) as a string; a rate written so must still load."""
+    f = tmp_path / "x.yaml"
+    f.write_text("train:\n  lr: 3e-4\n  weight_decay: 1E-5\n")
+    p = load_params(f, ["normalise.target_fps=1.5e1"])
+    assert p.train.lr == pytest.approx(3e-4) and p.train.weight_decay == pytest.approx(1e-5)
+    assert p.normalise.target_fps == 15.0
+    assert params_from_dict({}, ["train.lr=3e-4"]).train.lr == pytest.approx(3e-4)
+    with pytest.raises(ParamsError, match=r"train\.lr: expected a number; got 'fast'"):
+        params_from_dict({}, ["train.lr=fast"])
+    with pytest.raises(ParamsError, match=r"train\.epochs: expected an integer"):
+        params_from_dict({}, ["train.epochs=1e3"])  # a count stays an integer
+
+
+def test_unknown_key_reported_before_an_unset_variable(monkeypatch):
+    monkeypatch.delenv("DAIC_WOZ_ROOT", raising=False)
+    with pytest.raises(ParamsError, match=r"data_root: unknown key"):
+        load_params(ROOT / "params" / "daic_woz.yaml", ["data_root=/x"])
+    # an overridden value replaces the file's ${VAR}: it is never resolved
+    assert load_params(ROOT / "params" / "daic_woz.yaml", ["data.root=/x"]).data.root == "/x"

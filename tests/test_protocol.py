@@ -5,14 +5,15 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import make_params
+from conftest import encoded
 from pseudoface import cv as cvmod
 from pseudoface.cli import main
-from pseudoface.params import ParamsError, params_from_dict
+from pseudoface.model import CNNLSTM
+from pseudoface.params import SMOKE, ParamsError, params_from_dict
+from pseudoface.runs import run_matches
 from pseudoface.train import check_protocol
 
-FAST = ["train.epochs=2", "train.patience=2", "model.clip_windows=4", "train.clips_per_participant=1",
-        "cv.folds=3", "cv.bootstrap=50", "data.min_valid_seconds=5"]
+FAST = list(SMOKE) + ["train.epochs=2", "train.patience=2", "cv.folds=3", "cv.bootstrap=50"]
 
 
 def _params(root, extra=()):
@@ -23,7 +24,7 @@ def _params(root, extra=()):
 def run(synth_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     params = _params(synth_root)
-    metrics = cvmod.run_cv(params, out, progress=False)
+    metrics = cvmod.run_cv(params, out, encoded(params), progress=False)
     return out, metrics, params
 
 
@@ -65,13 +66,16 @@ def test_outputs_and_metrics_schema(run):
     assert m["baselines"]["always_depressed"]["macro_f1"]["mean"] < 0.5 * (2 * prev / (1 + prev)) + 0.05
     ckpt = next((out / "checkpoints").glob("*.pt"))
     blob = torch.load(ckpt, weights_only=True)
-    assert "state_dict" in blob
+    model = CNNLSTM(m["input_shape"][0], params.model.preset, params.model.dropout)
+    model.load_state_dict(blob["state_dict"])  # strict: every tensor of the network, nothing else
+    x = torch.zeros((1, params.model.clip_windows, *m["input_shape"]))
+    assert torch.isfinite(model.eval()(x)).all() and 0 < blob["meta"]["threshold"] < 1
 
 
 def test_test_fold_cannot_influence_choices(synth_root):
     """Changing the labels of the outer test participants changes no epoch, threshold or score."""
     params = _params(synth_root)
-    prep = cvmod.prepare(params)
+    prep = encoded(params)
     r, f, train_ids, test_ids = 0, *cvmod.outer_splits(prep.table, params, 0)[0]
     a = cvmod.run_fold(prep, params, r, f, train_ids, test_ids, torch.device("cpu"))
     flipped = prep.table.copy()
@@ -82,20 +86,19 @@ def test_test_fold_cannot_influence_choices(synth_root):
     assert [p["score"] for p in a["predictions"]] == [p["score"] for p in b["predictions"]]
 
 
-def test_deterministic_and_resume(synth_root, tmp_path, run):
+@pytest.mark.slow
+def test_deterministic_and_resume(synth_root, tmp_path, run, monkeypatch):
     _, first, params = run
-    again = cvmod.run_cv(params, tmp_path / "a", progress=False)
+    enc = encoded(params)
+    again = cvmod.run_cv(params, tmp_path / "a", enc, progress=False)
     assert again["macro_f1"]["folds"] == first["macro_f1"]["folds"]
     # simulate a crash after the first fold: keep only that fold's file, resume
     (tmp_path / "a" / "folds" / "r0_f1.json").unlink()
     (tmp_path / "a" / "folds" / "r0_f2.json").unlink()
     calls = []
     real = cvmod.run_fold
-    cvmod.run_fold = lambda *a, **k: calls.append(a[3]) or real(*a, **k)
-    try:
-        resumed = cvmod.run_cv(params, tmp_path / "a", resume=True, progress=False)
-    finally:
-        cvmod.run_fold = real
+    monkeypatch.setattr(cvmod, "run_fold", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    resumed = cvmod.run_cv(params, tmp_path / "a", enc, resume=True, progress=False)
     assert calls == [1, 2] and resumed["macro_f1"]["folds"] == first["macro_f1"]["folds"]
 
 
@@ -107,7 +110,7 @@ def test_params_errors():
 
 def test_official_protocol_splits(synth_root):
     params = _params(synth_root, ["cv.protocol=official"])
-    prep = cvmod.prepare(params)
+    prep = encoded(params)
     folds = cvmod.outer_splits(prep.table, params, 0)
     split = dict(zip(prep.table.participant_id, prep.table.split))
     assert {split[p] for p in folds[0][1]} == {"train"} and {split[p] for p in folds[0][2]} == {"dev"}
@@ -128,7 +131,7 @@ def test_default_synthetic_model_beats_random_and_does_not_collapse(tmp_path):
     from pseudoface.synthetic import write_corpus
     root = write_corpus(tmp_path / "c", participants=40, seconds=60, seed=0)
     params = load_params("params/synthetic.yaml", [f"data.root={root}", "cv.bootstrap=100"])
-    m = cvmod.run_cv(params, tmp_path / "run", progress=False)
+    m = cvmod.run_cv(params, tmp_path / "run", encoded(params), progress=False)
     assert m["macro_f1"]["mean"] > m["baselines"]["stratified_random"]["macro_f1"]["mean"]
     ppr = m["predicted_positive_rate"]["mean"]
     assert 0.05 < ppr < 0.95
@@ -148,16 +151,16 @@ def test_validation_clip_subsample_is_even_and_only_when_asked():
     assert full == pytest.approx(same) and part == pytest.approx(ends, abs=1e-5)  # first and last clip
 
 
+@pytest.mark.slow
 def test_other_configuration_in_run_folder(run, tmp_path, synth_root):
     import shutil
-    from pseudoface.results import ensure_run, run_matches
     out, _, params = run
     folder = tmp_path / "r"
     shutil.copytree(out, folder)
     other = _params(synth_root, ["train.lr=0.002"])
     with pytest.raises(ParamsError, match="holds a run of another configuration"):
-        cvmod.run_cv(other, folder, progress=False)
+        cvmod.run_cv(other, folder, encoded(other), progress=False)
     assert run_matches(folder, params) and not run_matches(folder, other)
-    metrics, reused = ensure_run(other, folder)  # the report's own folders: replaced, not refused
+    metrics, reused = cvmod.run_or_reuse(other, folder)  # the report's own folders: replaced, not refused
     assert not reused and run_matches(folder, other) and metrics["config"]["train"]["lr"] == 0.002
     assert len(list((folder / "folds").glob("*.json"))) == 3

@@ -8,7 +8,8 @@ import pytest
 
 from conftest import DATA, make_params
 from pseudoface import daic, edaic, openface
-from pseudoface.corpus import load_corpus
+from pseudoface.corpus import NoLandmarksError, require_landmarks
+from pseudoface.read import load_corpus
 from pseudoface.synthetic import Person, animate, write_clnf
 from pseudoface.textio import DataError
 
@@ -107,8 +108,8 @@ def test_edaic_series_and_no_landmarks(edaic_root):
     c = load_corpus(make_params(edaic_root))
     s = next(iter(c.sessions.values()))
     assert s.landmarks is None and s.series.shape[1] == 31 and s.series_names == edaic.SERIES
-    with pytest.raises(edaic.NoLandmarksError, match="E-DAIC ships no 2-D or 3-D landmarks"):
-        edaic.require_landmarks("e_daic")
+    with pytest.raises(NoLandmarksError, match="E-DAIC ships no 2-D or 3-D landmarks"):
+        require_landmarks(s)
     assert set(c.labels.gender) <= {"female", "male"}
 
 
@@ -119,9 +120,9 @@ def test_quirk_span_is_masked(tmp_path):
     out = [lines[0]] + [l.replace(", ", f", {360 + i * 0.033:.3f}#", 1).split("#", 1)[0] + ", "
                         + l.split(", ", 2)[2] for i, l in enumerate(lines[1:])]
     path.write_text("".join(out))
-    s = daic.read_session("373", path, make_params(tmp_path, dataset="daic_woz"))
+    s = daic.read_session("373", path, make_params(tmp_path, dataset="daic_woz"), mask_quirks=True)
     assert s.n_frames == 30 and not s.valid.any()
-    s2 = daic.read_session("373", path, make_params(tmp_path, dataset="daic_woz", mask_quirk_spans=False))
+    s2 = daic.read_session("373", path, make_params(tmp_path, dataset="daic_woz"), mask_quirks=False)
     assert s2.valid.any()
 
 

@@ -13,11 +13,11 @@ import pytest
 import yaml
 
 from pseudoface import report
+from pseudoface.params import SMOKE
 from pseudoface.synthetic import write_corpus
 
 ROOT = Path(__file__).parent.parent
-SMOKE = ["train.epochs=1", "train.patience=1", "cv.folds=2", "cv.bootstrap=20", "model.clip_windows=4",
-         "train.clips_per_participant=1", "data.min_valid_seconds=5", "encode.frame_count=4"]
+SMOKE = list(SMOKE)
 
 
 def _project(tmp: Path) -> Path:
@@ -45,13 +45,16 @@ def built(tmp_path_factory):
     os.chdir(root)
     try:
         problems = report.execute_notebooks("params/synthetic.yaml", "synthetic", SMOKE + [f"data.root={corpus}"], root)
-        problems += report.execute_notebooks("params/daic_woz_test.yaml", "daic_woz", SMOKE, root)
+        # the comparisons are checked on the synthetic build only
+        problems += report.execute_notebooks("params/daic_woz_test.yaml", "daic_woz", SMOKE + ["report.comparisons=false"],
+                                             root)
         renderer = report.build_site(root)
     finally:
         os.chdir(cwd)
     return root, problems, renderer, corpus, licensed
 
 
+@pytest.mark.slow
 def test_all_notebooks_ran(built):
     root, problems, renderer, *_ = built
     assert problems == []
@@ -64,6 +67,7 @@ def test_all_notebooks_ran(built):
     assert "Quarto is not on PATH" in renderer or renderer == "quarto"
 
 
+@pytest.mark.slow
 def test_every_quarto_page_exists(built):
     root = built[0]
     spec = yaml.safe_load((root / "_quarto.yml").read_text())
@@ -74,6 +78,21 @@ def test_every_quarto_page_exists(built):
         assert (site / page).is_file(), page
 
 
+@pytest.mark.slow
+def test_comparisons_ran_in_the_same_folds(built):
+    import pandas as pd
+    root = built[0]
+    table = pd.read_csv(root / "runs" / "synthetic" / "report" / "comparisons.csv")
+    assert list(table.name) == ["default (window layout, aligned)", "seed preset (frame layout)",
+                                "window layout, no alignment"]
+    folds = {json.loads((root / "runs" / "synthetic" / "report" / run / "metrics.json").read_text())["n_participants"]
+             for run in table.run}
+    assert len(folds) == 1  # every variant saw the same participants
+    assert "seed preset (frame layout)" in (root / "reports" / "_site" / "comparison.html").read_text()
+    assert not (root / "runs" / "daic_woz" / "report" / "comparisons.csv").exists()  # switched off there
+
+
+@pytest.mark.slow
 def test_privacy_guard_on_a_non_synthetic_root(built):
     root, _, _, _, licensed = built
     ids = [p.name[:3] for p in licensed.glob("*_P")]
@@ -93,6 +112,7 @@ def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_pages_draw_in_a_real_browser(built):
     browser = _chromium()
@@ -125,11 +145,10 @@ def test_committed_notebooks_are_thin_and_clean():
 
 
 def test_report_all_skips_params_whose_corpus_is_absent(monkeypatch, capsys, tmp_path):
-    from types import SimpleNamespace
     monkeypatch.delenv("DAIC_WOZ_ROOT", raising=False)
     monkeypatch.setenv("E_DAIC_ROOT", str(tmp_path / "missing"))
-    targets = report._targets(SimpleNamespace(all=True, params=None), ROOT)
-    assert [Path(p).name for p, _ in targets] == ["synthetic.yaml"]
+    targets = report.report_targets(ROOT, None, every=True)
+    assert [Path(p).name for p in targets] == ["synthetic.yaml"]
     out = capsys.readouterr().out
     assert "skipped daic_woz.yaml: " in out and "DAIC_WOZ_ROOT is not set" in out
     assert "skipped e_daic.yaml: corpus root" in out

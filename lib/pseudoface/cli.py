@@ -1,4 +1,5 @@
-"""The ``pseudoface`` command: synth, inspect, encode, cv, predict, report.
+"""The ``pseudoface`` command: synth, inspect, encode, cv, predict, report. Every command handler
+lives here; library modules never import this one.
 
 User data errors print one line (``error: FILE: line N, column C: ...``) and exit 2, never a traceback.
 """
@@ -8,7 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .params import ParamsError, load_params
+import numpy as np
+
+from .params import SMOKE, ParamsError, load_params
 from .textio import DataError
 
 
@@ -16,42 +19,31 @@ def _params_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--params", required=required, help="params YAML (params/<dataset>.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a parameter (dotted keys for sections), repeatable")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny training settings (1 epoch, 2 folds): checks every stage runs; numbers mean nothing")
 
 
-def ensure_synthetic(params) -> None:
-    """Generate the synthetic corpus into data.root if the params name the synthetic dataset and it is missing."""
-    from .corpus import SYNTHETIC_MARKER
-    from .synthetic import write_corpus
-    root = Path(params.data.root)
-    if params.dataset == "synthetic" and not (root / SYNTHETIC_MARKER).is_file():
-        print(f"generating the synthetic corpus into {root} ...", flush=True)
-        write_corpus(root, seed=params.cv.seed)
-
-
-def corpus_summary(corpus) -> list[str]:
-    labels = corpus.usable_labels()
-    lines = [f"{corpus.dataset} corpus at {corpus.root}{' (synthetic)' if corpus.synthetic else ''}"]
-    lines += corpus.flow.lines()
-    by_split = labels.groupby("split")["label"].agg(["count", "sum"])
-    for split, row in by_split.iterrows():
-        lines.append(f"  {split}: {int(row['count'])} participants, {int(row['sum'])} depressed")
-    if len(corpus.disagreements):
-        lines.append(f"  label rule: {len(corpus.disagreements)} row(s) where the file's binary disagrees with "
-                     "PHQ >= 10: " + ", ".join(corpus.disagreements["participant_id"]))
-    lines += [f"  note: {n}" for n in corpus.notes]
-    return lines
+def _overrides(args) -> list[str]:
+    return (list(SMOKE) if getattr(args, "smoke", False) else []) + list(args.overrides)
 
 
 def cmd_synth(args) -> int:
-    from .synthetic import write_corpus
-    out = write_corpus(args.out, participants=args.participants, seconds=args.seconds, seed=args.seed,
-                       fmt=args.format)
-    print(f"wrote a synthetic {args.format} corpus of {args.participants} participants x {args.seconds:g} s to {out}")
+    from .synthetic import EFFECTS, write_corpus
+    try:
+        out = write_corpus(args.out, participants=args.participants, seconds=args.seconds, seed=args.seed,
+                           fmt=args.format, effect=args.effect, strength=args.strength, spread=args.spread)
+    except ValueError as exc:
+        raise ParamsError(f"synth: {exc}") from None
+    family = EFFECTS[args.effect]
+    strength = family.strength if args.strength is None else args.strength
+    spread = family.spread if args.spread is None else args.spread
+    print(f"wrote a synthetic {args.format} corpus of {args.participants} participants x {args.seconds:g} s to {out} "
+          f"(cue: {args.effect}, strength {strength:g}, spread {spread:g})")
     return 0
 
 
 def cmd_inspect(args) -> int:
-    from .inspect_data import inspect_paths
+    from .read import inspect_paths
     lines, problems = inspect_paths(args.paths)
     print("\n".join(lines))
     if problems:
@@ -62,9 +54,76 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_encode(args) -> int:
+    """One (windows, channels, rows, time) array per session + summary.csv."""
+    from .cache import atomic_write_bytes, atomic_write_text
+    from .encode import encode_corpus
+    from .read import corpus_summary, ensure_synthetic, load_corpus
+    params = load_params(args.params, _overrides(args))
+    ensure_synthetic(params)
+    corpus = load_corpus(params)
+    print("\n".join(corpus_summary(corpus)))
+    enc = encode_corpus(corpus, params, progress=True)
+    out = Path(args.out)
+    for pid, images in enc.images.items():
+        atomic_write_bytes(out / f"{pid}.npy", lambda fh, a=images: np.save(fh, a))
+    summary = enc.encode_summary
+    atomic_write_text(out / "summary.csv", summary.to_csv(index=False))
+    shapes = {images.shape[1:] for images in enc.images.values()}
+    print(f"wrote {len(enc.images)} arrays {sorted(shapes)} (+ summary.csv) to {out}; "
+          f"{int(summary.windows.sum())} windows, {int(summary.skipped_windows.sum())} skipped, "
+          f"clip rate {summary.clip_rate.mean():.4f}")
+    for p in corpus.problems:
+        print(f"problem: {p}")
+    return 1 if corpus.problems else 0
+
+
+def headline(metrics: dict) -> str:
+    m, b = metrics["macro_f1"], metrics["baselines"]
+    parts = [f"macro-F1 {m['mean']:.3f} ± {m['std']:.3f} (pooled {np.mean(list(m['pooled'].values())):.3f}, "
+             f"95% CI {m['ci95'][0]:.2f}-{m['ci95'][1]:.2f}), predicted-positive rate "
+             f"{metrics['predicted_positive_rate']['mean']:.2f}"]
+    parts += [f"  {name}: {v['macro_f1']['mean']:.3f} ± {v['macro_f1']['std']:.3f}" for name, v in b.items()]
+    return "\n".join(parts)
+
+
+def cmd_cv(args) -> int:
+    from .cv import run_cv
+    from .encode import encode_corpus
+    from .read import corpus_summary, ensure_synthetic, load_corpus
+    from .runs import default_run_dir
+    overrides = _overrides(args) + ([f"cv.protocol={args.protocol}"] if args.protocol else [])
+    params = load_params(args.params, overrides)
+    ensure_synthetic(params)
+    out = Path(args.out) if args.out else default_run_dir(params)
+    corpus = load_corpus(params)
+    print("\n".join(corpus_summary(corpus)))
+    enc = encode_corpus(corpus, params, progress=True)
+    metrics = run_cv(params, out, enc, resume=args.resume)
+    print(f"{params.dataset} ({params.cv.protocol}, {metrics['n_participants']} participants): " + headline(metrics))
+    print(f"wrote {out}/metrics.json in {metrics['seconds']:.0f} s")
+    for p in corpus.problems:
+        print(f"problem: {p}", file=sys.stderr)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    """Score sessions with every fold model of a run: mean logit, median fold threshold."""
+    from .cv import predict_paths
+    rows, problems = predict_paths(Path(args.run), args.paths)
+    print("participant,score,prediction")
+    for pid, prob, pred in rows:
+        print(f"{pid},{prob:.4f},{pred}")
+    for p in problems:
+        print(f"error: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def cmd_report(args) -> int:
-    from .report import run_report
-    return run_report(args)
+    from .report import report_targets, run_report
+    root = Path.cwd()
+    targets = [] if args.site_only else report_targets(root, args.params, args.all)
+    return run_report(root, targets, _overrides(args), site_only=args.site_only)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=75.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--format", choices=["daic_woz", "e_daic"], default="daic_woz")
+    from .synthetic import EFFECTS
+    p.add_argument("--effect", choices=list(EFFECTS), default="amplitude",
+                   help="the planted depression cue: " + "; ".join(f"{k}: {v.description}" for k, v in EFFECTS.items()))
+    p.add_argument("--strength", type=float, default=None, help="cue strength (default: the family's)")
+    p.add_argument("--spread", type=float, default=None, help="person-to-person SD of the cue's gain (default: the family's)")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("inspect", help="one line per session and the participant flow; non-zero exit on any broken input")
@@ -86,19 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("encode", help="read -> normalise -> encode a corpus into pseudo-image arrays")
     _params_args(p)
     p.add_argument("--out", required=True)
-    p.set_defaults(func=lambda a: __import__("pseudoface.encode_cli", fromlist=["x"]).cmd_encode(a))
+    p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("cv", help="participant-grouped cross-validation with baselines -> metrics.json")
     _params_args(p)
     p.add_argument("--out", default=None, help="run folder (default runs/<dataset>/<config-hash>/)")
     p.add_argument("--resume", action="store_true", help="keep finished folds of an interrupted run")
     p.add_argument("--protocol", choices=["cv", "official"], default=None)
-    p.set_defaults(func=lambda a: __import__("pseudoface.cv", fromlist=["x"]).cmd_cv(a))
+    p.set_defaults(func=cmd_cv)
 
     p = sub.add_parser("predict", help="score sessions with a trained run")
     p.add_argument("--run", required=True, help="a run folder written by `pseudoface cv`")
     p.add_argument("paths", nargs="+")
-    p.set_defaults(func=lambda a: __import__("pseudoface.cv", fromlist=["x"]).cmd_predict(a))
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("report", help="execute the notebook suite and build the website")
     _params_args(p, required=False)

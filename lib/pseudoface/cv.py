@@ -1,98 +1,44 @@
-"""``pseudoface cv``: participant-grouped cross-validation with baselines; writes a run folder.
+"""The protocol: participant-grouped cross-validation (or the official split) with baselines in the
+same folds, run or reused, the comparison variants, and scoring new sessions with a run.
 
-Run folder (default ``runs/<dataset>/<config-hash>/``): ``metrics.json``, ``predictions.csv``
-(one row per participant per repeat), ``history.csv`` (per repeat, fold, epoch), ``folds/*.json``
-(finished folds, which ``--resume`` keeps) and ``checkpoints/*.pt`` (state dicts with plain
-metadata: they load with ``torch.load(..., weights_only=True)``).
+Every choice a fold makes (epoch, threshold) is made on inner-validation participants drawn from
+its outer-training set; the outer test fold only receives predictions. Folds are stratified by
+label and grouped by participant id. Persistence (file names, checkpoints, metrics) is
+:mod:`runs`'; analysis of finished runs is :mod:`results`'.
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import platform
-import shutil
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import expit
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 
-from . import __version__
+from . import runs
 from .baselines import BASELINES, fit_predict
-from .corpus import Corpus, load_corpus
-from .evaluate import paired_bootstrap_difference, summarise
-from .model import CNNLSTM, count_parameters, pick_device
-from .params import Params, ParamsError, load_params, params_from_dict
-from .pipeline import encode_corpus
-from .textio import atomic_write_bytes, atomic_write_text
+from .encode import EncodedCorpus, encode_corpus, encode_session
+from .model import pick_device
+from .params import Params, ParamsError, params_from_dict
+from .read import detect, load_corpus, read_one_session
+from .textio import DataError
 from .train import check_protocol, score_participants, train_model
 
-
-@dataclass
-class Prepared:
-    corpus: Corpus
-    images: dict  # participant_id -> (N, C, R, W)
-    table: pd.DataFrame  # one row per usable participant: labels, quality, motion features
-    feature_cols: list
-    encode_summary: pd.DataFrame
-    fingerprint: str
-
-
-def code_version() -> str:
-    try:
-        root = Path(__file__).resolve().parents[2]
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "lib"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        if head:
-            return f"{__version__}+{head}{'.dirty' if dirty else ''}"
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return __version__
-
-
-def config_hash(params: Params) -> str:
-    cfg = params.to_dict()
-    cfg.pop("report", None)
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def prepare(params: Params, progress: bool = False) -> Prepared:
-    corpus = load_corpus(params)
-    encoded, summary = encode_corpus(corpus, params, progress=progress)
-    images = {pid: enc.images for pid, enc in encoded.items()}
-    labels = corpus.usable_labels().set_index("participant_id")
-    rows = []
-    for pid, s in corpus.sessions.items():
-        if images[pid].shape[0] == 0:
-            continue  # counted in the encode summary (every window skipped)
-        feats = encoded[pid].motion  # computed with the pseudo-images from one normalisation
-        rows.append({"participant_id": pid, "label": int(labels.at[pid, "label"]),
-                     "phq_score": labels.at[pid, "phq_score"], "gender": labels.at[pid, "gender"],
-                     "split": labels.at[pid, "split"], "valid_fraction": s.valid_fraction,
-                     "duration_s": s.duration_s, **feats})
-    table = pd.DataFrame(rows)
-    no_windows = [pid for pid in corpus.sessions if images[pid].shape[0] == 0]
-    for pid in no_windows:
-        corpus.flow.dropped.append((pid, "usable", "no pseudo-image window passed encode.max_missing_fraction"))
-    feature_cols = [c for c in table.columns if c not in
-                    ("participant_id", "label", "phq_score", "gender", "split", "valid_fraction", "duration_s")]
-    fp = hashlib.sha256(json.dumps(
-        [(r.participant_id, r.label, corpus.sessions[r.participant_id].n_frames,
-          int(corpus.sessions[r.participant_id].valid.sum())) for r in table.itertuples()]).encode()).hexdigest()[:16]
-    return Prepared(corpus, {p: images[p] for p in table.participant_id}, table, feature_cols, summary, fp)
+# The paper's central claim, measured on the same folds: the seed network on its frame layout
+# against the default window layout, and rigid alignment on against off.
+COMPARISONS = {
+    "default (window layout, aligned)": [],
+    "seed preset (frame layout)": ["encode.layout=frame", "model.preset=seed", "model.clip_windows=16",
+                                   "encode.frame_count=16"],
+    "window layout, no alignment": ["normalise.align=false"],
+}
 
 
 def outer_splits(table: pd.DataFrame, params: Params, repeat: int) -> list:
-    """[(fold, train_ids, test_ids)]: stratified by label, grouped by participant (one group per
-    participant id, so a participant present in two corpora is one group)."""
+    """[(fold, train_ids, test_ids)]: stratified by label, grouped by participant id."""
     ids, y = table.participant_id.to_numpy(), table.label.to_numpy()
     if params.cv.protocol == "official":
         split = table.split.to_numpy()
@@ -117,18 +63,20 @@ def inner_split(train_ids: list, labels: dict, fraction: float, seed: int) -> tu
     return [train_ids[i] for i in tr], [train_ids[i] for i in va]
 
 
-def run_fold(prep: Prepared, params: Params, repeat: int, fold: int, train_ids: list, test_ids: list,
+def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_ids: list, test_ids: list,
              device: torch.device, progress=None) -> dict:
-    labels = dict(zip(prep.table.participant_id, prep.table.label))
+    """Train on the fold's outer-training participants (epoch and threshold on inner validation),
+    predict its test participants, and fit every baseline on the same split."""
+    labels = dict(zip(enc.table.participant_id, enc.table.label))
     seed = params.cv.seed + 1000 * repeat + fold
     inner_train, inner_val = inner_split(train_ids, labels, params.train.inner_val_fraction, seed)
     assert not set(inner_train) & set(inner_val) and not set(train_ids) & set(test_ids)
     t0 = time.perf_counter()
-    trained = train_model(prep.images, labels, inner_train, inner_val, params, seed, device, progress)
-    logits = score_participants(trained.model, prep.images, test_ids, params.model.clip_windows, device)
-    prob = 1 / (1 + np.exp(-logits))
+    trained = train_model(enc.images, labels, inner_train, inner_val, params, seed, device, progress)
+    logits = score_participants(trained.model, enc.images, test_ids, params.model.clip_windows, device)
+    prob = expit(logits)
     pred = (prob >= trained.threshold).astype(int)
-    table = prep.table.set_index("participant_id")
+    table = enc.table.set_index("participant_id")
     rows = [{"repeat": repeat, "fold": fold, "participant_id": pid, "label": int(labels[pid]),
              "phq_score": float(table.at[pid, "phq_score"]), "gender": table.at[pid, "gender"],
              "score": float(p), "threshold": trained.threshold, "prediction": int(d)}
@@ -136,7 +84,7 @@ def run_fold(prep: Prepared, params: Params, repeat: int, fold: int, train_ids: 
     tr, te = table.loc[train_ids].reset_index(), table.loc[test_ids].reset_index()
     base = {}
     for name in BASELINES:
-        score, bpred = fit_predict(name, tr, te, prep.feature_cols, seed)
+        score, bpred = fit_predict(name, tr, te, enc.feature_cols, seed)
         base[name] = {"score": [float(s) for s in score], "prediction": [int(b) for b in bpred]}
     return {"repeat": repeat, "fold": fold, "train_ids": train_ids, "test_ids": test_ids,
             "inner_train_ids": inner_train, "inner_val_ids": inner_val, "best_epoch": trained.best_epoch,
@@ -145,163 +93,72 @@ def run_fold(prep: Prepared, params: Params, repeat: int, fold: int, train_ids: 
             "predictions": rows, "baselines": base, "state": trained.model.state_dict()}
 
 
-def _save_fold(out: Path, result: dict) -> None:
-    name = f"r{result['repeat']}_f{result['fold']}"
-    state = result.pop("state")
-    meta = {"repeat": result["repeat"], "fold": result["fold"], "threshold": result["threshold"],
-            "best_epoch": result["best_epoch"]}
-    atomic_write_bytes(out / "checkpoints" / f"{name}.pt", lambda fh: torch.save({"state_dict": state, "meta": meta}, fh))
-    atomic_write_text(out / "folds" / f"{name}.json", json.dumps(result))
+def run_cv(params: Params, out: Path, enc: EncodedCorpus, resume: bool = False, progress: bool = True,
+           replace: bool = False) -> dict:
+    """Cross-validate (or run the official split) into the run folder ``out``; returns metrics.
 
-
-def run_cv(params: Params, out: Path, resume: bool = False, progress: bool = True,
-           prep: Prepared | None = None, replace: bool = False) -> dict:
-    """Cross-validate (or run the official split) and write the run folder; returns metrics.
-
-    A folder holding another configuration's run is an error, unless ``replace`` (used for the
-    report's own run folders), which removes that run's files first and says so."""
+    Finished folds are written as they finish, so an interrupted run resumes with ``resume``."""
     from tqdm import tqdm  # text bars (tqdm.auto wants ipywidgets inside notebooks)
     check_protocol(params)
     out = Path(out)
-    run_file = out / "run.json"
-    chash = config_hash(params)
-    if run_file.is_file():
-        previous = json.loads(run_file.read_text())
-        if previous["config_hash"] != chash and replace:
-            print(f"{out}: replacing a run of another configuration ({previous['config_hash']})")
-            for sub in ("folds", "checkpoints"):
-                shutil.rmtree(out / sub, ignore_errors=True)
-            for name in ("run.json", "metrics.json", "predictions.csv", "history.csv", "participants.csv"):
-                (out / name).unlink(missing_ok=True)
-        elif previous["config_hash"] != chash:
-            raise ParamsError(f"{out}: holds a run of another configuration ({previous['config_hash']}); "
-                              "use another --out")
-        if not resume:
-            for f in list((out / "folds").glob("*.json")):
-                f.unlink()
-    prep = prep or prepare(params, progress=progress)
-    atomic_write_text(run_file, json.dumps({"config_hash": chash, "config": params.to_dict()}, indent=1))
+    runs.open_run_folder(out, params, resume, replace)
     device = pick_device(params.train.device)
     started = time.perf_counter()
-    plan = [(r, f, a, b) for r in range(params.cv.repeats) for f, a, b in outer_splits(prep.table, params, r)]
+    plan = [(r, f, a, b) for r in range(params.cv.repeats) for f, a, b in outer_splits(enc.table, params, r)]
     results = []
     bar = tqdm(plan, desc="cv folds", disable=None if progress else True)
     for r, f, train_ids, test_ids in bar:
-        path = out / "folds" / f"r{r}_f{f}.json"
-        if resume and path.is_file():
-            results.append(json.loads(path.read_text()))
+        done = runs.finished_fold(out, r, f) if resume else None
+        if done is not None:
+            results.append(done)
             continue
-        result = run_fold(prep, params, r, f, train_ids, test_ids, device, bar if progress else None)
-        _save_fold(out, result)
+        result = run_fold(enc, params, r, f, train_ids, test_ids, device, bar if progress else None)
+        runs.save_fold(out, result)
         results.append(result)
-    return write_outputs(out, params, prep, results, time.perf_counter() - started, str(device))
+    return runs.write_outputs(out, params, enc, results, time.perf_counter() - started, str(device))
 
 
-def write_outputs(out: Path, params: Params, prep: Prepared, results: list, seconds: float, device: str) -> dict:
-    predictions = pd.DataFrame([row for r in results for row in r["predictions"]])
-    history = pd.DataFrame([h for r in results for h in r["history"]])
-    summary = summarise(predictions, params.cv.bootstrap, params.cv.seed)
-    baselines, base_preds = {}, {}
-    for name in BASELINES:
-        rows = [dict(p, score=s, prediction=d) for r in results for p, s, d in
-                zip(r["predictions"], r["baselines"][name]["score"], r["baselines"][name]["prediction"])]
-        frame = pd.DataFrame(rows)
-        base_preds[name] = frame
-        baselines[name] = {k: v for k, v in summarise(frame, 200, params.cv.seed).items() if k != "folds"}
-    first = predictions[predictions.repeat == 0].sort_values("participant_id")
-    feat = base_preds["feature_model"]
-    feat = feat[feat.repeat == 0].sort_values("participant_id")
-    paired = paired_bootstrap_difference(first.label.to_numpy(), first.prediction.to_numpy(),
-                                         feat.prediction.to_numpy(), params.cv.bootstrap, params.cv.seed)
-    in_ch = next(iter(prep.images.values())).shape[1]
-    c = prep.corpus
-    metrics = {
-        "dataset": params.dataset, "protocol": params.cv.protocol, "label_rule": params.data.label_rule,
-        "synthetic": c.synthetic,
-        "n_participants": int(len(prep.table)), "n_depressed": int(prep.table.label.sum()),
-        "n_excluded": int(len(c.flow.dropped)), "participant_flow": c.flow.counts,
-        "excluded_reasons": sorted({step for _, step, _ in c.flow.dropped}),
-        "problems": c.problems,
-        "config": params.to_dict(), "config_hash": config_hash(params), "code_version": code_version(),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-                     "pandas": pd.__version__, "sklearn": __import__("sklearn").__version__},
-        "data_fingerprint": prep.fingerprint, "seed": params.cv.seed, "device": device,
-        "model_parameters": count_parameters(CNNLSTM(in_ch, params.model.preset)),
-        "input_shape": list(next(iter(prep.images.values())).shape[1:]),
-        **{k: v for k, v in summary.items() if k != "folds"},
-        "fold_details": [dict(f, best_epoch=r["best_epoch"], threshold=r["threshold"], seconds=r["seconds"],
-                              n_inner_train=len(r["inner_train_ids"]), n_inner_val=len(r["inner_val_ids"]))
-                         for f, r in zip(summary["folds"], sorted(results, key=lambda r: (r["repeat"], r["fold"])))],
-        "baselines": baselines,
-        "paired_vs_feature_model": paired,
-        "encode": {"windows": int(prep.encode_summary.windows.sum()),
-                   "skipped_windows": int(prep.encode_summary.skipped_windows.sum()),
-                   "clip_rate": float(prep.encode_summary.clip_rate.mean())},
-        "seconds": seconds,
-        "session_minutes": float(sum(s.duration_s for s in c.sessions.values()) / 60),
-    }
-    atomic_write_text(out / "predictions.csv", predictions.to_csv(index=False))
-    atomic_write_text(out / "history.csv", history.to_csv(index=False))
-    atomic_write_text(out / "participants.csv", prep.table.to_csv(index=False))
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1, default=float))
-    return metrics
+def run_or_reuse(params: Params, run_dir: str | Path, enc: EncodedCorpus | None = None) -> tuple[dict, bool]:
+    """(metrics, reused): cross-validate into ``run_dir`` unless a run of the same config, data
+    fingerprint and code version is already there."""
+    run_dir = Path(run_dir)
+    enc = enc or encode_corpus(load_corpus(params), params)
+    if runs.run_matches(run_dir, params, enc.fingerprint):
+        return runs.load_metrics(run_dir), True
+    return run_cv(params, run_dir, enc, progress=False, replace=True), False
 
 
-def default_run_dir(params: Params) -> Path:
-    return Path("runs") / params.dataset / config_hash(params)
+def variant_dir(run_root: str | Path, overrides: list) -> Path:
+    """``main`` for the default, else ``variant-<key>_<value>-...`` from the overrides."""
+    if not overrides:
+        return Path(run_root) / "main"
+    return Path(run_root) / ("variant-" + "-".join(o.split("=")[0].split(".")[-1] + "_" + o.split("=")[1]
+                                                   for o in overrides))
 
 
-def headline(metrics: dict) -> str:
-    m, b = metrics["macro_f1"], metrics["baselines"]
-    parts = [f"macro-F1 {m['mean']:.3f} ± {m['std']:.3f} (pooled {np.mean(list(m['pooled'].values())):.3f}, "
-             f"95% CI {m['ci95'][0]:.2f}-{m['ci95'][1]:.2f}), predicted-positive rate "
-             f"{metrics['predicted_positive_rate']['mean']:.2f}"]
-    parts += [f"  {name}: {v['macro_f1']['mean']:.3f} ± {v['macro_f1']['std']:.3f}" for name, v in b.items()]
-    return "\n".join(parts)
+def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = None) -> pd.DataFrame:
+    """Run (or reuse) each comparison variant in the same outer folds; one row per variant."""
+    rows = []
+    for name, overrides in {**COMPARISONS, **(extra or {})}.items():
+        variant = params_from_dict(asdict(params), overrides)
+        run_dir = variant_dir(run_root, overrides)
+        metrics, _ = run_or_reuse(variant, run_dir)
+        rows.append({"name": name, "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
+                     "roc_auc": metrics["roc_auc"]["mean"], "ppr": metrics["predicted_positive_rate"]["mean"],
+                     "parameters": metrics["model_parameters"], "input": "x".join(map(str, metrics["input_shape"])),
+                     "seconds": round(metrics["seconds"]), "run": run_dir.name})
+    return pd.DataFrame(rows)
 
 
-def cmd_cv(args) -> int:
-    from .cli import corpus_summary, ensure_synthetic
-    overrides = list(args.overrides) + ([f"cv.protocol={args.protocol}"] if args.protocol else [])
-    params = load_params(args.params, overrides)
-    ensure_synthetic(params)
-    out = Path(args.out) if args.out else default_run_dir(params)
-    prep = prepare(params, progress=True)
-    print("\n".join(corpus_summary(prep.corpus)))
-    metrics = run_cv(params, out, resume=args.resume, prep=prep)
-    print(f"{params.dataset} ({params.cv.protocol}, {metrics['n_participants']} participants): " + headline(metrics))
-    print(f"wrote {out}/metrics.json in {metrics['seconds']:.0f} s")
-    for p in prep.corpus.problems:
-        print(f"problem: {p}", file=sys.stderr)
-    return 0
+def predict_paths(run: Path, paths: list[str]) -> tuple[list[tuple[str, float, int]], list[str]]:
+    """Score sessions with every fold model of a run: mean logit, median fold threshold.
 
-
-def load_models(run: Path) -> tuple[list, dict]:
-    meta = json.loads((run / "metrics.json").read_text())
-    params = params_from_dict(meta["config"])
-    models = []
-    for ckpt in sorted((run / "checkpoints").glob("*.pt")):
-        blob = torch.load(ckpt, map_location="cpu", weights_only=True)
-        model = CNNLSTM(meta["input_shape"][0], params.model.preset, params.model.dropout)
-        model.load_state_dict(blob["state_dict"])
-        models.append((model.eval(), float(blob["meta"]["threshold"])))
-    if not models:
-        raise ParamsError(f"{run}: no checkpoints (run `pseudoface cv` first)")
-    return models, meta
-
-
-def cmd_predict(args) -> int:
-    """Score sessions with every fold model of a run: mean logit, median fold threshold."""
-    from .inspect_data import detect, read_one_session
-    from .pipeline import encode_session
-    from .textio import DataError
-    run = Path(args.run)
-    models, meta = load_models(run)
+    Returns ([(participant_id, probability, prediction)], problems); one problem per bad path."""
+    models, meta = runs.load_models(Path(run))
     params = params_from_dict(meta["config"])
     threshold = float(np.median([t for _, t in models]))
-    problems = []
-    print("participant,score,prediction")
-    for raw in args.paths:
+    rows, problems = [], []
+    for raw in paths:
         try:
             _, dataset = detect(Path(raw))
             session = read_one_session(Path(raw), dataset, params)
@@ -310,10 +167,8 @@ def cmd_predict(args) -> int:
                 raise DataError(f"{raw}: no usable pseudo-image window")
             logits = [score_participants(m, images, ["x"], params.model.clip_windows, torch.device("cpu"))[0]
                       for m, _ in models]
-            prob = float(1 / (1 + np.exp(-np.mean(logits))))
-            print(f"{session.participant_id},{prob:.4f},{int(prob >= threshold)}")
+            prob = float(expit(np.mean(logits)))
+            rows.append((session.participant_id, prob, int(prob >= threshold)))
         except DataError as exc:
             problems.append(str(exc))
-    for p in problems:
-        print(f"error: {p}", file=sys.stderr)
-    return 1 if problems else 0
+    return rows, problems

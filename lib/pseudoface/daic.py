@@ -1,4 +1,7 @@
-"""DAIC-WOZ reader: ``NNN_P/NNN_CLNF_features3D.txt`` folders or ``NNN_P.zip`` archives + split CSVs.
+"""DAIC-WOZ reader (a leaf): ``NNN_P/NNN_CLNF_features3D.txt`` folders or ``NNN_P.zip`` archives + split CSVs.
+
+Exposes what every reader does: :func:`find_sessions`, :func:`session_from_path`, :func:`read_session`,
+:func:`read_labels` and :data:`QUIRKS`; :mod:`read` builds the corpus from them.
 
 CLNF_features3D: header row, ``", "`` separators, 208 columns: frame, timestamp, confidence,
 success, then X0..X67, Y0..Y67, Z0..Z67 *grouped by axis*, millimetres, camera at the origin.
@@ -12,12 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .corpus import (Corpus, Session, apply_label_rule, build_corpus, merge_label_tables,
-                     read_label_table, frame_flags)
+from .corpus import Session, frame_flags
+from .labels import apply_label_rule, merge_label_tables, read_label_table
 from .params import Params
 from .textio import DataError, describe_source, read_columns, read_header
 
+FORMAT = "daic_woz"
 LANDMARK_FILE = "{pid}_CLNF_features3D.txt"
+LAYOUT = "NNN_P/NNN_CLNF_features3D.txt or NNN_P.zip"
 _SESSION_DIR = re.compile(r"^(\d+)_P$")
 _SESSION_ZIP = re.compile(r"^(\d+)_P\.zip$", re.IGNORECASE)
 
@@ -95,8 +100,25 @@ def zip_source(archive: Path, pid_text: str) -> tuple:
     return (archive, members[0])
 
 
-def read_session(pid: str, source, params: Params, dataset: str = "daic_woz") -> Session:
-    """Read one CLNF_features3D file -> Session with (T, 68, 3) float32 landmarks in mm."""
+def session_from_path(path: Path) -> tuple[str, object]:
+    """(participant_id, source) for a session folder ``NNN_P``, a ``NNN_P.zip`` or a landmark file."""
+    m = re.match(r"^(\d+)", path.name)
+    if m is None:
+        raise DataError(f"{path}: expected a name starting with the participant number (NNN_P, NNN_CLNF_features3D.txt)")
+    if path.is_dir():
+        source = path / LANDMARK_FILE.format(pid=m.group(1))
+    elif path.suffix.lower() == ".zip":
+        source = zip_source(path, m.group(1))
+    else:
+        source = path
+    if isinstance(source, Path) and not source.is_file():
+        raise DataError(f"{source}: file not found")
+    return str(int(m.group(1))), source
+
+
+def read_session(pid: str, source, params: Params, mask_quirks: bool = False) -> Session:
+    """Read one CLNF_features3D file -> Session with (T, 68, 3) float32 landmarks in mm; with
+    ``mask_quirks``, the documented interruption spans of :data:`QUIRKS` are masked."""
     if isinstance(source, DataError):
         raise source
     header = read_header(source)
@@ -112,10 +134,10 @@ def read_session(pid: str, source, params: Params, dataset: str = "daic_woz") ->
     landmarks = matrix[:, 3:].reshape(T, 68, 3, order="F")
     timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold)
     valid &= np.isfinite(timestamps)
-    if params.data.mask_quirk_spans and dataset == "daic_woz":
+    if mask_quirks:
         for q in QUIRKS[(QUIRKS["participant_id"] == pid) & QUIRKS["mask_start_s"].notna()].itertuples():
             valid &= ~((timestamps >= q.mask_start_s) & (timestamps <= q.mask_end_s))
-    return Session(dataset, pid, describe_source(source), timestamps, confidence, success, valid,
+    return Session(FORMAT, pid, describe_source(source), timestamps, confidence, success, valid,
                    params.data.fps, landmarks=landmarks, bad_cells=n_bad)
 
 
@@ -136,14 +158,3 @@ def read_labels(labels_dir: Path, params: Params) -> tuple[pd.DataFrame, pd.Data
     if not tables:
         raise DataError(f"{labels_dir}: no label files found (expected {', '.join(n for n, _, _ in LABEL_FILES)})")
     return apply_label_rule(merge_label_tables(tables), params.data.label_rule)
-
-
-def load_daic_woz(root: Path, params: Params) -> Corpus:
-    dataset = "synthetic" if params.dataset == "synthetic" else "daic_woz"
-    labels, disagreements = read_labels(Path(params.data.labels_dir or root).expanduser(), params)
-    found, notes = find_sessions(root)
-    if not found:
-        raise DataError(f"{root}: no DAIC-WOZ sessions (expected NNN_P/NNN_CLNF_features3D.txt or NNN_P.zip)")
-    return build_corpus(dataset, root, labels, found,
-                        lambda pid, src: read_session(pid, src, params, "daic_woz" if dataset == "daic_woz" else dataset),
-                        params, disagreements, QUIRKS if dataset == "daic_woz" else QUIRKS.iloc[:0], notes)

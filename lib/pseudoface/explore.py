@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .corpus import Corpus, load_corpus
-from .encode import encode_frames, encode_windows
+from .corpus import Corpus
+from .encode import encode_frames, encode_session, encode_windows
 from .face import MOUTH_INNER_VERTICAL
 from .normalise import Normalised, normalise_session
-from .params import Params, load_params
+from .params import Params, load_params, project_root
+from .read import ensure_synthetic, load_corpus
 
 
 @dataclass
@@ -31,10 +32,6 @@ class Context:
         return any(s.landmarks is not None for s in self.corpus.sessions.values())
 
 
-def project_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
 def setup(params_file: str, overrides: list | tuple = ()) -> Context:
     """Validate notebook parameters, load the corpus, configure offline plotly rendering.
 
@@ -46,7 +43,6 @@ def setup(params_file: str, overrides: list | tuple = ()) -> Context:
         overrides = [overrides]
     pio.renderers.default = os.environ.get("PLOTLY_RENDERER", "plotly_mimetype+notebook")
     params = load_params(params_file, list(overrides))
-    from .cli import ensure_synthetic
     ensure_synthetic(params)
     corpus = load_corpus(params)
     return Context(params, corpus, corpus.synthetic or params.report.allow_participant_data)
@@ -155,7 +151,6 @@ def class_mean_images(ctx: Context) -> tuple[np.ndarray, np.ndarray, tuple]:
     """Mean window pseudo-image per class, averaged per participant first: (2, C, R, W), row names.
 
     Values are centred displacement images, so the mean shows where movement differs, not its sign."""
-    from .pipeline import encode_session
     labels = dict(zip(ctx.corpus.labels.participant_id, ctx.corpus.labels.label))
     per_class: dict = {0: [], 1: []}
     rows: tuple = ()

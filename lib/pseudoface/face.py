@@ -22,12 +22,6 @@ LEFT_EYE = tuple(range(42, 48))
 MOUTH_INNER_VERTICAL = (62, 66)  # upper / lower inner lip midpoints
 
 
-def region_of(index: int) -> str:
-    for name, idx in REGIONS.items():
-        if index in idx:
-            return name
-    raise IndexError(index)
-
 
 def _arc(n: int, x0: float, x1: float, y_mid: float, bulge: float, z: float) -> np.ndarray:
     t = np.linspace(0.0, 1.0, n)

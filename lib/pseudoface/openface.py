@@ -1,4 +1,4 @@
-"""OpenFace 2.x FeatureExtraction CSVs from a user's own videos (dataset name ``openface``).
+"""OpenFace 2.x FeatureExtraction CSVs from a user's own videos (dataset name ``openface``; a leaf reader).
 
 Layout: a folder of ``<participant_id>.csv`` files plus ``labels.csv`` with ``participant_id``,
 ``label`` (0/1) or ``score`` (PHQ-8), optional ``gender`` and ``split``. Columns are read by name:
@@ -13,16 +13,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .corpus import (LABEL_COLUMNS, Corpus, Session, apply_label_rule, build_corpus, normalise_gender,
-                     frame_flags)
-from .edaic import SERIES
+from .corpus import SERIES, Session, frame_flags
+from .labels import LABEL_COLUMNS, apply_label_rule, normalise_gender
 from .params import Params
 from .textio import DataError, describe_source, read_columns, read_header
 
+FORMAT = "openface"
+LAYOUT = "<participant_id>.csv files and labels.csv"
+LABEL_FILE = "labels.csv"
 LANDMARKS = [f"{a}_{i}" for a in "XYZ" for i in range(68)]
+QUIRKS = pd.DataFrame(columns=["participant_id", "quirk", "mask_start_s", "mask_end_s"])  # none documented
 
 
-def read_session(pid: str, source, params: Params, dataset: str = "openface") -> Session:
+def find_sessions(root: Path) -> tuple[dict, list]:
+    """participant_id (the file stem) -> CSV path, every ``*.csv`` but ``labels.csv``."""
+    return {p.stem: p for p in sorted(root.glob("*.csv")) if p.name != LABEL_FILE}, []
+
+
+def session_from_path(path: Path) -> tuple[str, Path]:
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    return path.stem, path
+
+
+def read_session(pid: str, source, params: Params, mask_quirks: bool = False) -> Session:
+    """One OpenFace 2.x CSV -> Session with (T, 68, 3) landmarks (+ pose/gaze/AU series if present)."""
     header = set(read_header(source))
     base = ["timestamp", "confidence", "success"]
     missing = [c for c in base + LANDMARKS if c not in header]
@@ -36,11 +51,13 @@ def read_session(pid: str, source, params: Params, dataset: str = "openface") ->
     landmarks = matrix[:, 3:3 + 204].reshape(T, 68, 3, order="F")  # X_*, Y_*, Z_* blocks -> (T, 68, 3)
     timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold, n_values=204)
     series = matrix[:, 3 + 204:] if extra else None
-    return Session(dataset, pid, describe_source(source), timestamps, confidence, success, valid, params.data.fps, landmarks=landmarks, series=series,
-                   series_names=tuple(extra), bad_cells=n_bad)
+    return Session(FORMAT, pid, describe_source(source), timestamps, confidence, success, valid, params.data.fps,
+                   landmarks=landmarks, series=series, series_names=tuple(extra), bad_cells=n_bad)
 
 
-def read_labels(path: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_labels(labels_dir: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``labels.csv``: participant_id, label (0/1) or score (PHQ-8), optional gender and split."""
+    path = Path(labels_dir) / LABEL_FILE
     if not path.is_file():
         raise DataError(f"{path}: labels file not found (participant_id, label or score, optional gender)")
     table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
@@ -67,12 +84,3 @@ def read_labels(path: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]
     labels = pd.DataFrame(rows, columns=LABEL_COLUMNS)
     rule = params.data.label_rule if labels["phq_score"].notna().any() else "file_binary"
     return apply_label_rule(labels, rule)
-
-
-def load_openface(root: Path, params: Params) -> Corpus:
-    labels, disagreements = read_labels(Path(params.data.labels_dir or root) / "labels.csv", params)
-    found = {p.stem: p for p in sorted(root.glob("*.csv")) if p.name != "labels.csv"}
-    if not found:
-        raise DataError(f"{root}: no OpenFace CSV files (<participant_id>.csv)")
-    return build_corpus("openface", root, labels, found, lambda pid, src: read_session(pid, src, params),
-                        params, disagreements, pd.DataFrame(columns=["participant_id", "quirk"]))

@@ -19,7 +19,9 @@ from typing import Any, Literal, Optional
 
 import yaml
 
-DATASETS = ("synthetic", "daic_woz", "e_daic", "openface")
+def project_root() -> Path:
+    """The checkout this package runs from: params/ and notebooks/ paths are relative to it."""
+    return Path(__file__).resolve().parents[2]
 
 
 class ParamsError(ValueError):
@@ -120,7 +122,13 @@ class Params:
         return dataclasses.asdict(self)
 
 
+# Settings that run the whole pipeline in seconds on 2 cores (tests and ``--smoke``): one epoch,
+# two folds, short clips. Their numbers mean nothing; they show every stage runs.
+SMOKE = ("train.epochs=1", "train.patience=1", "cv.folds=2", "cv.bootstrap=20", "model.clip_windows=4",
+         "train.clips_per_participant=1", "data.min_valid_seconds=5", "encode.frame_count=4")
+
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _expand_env(value: str, key: str) -> str:
@@ -154,6 +162,8 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             raise ParamsError(f"{key}: expected an integer; got {value!r}")
         return value
     if hint is float:
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            value = float(value)  # YAML 1.1 reads 3e-4 (no dot) as a string; rates are written so
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParamsError(f"{key}: expected a number; got {value!r}")
         return float(value)
@@ -172,6 +182,21 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             raise ParamsError(f"{key}: expected a mapping; got {value!r}")
         return {str(k): str(v) for k, v in value.items()}
     raise ParamsError(f"{key}: unsupported parameter type {hint!r}")  # pragma: no cover
+
+
+def _check_keys(cls: type, raw: dict, prefix: str = "") -> None:
+    """Every key known, every section a mapping: checked for the whole tree before any value is
+    converted, so an unknown key is reported before, say, an unset ${VAR} elsewhere."""
+    hints = typing.get_type_hints(cls)
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in hints:
+            names = {f.name for f in dataclasses.fields(cls)}
+            raise ParamsError(f"{dotted}: unknown key (known: {', '.join(sorted(names))})")
+        if dataclasses.is_dataclass(hints[key]):
+            if not isinstance(value, dict):
+                raise ParamsError(f"{dotted}: expected a section (mapping); got {value!r}")
+            _check_keys(hints[key], value, dotted + ".")
 
 
 def _build(cls: type, raw: dict, prefix: str = "") -> Any:
@@ -210,7 +235,8 @@ def _apply_override(raw: dict, item: str) -> None:
 def params_from_dict(raw: dict, overrides: list[str] | tuple[str, ...] = ()) -> Params:
     raw = copy.deepcopy(raw or {})
     for item in overrides:
-        _apply_override(raw, item)
+        _apply_override(raw, item)  # an overridden value replaces the file's: its ${VAR} is never resolved
+    _check_keys(Params, raw)
     return _build(Params, raw)
 
 

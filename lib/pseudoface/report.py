@@ -17,10 +17,17 @@ from pathlib import Path
 import pandas as pd
 
 from .params import ParamsError, load_params
+from .read import ensure_synthetic, load_corpus
+from .runs import COMPARISONS, METRICS
 
 NOTEBOOKS = ("01_landmarks", "02_pseudo_images", "03_training", "04_fold_analysis")
 TITLES = {"01_landmarks": "Landmark exploration", "02_pseudo_images": "Pseudo-images",
           "03_training": "Training", "04_fold_analysis": "Fold analysis"}
+
+
+def report_run_dir(root: Path, dataset: str) -> Path:
+    """Where a dataset's report keeps its runs: ``main`` and the comparison variants."""
+    return root / "runs" / dataset / "report"
 
 
 def execute_notebooks(params_file: str, dataset: str, overrides: list, root: Path) -> list[str]:
@@ -35,7 +42,7 @@ def execute_notebooks(params_file: str, dataset: str, overrides: list, root: Pat
         try:
             pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_dir / f"{name}.ipynb"),
                                 parameters={"params_file": params_file, "overrides": list(overrides),
-                                            "run_dir": f"runs/{dataset}/report"},
+                                            "run_dir": str(report_run_dir(Path(), dataset))},
                                 kernel_name="python3", cwd=str(root), progress_bar=False)
             print(f"  executed {name} in {time.perf_counter() - t:.0f} s", flush=True)
         except Exception as exc:  # papermill's execution error names the failing cell
@@ -47,11 +54,11 @@ def execute_notebooks(params_file: str, dataset: str, overrides: list, root: Pat
 def dataset_cards(root: Path) -> list[dict]:
     cards = []
     for ds_dir in sorted((root / "reports").iterdir()):
-        metrics_path = root / "runs" / ds_dir.name / "report" / "main" / "metrics.json"
+        metrics_path = report_run_dir(root, ds_dir.name) / "main" / METRICS
         if not ds_dir.is_dir() or ds_dir.name.startswith("_") or not metrics_path.is_file():
             continue
         m = json.loads(metrics_path.read_text())
-        comp = root / "runs" / ds_dir.name / "report" / "comparisons.csv"
+        comp = report_run_dir(root, ds_dir.name) / COMPARISONS
         cards.append({"dataset": ds_dir.name, "metrics": m, "date": time.strftime(
             "%Y-%m-%d", time.localtime(metrics_path.stat().st_mtime)),
             "comparison": pd.read_csv(comp) if comp.is_file() else None})
@@ -156,9 +163,11 @@ def build_static_site(root: Path, cards: list[dict]) -> None:
     (site / "method.html").write_text(_page("Method", md(method)))
 
 
-def _targets(args, root: Path) -> list[tuple[str, object]]:
-    if not args.all:
-        return [(args.params or "params/synthetic.yaml", None)]
+def report_targets(root: Path, params_file: str | None, every: bool) -> list[str]:
+    """The params files to report on: ``params_file`` (default the synthetic one), or with ``every``
+    each ``params/*.yaml`` whose corpus is present (saying which it skipped and why)."""
+    if not every:
+        return [params_file or "params/synthetic.yaml"]
     out = []
     for path in sorted((root / "params").glob("*.yaml")):
         try:
@@ -169,22 +178,21 @@ def _targets(args, root: Path) -> list[tuple[str, object]]:
         if params.dataset != "synthetic" and not Path(params.data.root).is_dir():
             print(f"skipped {path.name}: corpus root {params.data.root} not found")
             continue
-        out.append((str(path.relative_to(root)), params))
+        out.append(str(path.relative_to(root)))
     return out
 
 
-def run_report(args) -> int:
-    from .cli import ensure_synthetic
-    root = Path.cwd()
+def run_report(root: Path, params_files: list[str], overrides: list[str], site_only: bool = False) -> int:
+    """Execute the notebooks for each params file (unless ``site_only``), then build the site.
+    Returns the exit status: 1 if any notebook failed (each failure is printed)."""
     problems = []
-    if not args.site_only:
-        for params_file, _ in _targets(args, root):
-            params = load_params(params_file, args.overrides)
+    if not site_only:
+        for params_file in params_files:
+            params = load_params(params_file, overrides)
             ensure_synthetic(params)
-            from .corpus import load_corpus
             load_corpus(params)  # a broken corpus is one clear error here, not four failed notebooks
             print(f"report for {params.dataset} ({params_file}):", flush=True)
-            problems += execute_notebooks(params_file, params.dataset, args.overrides, root)
+            problems += execute_notebooks(params_file, params.dataset, overrides, root)
     renderer = build_site(root)
     print(f"site built with {renderer}: {root / 'reports' / '_site' / 'index.html'}")
     for p in problems:

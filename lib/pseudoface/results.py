@@ -1,71 +1,30 @@
-"""What the training (03) and fold-analysis (04) notebooks compute: run reuse, comparisons, tables.
+"""Analysis of finished runs (what notebooks 03 and 04 show): tables and diagnostics.
 
-Analysis reads run folders (``metrics.json``, ``predictions.csv``, ``history.csv``) and never retrains.
+Reads run folders through :mod:`runs` and never trains; running or reusing a run is :mod:`cv`'s.
 """
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import confusion_matrix
 
-from .params import Params
-
-# The paper's central claim, measured on the same folds: the seed network on its frame layout
-# against the default window layout, and rigid alignment on against off.
-COMPARISONS = {
-    "default (window layout, aligned)": [],
-    "seed preset (frame layout)": ["encode.layout=frame", "model.preset=seed", "model.clip_windows=16",
-                                   "encode.frame_count=16"],
-    "window layout, no alignment": ["normalise.align=false"],
-}
+from .evaluate import macro_f1
+from .params import project_root
+from .runs import load_participants, load_run
 
 
-def run_matches(run_dir: Path, params: Params, fingerprint: str | None = None) -> bool:
-    """True when ``run_dir`` holds finished metrics for this config, data and code version."""
-    from .cv import code_version, config_hash
-    path = Path(run_dir) / "metrics.json"
-    if not path.is_file():
-        return False
-    m = json.loads(path.read_text())
-    same = m.get("config_hash") == config_hash(params) and m.get("code_version") == code_version()
-    return same and (fingerprint is None or m.get("data_fingerprint") == fingerprint)
-
-
-def ensure_run(params: Params, run_dir: str | Path, prep=None) -> tuple[dict, bool]:
-    """(metrics, reused): run ``cv`` into run_dir unless a matching run is already there."""
-    from .cv import prepare, run_cv
-    run_dir = Path(run_dir)
-    prep = prep or prepare(params)
-    if run_matches(run_dir, params, prep.fingerprint):
-        return json.loads((run_dir / "metrics.json").read_text()), True
-    return run_cv(params, run_dir, progress=False, prep=prep, replace=True), False
-
-
-def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = None) -> pd.DataFrame:
-    """Run (or reuse) each comparison variant in the same outer folds; one row per variant."""
-    from dataclasses import asdict
-    from .params import params_from_dict
-    rows = []
-    for name, overrides in {**COMPARISONS, **(extra or {})}.items():
-        variant = params_from_dict(asdict(params), overrides)
-        run_dir = Path(run_root) / ("variant-" + "-".join(o.split("=")[0].split(".")[-1] + "_" + o.split("=")[1]
-                                                       for o in overrides) if overrides else "main")
-        metrics, _ = ensure_run(variant, run_dir)
-        rows.append({"name": name, "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
-                     "roc_auc": metrics["roc_auc"]["mean"], "ppr": metrics["predicted_positive_rate"]["mean"],
-                     "parameters": metrics["model_parameters"], "input": "x".join(map(str, metrics["input_shape"])),
-                     "seconds": round(metrics["seconds"]), "run": run_dir.name})
-    return pd.DataFrame(rows)
-
-
-def load_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    run_dir = Path(run_dir)
-    if not (run_dir / "metrics.json").is_file():
-        raise FileNotFoundError(f"{run_dir}: no metrics.json (run notebook 03 or `pseudoface cv` first)")
-    return (json.loads((run_dir / "metrics.json").read_text()), pd.read_csv(run_dir / "predictions.csv",
-            dtype={"participant_id": str}), pd.read_csv(run_dir / "history.csv"))
+def open_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """(metrics, predictions, history) of a finished run, for notebook 04: configures offline
+    plotly rendering, and resolves a relative ``run_dir`` against the project root when the
+    notebook runs elsewhere (JupyterLab starts kernels in notebooks/)."""
+    import plotly.io as pio
+    pio.renderers.default = os.environ.get("PLOTLY_RENDERER", "plotly_mimetype+notebook")
+    if not Path(run_dir).exists() and (project_root() / run_dir).exists():
+        os.chdir(project_root())
+    return load_run(run_dir)
 
 
 def fold_table(metrics: dict) -> pd.DataFrame:
@@ -95,7 +54,6 @@ def baseline_table(metrics: dict) -> pd.DataFrame:
 
 
 def threshold_sweep(predictions: pd.DataFrame) -> pd.DataFrame:
-    from .evaluate import macro_f1
     rows = []
     for t in np.linspace(0.05, 0.95, 19):
         pred = (predictions.score >= t).astype(int)
@@ -105,7 +63,6 @@ def threshold_sweep(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def pooled_confusion(predictions: pd.DataFrame) -> np.ndarray:
-    from sklearn.metrics import confusion_matrix
     return confusion_matrix(predictions.label, predictions.prediction, labels=[0, 1])
 
 
@@ -115,7 +72,7 @@ def gender_table(metrics: dict) -> pd.DataFrame:
 
 def errors_table(run_dir: str | Path, predictions: pd.DataFrame) -> pd.DataFrame:
     """Per participant (repeat 0): correct or not, against % valid frames and duration."""
-    parts = pd.read_csv(Path(run_dir) / "participants.csv", dtype={"participant_id": str})
+    parts = load_participants(run_dir)
     p = predictions[predictions.repeat == predictions.repeat.min()].merge(parts[["participant_id", "valid_fraction",
                                                                                  "duration_s"]], on="participant_id")
     return pd.DataFrame({"label": p.label, "correct": p.label == p.prediction,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.special import expit
 
 from .evaluate import best_threshold, macro_f1
 from .model import CNNLSTM
@@ -146,6 +147,6 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
             if waited >= t.patience:
                 break
     model.load_state_dict(best_state)
-    p_val = 1 / (1 + np.exp(-score_participants(model, images, val_ids, K, device)))
+    p_val = expit(score_participants(model, images, val_ids, K, device))
     threshold = choose_threshold(t.threshold_rule, y_val, p_val, float(y_train.mean()))
     return Trained(model, best_epoch, threshold, history, pos_weight)

@@ -1,0 +1,201 @@
+"""The run folder: its file names, provenance, fold checkpoints, the outputs, and reading it back.
+
+Run folder (default ``runs/<dataset>/<config-hash>/``): ``run.json`` (config), ``metrics.json``,
+``predictions.csv`` (one row per participant per repeat), ``history.csv`` (per repeat, fold,
+epoch), ``participants.csv``, ``folds/*.json`` (finished folds, which ``--resume`` keeps) and
+``checkpoints/*.pt`` (state dicts with plain metadata: they load with
+``torch.load(..., weights_only=True)``). This module owns every one of those names.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+import torch
+
+from . import __version__
+from .baselines import BASELINES
+from .cache import atomic_write_bytes, atomic_write_text
+from .encode import EncodedCorpus
+from .evaluate import paired_bootstrap_difference, summarise
+from .model import CNNLSTM, count_parameters
+from .params import Params, ParamsError, params_from_dict
+
+RUN_FILE = "run.json"
+METRICS = "metrics.json"
+PREDICTIONS = "predictions.csv"
+HISTORY = "history.csv"
+PARTICIPANTS = "participants.csv"
+COMPARISONS = "comparisons.csv"
+FOLDS = "folds"
+CHECKPOINTS = "checkpoints"
+
+
+def code_version() -> str:
+    """The package version, plus the git commit (and ``.dirty``) when run from a checkout."""
+    try:
+        root = Path(__file__).resolve().parents[2]
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "lib"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        if head:
+            return f"{__version__}+{head}{'.dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return __version__
+
+
+def config_hash(params: Params) -> str:
+    cfg = params.to_dict()
+    cfg.pop("report", None)
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def default_run_dir(params: Params) -> Path:
+    return Path("runs") / params.dataset / config_hash(params)
+
+
+def fold_name(repeat: int, fold: int) -> str:
+    return f"r{repeat}_f{fold}"
+
+
+def open_run_folder(out: Path, params: Params, resume: bool, replace: bool) -> None:
+    """Claim ``out`` for this configuration (writes ``run.json``).
+
+    A folder holding another configuration's run is an error, unless ``replace`` (the report's
+    own run folders), which removes that run's files first and says so. Without ``resume``,
+    finished folds of an earlier run of the same configuration are discarded."""
+    run_file = out / RUN_FILE
+    chash = config_hash(params)
+    if run_file.is_file():
+        previous = json.loads(run_file.read_text())
+        if previous["config_hash"] != chash and replace:
+            print(f"{out}: replacing a run of another configuration ({previous['config_hash']})")
+            for sub in (FOLDS, CHECKPOINTS):
+                shutil.rmtree(out / sub, ignore_errors=True)
+            for name in (RUN_FILE, METRICS, PREDICTIONS, HISTORY, PARTICIPANTS):
+                (out / name).unlink(missing_ok=True)
+        elif previous["config_hash"] != chash:
+            raise ParamsError(f"{out}: holds a run of another configuration ({previous['config_hash']}); "
+                              "use another --out")
+        if not resume:
+            for f in list((out / FOLDS).glob("*.json")):
+                f.unlink()
+    atomic_write_text(run_file, json.dumps({"config_hash": chash, "config": params.to_dict()}, indent=1))
+
+
+def finished_fold(out: Path, repeat: int, fold: int) -> dict | None:
+    path = out / FOLDS / f"{fold_name(repeat, fold)}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def save_fold(out: Path, result: dict) -> None:
+    """Checkpoint (state dict + plain metadata) and the fold's JSON (without the state)."""
+    name = fold_name(result["repeat"], result["fold"])
+    state = result.pop("state")
+    meta = {"repeat": result["repeat"], "fold": result["fold"], "threshold": result["threshold"],
+            "best_epoch": result["best_epoch"]}
+    atomic_write_bytes(out / CHECKPOINTS / f"{name}.pt", lambda fh: torch.save({"state_dict": state, "meta": meta}, fh))
+    atomic_write_text(out / FOLDS / f"{name}.json", json.dumps(result))
+
+
+def load_models(run: Path) -> tuple[list, dict]:
+    """[(model in eval mode, threshold)] for every fold checkpoint, and the run's metrics."""
+    meta = json.loads((run / METRICS).read_text())
+    params = params_from_dict(meta["config"])
+    models = []
+    for ckpt in sorted((run / CHECKPOINTS).glob("*.pt")):
+        blob = torch.load(ckpt, map_location="cpu", weights_only=True)
+        model = CNNLSTM(meta["input_shape"][0], params.model.preset, params.model.dropout)
+        model.load_state_dict(blob["state_dict"])
+        models.append((model.eval(), float(blob["meta"]["threshold"])))
+    if not models:
+        raise ParamsError(f"{run}: no checkpoints (run `pseudoface cv` first)")
+    return models, meta
+
+
+def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, seconds: float, device: str) -> dict:
+    """Summarise the fold results against the baselines; write metrics, predictions, history."""
+    predictions = pd.DataFrame([row for r in results for row in r["predictions"]])
+    history = pd.DataFrame([h for r in results for h in r["history"]])
+    summary = summarise(predictions, params.cv.bootstrap, params.cv.seed)
+    baselines, base_preds = {}, {}
+    for name in BASELINES:
+        rows = [dict(p, score=s, prediction=d) for r in results for p, s, d in
+                zip(r["predictions"], r["baselines"][name]["score"], r["baselines"][name]["prediction"])]
+        frame = pd.DataFrame(rows)
+        base_preds[name] = frame
+        baselines[name] = {k: v for k, v in summarise(frame, 200, params.cv.seed).items() if k != "folds"}
+    first = predictions[predictions.repeat == 0].sort_values("participant_id")
+    feat = base_preds["feature_model"]
+    feat = feat[feat.repeat == 0].sort_values("participant_id")
+    paired = paired_bootstrap_difference(first.label.to_numpy(), first.prediction.to_numpy(),
+                                         feat.prediction.to_numpy(), params.cv.bootstrap, params.cv.seed)
+    in_ch = next(iter(enc.images.values())).shape[1]
+    c = enc.corpus
+    metrics = {
+        "dataset": params.dataset, "protocol": params.cv.protocol, "label_rule": params.data.label_rule,
+        "synthetic": c.synthetic,
+        "n_participants": int(len(enc.table)), "n_depressed": int(enc.table.label.sum()),
+        "n_excluded": int(len(c.flow.dropped)), "participant_flow": c.flow.counts,
+        "excluded_reasons": sorted({step for _, step, _ in c.flow.dropped}),
+        "problems": c.problems,
+        "config": params.to_dict(), "config_hash": config_hash(params), "code_version": code_version(),
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+                     "pandas": pd.__version__, "sklearn": sklearn.__version__},
+        "data_fingerprint": enc.fingerprint, "seed": params.cv.seed, "device": device,
+        "model_parameters": count_parameters(CNNLSTM(in_ch, params.model.preset)),
+        "input_shape": list(next(iter(enc.images.values())).shape[1:]),
+        **{k: v for k, v in summary.items() if k != "folds"},
+        "fold_details": [dict(f, best_epoch=r["best_epoch"], threshold=r["threshold"], seconds=r["seconds"],
+                              n_inner_train=len(r["inner_train_ids"]), n_inner_val=len(r["inner_val_ids"]))
+                         for f, r in zip(summary["folds"], sorted(results, key=lambda r: (r["repeat"], r["fold"])))],
+        "baselines": baselines,
+        "paired_vs_feature_model": paired,
+        "encode": {"windows": int(enc.encode_summary.windows.sum()),
+                   "skipped_windows": int(enc.encode_summary.skipped_windows.sum()),
+                   "clip_rate": float(enc.encode_summary.clip_rate.mean())},
+        "seconds": seconds,
+        "session_minutes": float(sum(s.duration_s for s in c.sessions.values()) / 60),
+    }
+    atomic_write_text(out / PREDICTIONS, predictions.to_csv(index=False))
+    atomic_write_text(out / HISTORY, history.to_csv(index=False))
+    atomic_write_text(out / PARTICIPANTS, enc.table.to_csv(index=False))
+    atomic_write_text(out / METRICS, json.dumps(metrics, indent=1, default=float))
+    return metrics
+
+
+def run_matches(run_dir: Path, params: Params, fingerprint: str | None = None) -> bool:
+    """True when ``run_dir`` holds finished metrics for this config, data and code version."""
+    path = Path(run_dir) / METRICS
+    if not path.is_file():
+        return False
+    m = json.loads(path.read_text())
+    same = m.get("config_hash") == config_hash(params) and m.get("code_version") == code_version()
+    return same and (fingerprint is None or m.get("data_fingerprint") == fingerprint)
+
+
+def load_metrics(run_dir: str | Path) -> dict:
+    path = Path(run_dir) / METRICS
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir}: no {METRICS} (run notebook 03 or `pseudoface cv` first)")
+    return json.loads(path.read_text())
+
+
+def load_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """(metrics, predictions, history) of a finished run."""
+    run_dir = Path(run_dir)
+    return (load_metrics(run_dir), pd.read_csv(run_dir / PREDICTIONS, dtype={"participant_id": str}),
+            pd.read_csv(run_dir / HISTORY))
+
+
+def load_participants(run_dir: str | Path) -> pd.DataFrame:
+    return pd.read_csv(Path(run_dir) / PARTICIPANTS, dtype={"participant_id": str})
