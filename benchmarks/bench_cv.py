@@ -1,26 +1,49 @@
-"""Wall time, peak memory and throughput of `cv`, projected to DAIC-WOZ scale.
+"""Wall time, CPU (user/system), peak memory and throughput of `cv`, projected to DAIC-WOZ scale,
+with glibc's default allocator settings against pseudoface's tuned ones, in the same run.
 
 Default: a synthetic corpus with DAIC-WOZ-length sessions (16 min) but fewer participants, the
 real-corpus training defaults (params dataclass defaults: K = 16, 30 epochs, patience 6, 4 clips
 per participant, 5 folds) and one repeat. Every cost then scales with the number of participants
 at fixed session length, so the projection to 189 sessions is ``measured x 189 / participants``
-(stated, not measured). Target (issue 4): <= 20 min on 2 CPU cores with the default preset.
+(stated, not measured). Target: <= 20 min on 2 CPU cores with the default preset.
+
+Each configuration runs in a fresh process on the same corpus with a cold cache:
+``glibc default`` (PSEUDOFACE_MALLOC_TUNING=0) and ``tuned`` (train.keep_freed_memory: large
+freed blocks stay in the heap instead of being unmapped and faulted in again every step).
 
 Usage: python benchmarks/bench_cv.py [--participants 24] [--minutes 16] [--set key=value ...]
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from pseudoface.cv import run_cv
-from pseudoface.encode import encode_corpus
-from pseudoface.read import load_corpus
-from pseudoface.params import params_from_dict
-from pseudoface.synthetic import write_corpus
+
+def child(args) -> None:
+    from pseudoface.cv import run_cv
+    from pseudoface.encode import encode_corpus
+    from pseudoface.params import params_from_dict
+    from pseudoface.read import load_corpus
+    params = params_from_dict({"dataset": "synthetic", "data": {"root": args.corpus}}, ["cv.repeats=1"] + args.overrides)
+    t = time.perf_counter()
+    enc = encode_corpus(load_corpus(params), params)
+    t_prep = time.perf_counter() - t
+    t = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics = run_cv(params, Path(tmp) / "run", enc, progress=False)
+    t_cv = time.perf_counter() - t
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"prep": t_prep, "cv": t_cv, "user": use.ru_utime, "sys": use.ru_stime,
+                      "peak_mb": use.ru_maxrss / 1024, "n": len(enc.table), "minutes": metrics["session_minutes"],
+                      "macro_f1": metrics["macro_f1"]["mean"], "epochs": [f["best_epoch"] for f in metrics["fold_details"]],
+                      "folds": params.cv.folds, "K": params.model.clip_windows, "max_epochs": params.train.epochs}))
 
 
 def main() -> None:
@@ -28,31 +51,35 @@ def main() -> None:
     ap.add_argument("--participants", type=int, default=24)
     ap.add_argument("--minutes", type=float, default=16.0)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
+    ap.add_argument("--corpus", help=argparse.SUPPRESS)  # child mode: measure one configuration
     args = ap.parse_args()
+    if args.corpus:
+        return child(args)
+    from pseudoface.synthetic import write_corpus
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         root = write_corpus(Path(tmp) / "corpus", participants=args.participants, seconds=args.minutes * 60, seed=0)
         t_gen = time.perf_counter() - t
-        params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}},
-                                  ["cv.repeats=1"] + args.overrides)
-        t = time.perf_counter()
-        prep = encode_corpus(load_corpus(params), params)
-        t_prep = time.perf_counter() - t
-        t = time.perf_counter()
-        metrics = run_cv(params, Path(tmp) / "run", prep, progress=False)
-        t_cv = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    n, minutes = len(prep.table), metrics["session_minutes"]
-    epochs = [f["best_epoch"] for f in metrics["fold_details"]]
-    print(f"cv: {n} synthetic participants x {args.minutes:g} min ({minutes:.0f} session-minutes), "
-          f"{params.cv.folds} folds x 1 repeat, preset {params.model.preset}, K={params.model.clip_windows}, "
-          f"max {params.train.epochs} epochs (chosen epochs {epochs}); corpus written in {t_gen:.0f} s")
-    print(f"  read + parse + encode (cold cache) {t_prep:.1f} s; cross-validation incl. baselines {t_cv:.1f} s; "
-          f"peak RSS {peak:.0f} MB")
-    print(f"  throughput {minutes / (t_prep + t_cv):.2f} session-minutes per second")
-    projected = (t_prep + t_cv) * 189 / n
-    print(f"  projected to DAIC-WOZ (189 sessions x {args.minutes:g} min, one repeat): {projected / 60:.1f} min "
-          f"(target <= 20 min); macro-F1 here {metrics['macro_f1']['mean']:.3f}")
+        results = {}
+        for name, tuning in (("glibc default", "0"), ("tuned", "1")):
+            env = dict(os.environ, PSEUDOFACE_MALLOC_TUNING=tuning, PSEUDOFACE_CACHE_DIR=tempfile.mkdtemp(dir=tmp))
+            cmd = [sys.executable, __file__, "--corpus", str(root)] + [f"--set={o}" for o in args.overrides]
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+            results[name] = json.loads(out.strip().splitlines()[-1])
+    r = results["tuned"]
+    print(f"cv: {r['n']} synthetic participants x {args.minutes:g} min ({r['minutes']:.0f} session-minutes), "
+          f"{r['folds']} folds x 1 repeat, K={r['K']}, max {r['max_epochs']} epochs; corpus written in {t_gen:.0f} s; "
+          f"each configuration in a fresh process, cold cache")
+    print(f"  {'allocator':14s} {'read+encode s':>13s} {'cv s':>7s} {'user s':>7s} {'sys s':>6s} {'peak MB':>8s} "
+          f"{'projected min':>13s} {'x default':>9s}  macro-F1, chosen epochs")
+    base = results["glibc default"]
+    for name, m in results.items():
+        projected = (m["prep"] + m["cv"]) * 189 / m["n"] / 60
+        speed = (base["prep"] + base["cv"]) / (m["prep"] + m["cv"])
+        print(f"  {name:14s} {m['prep']:13.1f} {m['cv']:7.1f} {m['user']:7.0f} {m['sys']:6.0f} {m['peak_mb']:8.0f} "
+              f"{projected:13.1f} {speed:9.2f}  {m['macro_f1']:.3f} {m['epochs']}")
+    print(f"  projected to DAIC-WOZ (189 sessions x {args.minutes:g} min, one repeat) = (read+encode + cv) x 189 / "
+          f"{r['n']}; target <= 20 min")
 
 
 if __name__ == "__main__":

@@ -165,3 +165,55 @@ def test_channels_last_weights_compute_the_same_network():
     x = torch.rand(2, 3, 3, 70, 60)
     with torch.no_grad():
         torch.testing.assert_close(model(x), plain(x), atol=1e-5, rtol=1e-5)
+
+
+def test_input_scaling_makes_rows_comparable_and_is_saved():
+    """Per-(channel, row) constants from the training images: a row recorded on another scale gives
+    the same network output once the constants are refitted; the constants travel in the state dict."""
+    from pseudoface.model import set_input_scaling
+    rng = np.random.default_rng(0)
+    images = [rng.normal(0.5, 0.02, (6, 3, 10, 8)).astype(np.float32) for _ in range(4)]
+    torch.manual_seed(0)
+    model = CNNLSTM(3, "default", rows=10).eval()
+    set_input_scaling(model, images)
+    ref = np.concatenate(images).astype(np.float64)
+    np.testing.assert_allclose(model.input_shift[..., 0].numpy(), ref.mean(axis=(0, 3)), atol=1e-6)
+    np.testing.assert_allclose(model.input_scale[..., 0].numpy(), ref.std(axis=(0, 3)), rtol=1e-4)
+    x = torch.from_numpy(np.stack(images)[:, :4])  # (B=4, K=4, C, R, W)
+    out = model(x)
+    stretched = [a.copy() for a in images]
+    for a in stretched:
+        a[:, :, 3] = 0.5 + 10 * (a[:, :, 3] - 0.5)  # row 3 moves ten times as much
+    set_input_scaling(model, stretched)
+    torch.testing.assert_close(model(torch.from_numpy(np.stack(stretched)[:, :4])), out, atol=1e-4, rtol=1e-4)
+    assert {"input_shift", "input_scale"} <= set(model.state_dict())
+    assert count_parameters(model) == count_parameters(CNNLSTM(3, "default"))  # constants, not parameters
+
+
+def test_platt_map_and_calibration_summary():
+    from pseudoface.evaluate import calibration_summary
+    from pseudoface.train import fit_platt
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 400)
+    logits = 3.0 * (2 * y - 1) + rng.normal(0, 3, 400)  # informative but overconfident by 3x... and scaled
+    a, b = fit_platt(logits, y)
+    assert 0 < a < 1.0  # shrinks overconfident logits
+    assert fit_platt(logits, np.zeros(400, int)) == (1.0, 0.0)  # one class: identity
+    perfect = calibration_summary(np.array([0, 0, 1, 1]), np.array([0.0, 0.0, 1.0, 1.0]), n_bins=2)
+    assert perfect["brier"] == 0 and [b["observed_rate"] for b in perfect["bins"]] == [0.0, 1.0]
+    s = calibration_summary(y, rng.random(400), n_bins=5)
+    assert [b["count"] for b in s["bins"]] == [80] * 5 and 0.2 < s["brier"] < 0.45
+
+
+def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
+    from pseudoface.encode import mirror_images
+    from pseudoface.face import MIRROR
+    f = animate(Person(300, 3, 0, 1.0, 1.0), 8, 30, np.random.default_rng(2))
+    p = params_from_dict({})
+    norm = normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, p)
+    images = encode_windows(norm, p).images  # (N, 3, 70, W)
+    flipped = mirror_images(images)
+    np.testing.assert_allclose(mirror_images(flipped), images, atol=1e-6)
+    np.testing.assert_allclose(flipped[:, 1:, 36], images[:, 1:, MIRROR[36]])  # y/z of an eye corner: the other one's
+    np.testing.assert_allclose(flipped[:, 0, 36], 1 - images[:, 0, MIRROR[36]], atol=1e-6)  # x flips about 0.5
+    np.testing.assert_allclose(np.abs(flipped - 0.5).sum(), np.abs(images - 0.5).sum(), rtol=1e-5)  # same amplitude

@@ -25,7 +25,7 @@ from .model import pick_device
 from .params import Params, ParamsError, params_from_dict
 from .read import detect, load_corpus, read_one_session
 from .textio import DataError
-from .train import check_protocol, score_participants, train_model
+from .train import check_protocol, keep_freed_memory, score_participants, train_model
 
 # The paper's central claim, measured on the same folds: the seed network on its frame layout
 # against the default window layout, and rigid alignment on against off.
@@ -74,7 +74,7 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
     t0 = time.perf_counter()
     trained = train_model(enc.images, labels, inner_train, inner_val, params, seed, device, progress)
     logits = score_participants(trained.model, enc.images, test_ids, params.model.clip_windows, device)
-    prob = expit(logits)
+    prob = trained.probability(logits)
     pred = (prob >= trained.threshold).astype(int)
     table = enc.table.set_index("participant_id")
     rows = [{"repeat": repeat, "fold": fold, "participant_id": pid, "label": int(labels[pid]),
@@ -88,7 +88,8 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
         base[name] = {"score": [float(s) for s in score], "prediction": [int(b) for b in bpred]}
     return {"repeat": repeat, "fold": fold, "train_ids": train_ids, "test_ids": test_ids,
             "inner_train_ids": inner_train, "inner_val_ids": inner_val, "best_epoch": trained.best_epoch,
-            "threshold": trained.threshold, "pos_weight": trained.pos_weight, "seconds": time.perf_counter() - t0,
+            "threshold": trained.threshold, "pos_weight": trained.pos_weight, "platt": list(trained.platt),
+            "seconds": time.perf_counter() - t0,
             "history": [h | {"repeat": repeat, "fold": fold} for h in trained.history],
             "predictions": rows, "baselines": base, "state": trained.model.state_dict()}
 
@@ -102,6 +103,7 @@ def run_cv(params: Params, out: Path, enc: EncodedCorpus, resume: bool = False, 
     check_protocol(params)
     out = Path(out)
     runs.open_run_folder(out, params, resume, replace)
+    keep_freed_memory()
     device = pick_device(params.train.device)
     started = time.perf_counter()
     plan = [(r, f, a, b) for r in range(params.cv.repeats) for f, a, b in outer_splits(enc.table, params, r)]
@@ -156,7 +158,7 @@ def predict_paths(run: Path, paths: list[str]) -> tuple[list[tuple[str, float, i
     Returns ([(participant_id, probability, prediction)], problems); one problem per bad path."""
     models, meta = runs.load_models(Path(run))
     params = params_from_dict(meta["config"])
-    threshold = float(np.median([t for _, t in models]))
+    threshold = float(np.median([t for _, t, _ in models]))
     rows, problems = [], []
     for raw in paths:
         try:
@@ -165,8 +167,9 @@ def predict_paths(run: Path, paths: list[str]) -> tuple[list[tuple[str, float, i
             images = {"x": encode_session(session, params).images}
             if images["x"].shape[0] == 0:
                 raise DataError(f"{raw}: no usable pseudo-image window")
-            logits = [score_participants(m, images, ["x"], params.model.clip_windows, torch.device("cpu"))[0]
-                      for m, _ in models]
+            # each fold model's calibrated logit, averaged (identity map unless calibration: platt)
+            logits = [a * score_participants(m, images, ["x"], params.model.clip_windows, torch.device("cpu"))[0] + b
+                      for m, _, (a, b) in models]
             prob = float(expit(np.mean(logits)))
             rows.append((session.participant_id, prob, int(prob >= threshold)))
         except DataError as exc:

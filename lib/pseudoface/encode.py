@@ -1,4 +1,4 @@
-"""The encode stage: normalised sessions -> pseudo-images (and per-session motion statistics), for
+"""The encode stage: normalised sessions -> pseudo-images (and per-session features), for
 a session and a whole corpus (:func:`encode_corpus` -> :class:`EncodedCorpus`), cached on disk.
 
 Layouts: the ``window`` layout (default) and the seed's ``frame`` layout.
@@ -36,12 +36,13 @@ import torch
 
 from .cache import cached
 from .corpus import Corpus, Session, require_landmarks
-from .face import REGIONS, ROW_ORDER
+from .face import MIRROR, REGIONS, ROW_ORDER
+from .features import session_features
 from .normalise import Normalised, normalise_session
 from .params import Params
 from .textio import DataError
 
-ENCODER_VERSION = 2
+ENCODER_VERSION = 3  # 3: per-session features are the functionals + region motion
 ENCODE_THREADS = max(1, min(2, os.cpu_count() or 1))  # measured 1.75x on 2 cores
 
 SERIES_RANGES = {"pose_T": 60.0, "pose_R": 0.35, "gaze_": 0.35}  # +- physical range per kind
@@ -54,7 +55,7 @@ class Encoded:
     skipped_windows: int
     clip_rate: float  # fraction of values clipped to [0, 1]
     row_names: tuple
-    motion: dict = field(default_factory=dict)  # per-session movement statistics (filled by encode_session)
+    features: dict = field(default_factory=dict)  # per-session functionals (filled by encode_session)
 
 
 def window_starts(n_frames: int, window: int, hop: int) -> np.ndarray:
@@ -74,6 +75,23 @@ def _to_unit(values: np.ndarray, half_range: float) -> tuple[np.ndarray, int]:
     scaled = 0.5 + values / (2.0 * half_range)
     clipped = int(np.count_nonzero((scaled < 0) | (scaled > 1)))
     return np.clip(scaled, 0.0, 1.0).astype(np.float32), clipped
+
+
+def mirror_images(images: np.ndarray) -> np.ndarray:
+    """Left-right mirror of window-layout landmark pseudo-images (..., C, R, W), C = 3 or 6
+    (X, Y, Z [+ their velocities]), R = 68 [+ 2 pose rows]: rows go to their counterparts, and
+    values along x (displacement and velocity x; head yaw and roll; translation x) flip about 0.5.
+    Amplitude is untouched: a mirrored face moves exactly as much."""
+    C, R = images.shape[-3], images.shape[-2]
+    order = [ROW_ORDER.index(MIRROR[ROW_ORDER[r]]) for r in range(68)] + list(range(68, R))
+    out = images[..., order, :].copy()
+    for base in range(0, C, 3):  # the X channel of the values, then of the velocities
+        out[..., base, :68, :] = 1.0 - out[..., base, :68, :]
+        if R == 70:  # pose rows: rotation (pitch, yaw, roll) and translation (x, y, z) as channels
+            out[..., base + 1, 68, :] = 1.0 - out[..., base + 1, 68, :]  # yaw
+            out[..., base + 2, 68, :] = 1.0 - out[..., base + 2, 68, :]  # roll
+            out[..., base, 69, :] = 1.0 - out[..., base, 69, :]  # translation x
+    return out
 
 
 def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, tuple]:
@@ -165,33 +183,6 @@ def encode(norm: Normalised, params: Params) -> Encoded:
     return encode_frames(norm, params) if params.encode.layout == "frame" else encode_windows(norm, params)
 
 
-def motion_features(norm: Normalised) -> dict:
-    """Per-session movement statistics (valid frames only): for each facial region the SD of the
-    displacement from the session median face and the mean absolute frame-to-frame speed (both in
-    inter-ocular units), and the SD of head rotation (deg) and translation; for series sessions the
-    SD and mean absolute change of every series."""
-    v = norm.valid
-    feats = {}
-    if norm.landmarks is not None:
-        xyz = norm.landmarks
-        disp = xyz - np.median(xyz[v], axis=0)
-        both = v[1:] & v[:-1]
-        speed = np.linalg.norm(np.diff(xyz, axis=0), axis=2)[both]  # (T', 68)
-        for name, idx in REGIONS.items():
-            feats[f"{name}_sd"] = float(np.linalg.norm(disp[v][:, list(idx)], axis=2).std())
-            feats[f"{name}_speed"] = float(speed[:, list(idx)].mean()) if speed.size else 0.0
-        pose = norm.pose[v]
-        for j, name in enumerate(("rot_x", "rot_y", "rot_z", "tr_x", "tr_y", "tr_z")):
-            feats[f"pose_{name}_sd"] = float(np.rad2deg(pose[:, j]).std() if j < 3 else pose[:, j].std())
-    else:
-        s = norm.series
-        both = v[1:] & v[:-1]
-        for j, name in enumerate(norm.series_names):
-            feats[f"{name}_sd"] = float(s[v, j].std())
-            feats[f"{name}_change"] = float(np.abs(np.diff(s[:, j]))[both].mean()) if both.any() else 0.0
-    return feats
-
-
 # ---------------------------------------------------------------- sessions and corpora, cached
 
 def _session_key(session: Session, params: Params) -> dict:
@@ -208,18 +199,18 @@ def _session_key(session: Session, params: Params) -> dict:
 
 
 def encode_session(session: Session, params: Params, cache: bool = True) -> Encoded:
-    """Pseudo-images and movement statistics of one session, from a single normalisation; cached
+    """Pseudo-images and session features of one session, from a single normalisation; cached
     (``encoded/`` in the cache, keyed by the source's identity and the params that shape it)."""
     def compute() -> tuple[dict, dict]:
         norm = normalise_session(session, params)
         enc = encode(norm, params)
         return {"images": enc.images}, {"windows": enc.windows, "skipped": enc.skipped_windows,
                                         "clip_rate": enc.clip_rate, "rows": list(enc.row_names),
-                                        "motion": motion_features(norm)}
+                                        "features": session_features(norm)}
 
     arrays, s = cached("encoded", _session_key(session, params), compute, params.data.cache_dir, enabled=cache)
     return Encoded(arrays["images"], int(s["windows"]), int(s["skipped"]), float(s["clip_rate"]),
-                   tuple(s["rows"]), dict(s["motion"]))
+                   tuple(s["rows"]), dict(s["features"]))
 
 
 def encode_sessions(corpus: Corpus, params: Params, progress: bool = False) -> tuple[dict, pd.DataFrame]:
@@ -246,8 +237,8 @@ class EncodedCorpus:
     """A corpus ready for training: its participants with at least one pseudo-image window."""
     corpus: Corpus
     images: dict  # participant_id -> (N, C, R, W) float32
-    table: pd.DataFrame  # one row per participant: label, phq_score, gender, split, quality, motion features
-    feature_cols: list  # the motion-feature columns of ``table``
+    table: pd.DataFrame  # one row per participant: label, phq_score, gender, split, quality, session features
+    feature_cols: list  # the session-feature columns of ``table`` (the feature model's inputs)
     encode_summary: pd.DataFrame  # per usable session: frames, windows, skipped windows, clip rate
     fingerprint: str  # participants, labels and frame counts: identifies the data a run saw
 
@@ -269,7 +260,7 @@ def encode_corpus(corpus: Corpus, params: Params, progress: bool = False) -> Enc
         rows.append({"participant_id": pid, "label": int(labels.at[pid, "label"]),
                      "phq_score": labels.at[pid, "phq_score"], "gender": labels.at[pid, "gender"],
                      "split": labels.at[pid, "split"], "valid_fraction": s.valid_fraction,
-                     "duration_s": s.duration_s, **encoded[pid].motion})
+                     "duration_s": s.duration_s, **encoded[pid].features})
     if not rows:
         raise DataError(f"{corpus.root}: no session gave a pseudo-image window (encode.max_missing_fraction "
                         f"{params.encode.max_missing_fraction:g}); see the encode summary")

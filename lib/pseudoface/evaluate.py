@@ -101,3 +101,15 @@ def summarise(predictions: pd.DataFrame, n_boot: int, seed: int) -> dict:
         "per_gender": gender,
         "folds": folds,
     }
+
+
+def calibration_summary(y: np.ndarray, score: np.ndarray, n_bins: int = 5) -> dict:
+    """Brier score and a reliability curve of pooled out-of-fold scores: ``bins`` of equal count
+    (quantiles of the scores, so every point rests on the same number of participants), each with
+    its mean score, observed depressed rate and count."""
+    from sklearn.metrics import brier_score_loss
+    y, score = np.asarray(y, int), np.asarray(score, float)
+    order = np.argsort(score, kind="stable")
+    bins = [{"mean_score": float(score[idx].mean()), "observed_rate": float(y[idx].mean()), "count": int(len(idx))}
+            for idx in np.array_split(order, min(n_bins, len(y))) if len(idx)]
+    return {"brier": float(brier_score_loss(y, score)), "bins": bins}

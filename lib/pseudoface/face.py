@@ -22,6 +22,22 @@ LEFT_EYE = tuple(range(42, 48))
 MOUTH_INNER_VERTICAL = (62, 66)  # upper / lower inner lip midpoints
 
 
+def _mirror_map() -> tuple:
+    """Index of each landmark's left-right counterpart in the 68-point numbering (its own on the midline)."""
+    pairs = [(i, 16 - i) for i in range(17)]  # jaw, ear to ear
+    pairs += [(17 + i, 26 - i) for i in range(5)]  # brows
+    pairs += [(27 + i, 27 + i) for i in range(4)]  # nose bridge
+    pairs += [(31 + i, 35 - i) for i in range(5)]  # nose base
+    pairs += list(zip((36, 37, 38, 39, 40, 41), (45, 44, 43, 42, 47, 46)))  # eyes: corners and lids
+    pairs += [(48 + i, 54 - i) for i in range(7)] + [(55 + i, 59 - i) for i in range(5)]  # outer lip
+    pairs += [(60 + i, 64 - i) for i in range(5)] + [(65 + i, 67 - i) for i in range(3)]  # inner lip
+    mirror = dict(pairs) | {b: a for a, b in pairs}
+    return tuple(mirror[i] for i in range(68))
+
+
+MIRROR = _mirror_map()  # landmark i of a mirrored face is landmark MIRROR[i] of the original
+
+
 
 def _arc(n: int, x0: float, x1: float, y_mid: float, bulge: float, z: float) -> np.ndarray:
     t = np.linspace(0.0, 1.0, n)

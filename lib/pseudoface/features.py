@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import find_peaks, peak_widths
 
-from .face import MOUTH_INNER_VERTICAL
+from .face import MOUTH_INNER_VERTICAL, REGIONS
 from .normalise import Normalised
 
 MIN_VALID_SECONDS = 2.0
@@ -167,3 +167,39 @@ def session_functionals(norm: Normalised) -> dict[str, float]:
             np.ones(T, bool), norm.fps, norm.interocular_mm)
         out = {k: 0.0 for k in (_landmark_functionals if landmarks else _series_functionals)(stand_in)}
     return {k: float(v) if np.isfinite(v) else 0.0 for k, v in out.items()}
+
+
+def region_motion(norm: Normalised) -> dict[str, float]:
+    """Per-session movement statistics (valid frames only): for each facial region the SD of the
+    displacement from the session median face and the mean absolute frame-to-frame speed (both in
+    inter-ocular units), and the SD of head rotation (deg) and translation; for series sessions the
+    SD and mean absolute change of every series."""
+    v = norm.valid
+    feats = {}
+    if norm.landmarks is not None:
+        xyz = norm.landmarks
+        disp = xyz - np.median(xyz[v], axis=0)
+        both = v[1:] & v[:-1]
+        speed = np.linalg.norm(np.diff(xyz, axis=0), axis=2)[both]  # (T', 68)
+        for name, idx in REGIONS.items():
+            feats[f"{name}_sd"] = float(np.linalg.norm(disp[v][:, list(idx)], axis=2).std())
+            feats[f"{name}_speed"] = float(speed[:, list(idx)].mean()) if speed.size else 0.0
+        pose = norm.pose[v]
+        for j, name in enumerate(("rot_x", "rot_y", "rot_z", "tr_x", "tr_y", "tr_z")):
+            feats[f"pose_{name}_sd"] = float(np.rad2deg(pose[:, j]).std() if j < 3 else pose[:, j].std())
+    else:
+        s = norm.series
+        both = v[1:] & v[:-1]
+        for j, name in enumerate(norm.series_names):
+            feats[f"{name}_sd"] = float(s[v, j].std())
+            feats[f"{name}_change"] = float(np.abs(np.diff(s[:, j]))[both].mean()) if both.any() else 0.0
+    return feats
+
+
+def session_features(norm: Normalised) -> dict[str, float]:
+    """What the feature model sees of a session: :func:`session_functionals`, and for landmark
+    sessions the per-region movement statistics of :func:`region_motion` (prefixed ``motion_``)."""
+    out = session_functionals(norm)
+    if norm.landmarks is not None and norm.valid.sum() >= 2:
+        out.update({f"motion_{k}": (v if np.isfinite(v) else 0.0) for k, v in region_motion(norm).items()})
+    return out

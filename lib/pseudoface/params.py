@@ -73,6 +73,8 @@ class ModelParams:
     preset: Literal["default", "seed"] = "default"
     clip_windows: int = 16  # K consecutive pseudo-images per clip fed to the LSTM
     dropout: float = 0.5
+    input_scaling: bool = False  # standardise each (channel, row) by constants from the training participants
+    pooling: Literal["last", "mean"] = "last"  # clip summary: the LSTM's last state or the mean of its states
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,11 @@ class TrainParams:
     focal_gamma: float = 2.0
     balanced_sampling: bool = False  # cannot be combined with a pos_weight loss
     threshold_rule: Literal["inner_val_f1", "prevalence", "0.5"] = "inner_val_f1"
+    # the epoch: lowest inner-validation loss, or lowest mean over the last ``smooth_epochs`` epochs
+    # (a few validation participants make a single epoch's loss noisy)
+    smooth_epochs: int = 1
+    mirror: bool = False  # mirror half the training clips left-right (landmark window layout only)
+    calibration: Literal["none", "platt"] = "none"  # platt: a logistic map of logits fitted on inner validation
     inner_val_fraction: float = 0.25
     val_clips: int = 8  # per-epoch inner-validation loss on up to N evenly spaced clips (0: all)
     device: Literal["auto", "cpu", "cuda"] = "auto"

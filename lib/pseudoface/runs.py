@@ -24,8 +24,8 @@ from . import __version__
 from .baselines import BASELINES
 from .cache import atomic_write_bytes, atomic_write_text
 from .encode import EncodedCorpus
-from .evaluate import paired_bootstrap_difference, summarise
-from .model import CNNLSTM, count_parameters
+from .evaluate import calibration_summary, paired_bootstrap_difference, summarise
+from .model import count_parameters, model_from_params
 from .params import Params, ParamsError, params_from_dict
 
 RUN_FILE = "run.json"
@@ -102,21 +102,22 @@ def save_fold(out: Path, result: dict) -> None:
     name = fold_name(result["repeat"], result["fold"])
     state = result.pop("state")
     meta = {"repeat": result["repeat"], "fold": result["fold"], "threshold": result["threshold"],
-            "best_epoch": result["best_epoch"]}
+            "best_epoch": result["best_epoch"], "platt": result.get("platt", [1.0, 0.0])}
     atomic_write_bytes(out / CHECKPOINTS / f"{name}.pt", lambda fh: torch.save({"state_dict": state, "meta": meta}, fh))
     atomic_write_text(out / FOLDS / f"{name}.json", json.dumps(result))
 
 
 def load_models(run: Path) -> tuple[list, dict]:
-    """[(model in eval mode, threshold)] for every fold checkpoint, and the run's metrics."""
+    """[(model in eval mode, threshold, (a, b) Platt map)] for every fold checkpoint, and the run's metrics."""
     meta = json.loads((run / METRICS).read_text())
     params = params_from_dict(meta["config"])
     models = []
     for ckpt in sorted((run / CHECKPOINTS).glob("*.pt")):
         blob = torch.load(ckpt, map_location="cpu", weights_only=True)
-        model = CNNLSTM(meta["input_shape"][0], params.model.preset, params.model.dropout)
+        model = model_from_params(params.model, meta["input_shape"])
         model.load_state_dict(blob["state_dict"])
-        models.append((model.eval(), float(blob["meta"]["threshold"])))
+        a, b = blob["meta"].get("platt", (1.0, 0.0))
+        models.append((model.eval(), float(blob["meta"]["threshold"]), (float(a), float(b))))
     if not models:
         raise ParamsError(f"{run}: no checkpoints (run `pseudoface cv` first)")
     return models, meta
@@ -139,7 +140,7 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
     feat = feat[feat.repeat == 0].sort_values("participant_id")
     paired = paired_bootstrap_difference(first.label.to_numpy(), first.prediction.to_numpy(),
                                          feat.prediction.to_numpy(), params.cv.bootstrap, params.cv.seed)
-    in_ch = next(iter(enc.images.values())).shape[1]
+    input_shape = next(iter(enc.images.values())).shape[1:]
     c = enc.corpus
     metrics = {
         "dataset": params.dataset, "protocol": params.cv.protocol, "label_rule": params.data.label_rule,
@@ -152,8 +153,11 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
                      "pandas": pd.__version__, "sklearn": sklearn.__version__},
         "data_fingerprint": enc.fingerprint, "seed": params.cv.seed, "device": device,
-        "model_parameters": count_parameters(CNNLSTM(in_ch, params.model.preset)),
-        "input_shape": list(next(iter(enc.images.values())).shape[1:]),
+        "model_parameters": count_parameters(model_from_params(params.model, input_shape)),
+        "input_shape": list(input_shape),
+        "calibration": calibration_summary(predictions[predictions.repeat == 0].label.to_numpy(),
+                                           predictions[predictions.repeat == 0].score.to_numpy())
+        | {"method": params.train.calibration},
         **{k: v for k, v in summary.items() if k != "folds"},
         "fold_details": [dict(f, best_epoch=r["best_epoch"], threshold=r["threshold"], seconds=r["seconds"],
                               n_inner_train=len(r["inner_train_ids"]), n_inner_val=len(r["inner_val_ids"]))

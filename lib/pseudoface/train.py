@@ -8,12 +8,18 @@
 - Losses on logits: ``weighted_bce`` (pos_weight = N_neg / N_pos of the inner-train
   participants, computed once), ``focal`` (gamma), ``bce_focal`` (the seed's sum of both).
 - The epoch is chosen by inner-validation loss with patience (per epoch on up to ``val_clips``
-  evenly spaced clips per participant, for speed on long sessions); the threshold by ``threshold_rule``
-  on inner-validation scores only. The outer test fold never reaches this module.
+  evenly spaced clips per participant, for speed on long sessions; optionally the mean over the
+  last ``smooth_epochs`` epochs); an optional Platt map of logits (``calibration: platt``) and the
+  threshold (``threshold_rule``) are fitted on inner-validation scores only. Input scaling
+  constants (``model.input_scaling``) come from the inner-training participants. The outer test
+  fold never reaches this module.
 """
 from __future__ import annotations
 
 import copy
+import ctypes
+import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,9 +27,32 @@ import torch
 import torch.nn.functional as F
 from scipy.special import expit
 
+from .encode import mirror_images
 from .evaluate import best_threshold, macro_f1
-from .model import CNNLSTM
+from .model import CNNLSTM, model_from_params, set_input_scaling
 from .params import Params, ParamsError
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
+
+
+def keep_freed_memory() -> bool:
+    """Keep large freed blocks in the process heap (glibc only; once per process; returns whether set).
+
+    Training frees and re-allocates the same activation buffers every step. glibc serves blocks
+    above its mmap threshold with fresh mappings and unmaps them on free, so every step faults
+    their pages in and zeroes them again (a profile showed a third of CPU time in the kernel:
+    page faults, clear_page). Raising the mmap and trim thresholds keeps those blocks for reuse.
+    A libc tunable no Python library exposes, hence ctypes; PSEUDOFACE_MALLOC_TUNING=0 turns it
+    off (benchmarks/bench_cv.py measures both)."""
+    if os.environ.get("PSEUDOFACE_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False  # not glibc (e.g. musl): nothing to tune
+    ok = libc.mallopt(_M_MMAP_THRESHOLD, 1 << 30) == 1
+    return libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30) == 1 and ok
 
 
 @dataclass
@@ -33,6 +62,25 @@ class Trained:
     threshold: float
     history: list  # dicts: epoch, train_loss, val_loss, val_macro_f1
     pos_weight: float
+    platt: tuple = (1.0, 0.0)  # probability = sigmoid(a * logit + b); identity unless calibration: platt
+
+    def probability(self, logits: np.ndarray) -> np.ndarray:
+        return expit(self.platt[0] * np.asarray(logits) + self.platt[1])
+
+
+def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(a, b) of sigmoid(a * logit + b) by logistic regression on inner-validation participants,
+    with a mild L2 penalty (few participants); identity when a class is missing or the fit would
+    reverse the ranking. A monotone map: decisions at the inner-validation threshold, ROC-AUC and
+    macro-F1 are unchanged; only the probabilities (Brier score, reliability) change."""
+    from sklearn.linear_model import LogisticRegression
+    if len(np.unique(y)) < 2:
+        return 1.0, 0.0
+    lr = LogisticRegression(C=1.0).fit(np.asarray(logits, float)[:, None], np.asarray(y, int))
+    a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    # a <= 0 would reverse (or erase) the network's ranking on the strength of a dozen participants:
+    # no usable calibration then, keep the identity
+    return (a, b) if a > 0 else (1.0, 0.0)
 
 
 def check_protocol(params: Params) -> None:
@@ -100,8 +148,9 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
     t, K = params.train, params.model.clip_windows
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    in_channels = images[train_ids[0]].shape[1]
-    model = CNNLSTM(in_channels, params.model.preset, params.model.dropout).to(device)
+    model = model_from_params(params.model, images[train_ids[0]].shape[1:])
+    set_input_scaling(model, [images[p] for p in train_ids])  # inner-training participants only
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     y_train = np.array([labels[p] for p in train_ids], dtype=np.float32)
     n_pos = max(1.0, float(y_train.sum()))
@@ -109,6 +158,9 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
     loss_weight = 1.0 if t.loss == "focal" else pos_weight
     y_val = np.array([labels[p] for p in val_ids])
     best_state, best_loss, best_epoch, waited, history = None, np.inf, 0, 0, []
+    smooth = max(1, t.smooth_epochs)
+    shape = images[train_ids[0]].shape  # (N, C, R, W)
+    mirror = t.mirror and params.encode.layout == "window" and shape[1] in (3, 6) and shape[2] in (68, 70)
     for epoch in range(1, t.epochs + 1):
         model.train()
         if t.balanced_sampling:
@@ -124,7 +176,11 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
                 imgs = _pad(images[train_ids[i]], K)
                 s = rng.integers(0, len(imgs) - K + 1)
                 clips.append(imgs[s:s + K])
-            x = torch.from_numpy(np.stack(clips)).to(device)  # (B, K, C, R, W)
+            batch = np.stack(clips)  # (B, K, C, R, W)
+            if mirror:  # half the clips mirrored left-right (signal-preserving augmentation)
+                flip = rng.random(len(batch)) < 0.5
+                batch[flip] = mirror_images(batch[flip])
+            x = torch.from_numpy(batch).to(device)
             y = torch.from_numpy(y_train[idx]).to(device)
             opt.zero_grad()
             loss = loss_fn(model(x), y, params, loss_weight)
@@ -139,14 +195,17 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
                         "val_macro_f1": val_f1})
         if progress is not None:
             progress.set_postfix(epoch=epoch, val_loss=f"{val_loss:.3f}")
-        if val_loss < best_loss - 1e-4:
-            best_loss, best_epoch, waited = val_loss, epoch, 0
+        score = float(np.mean([h["val_loss"] for h in history[-smooth:]]))  # trailing mean
+        if score < best_loss - 1e-4:
+            best_loss, best_epoch, waited = score, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             waited += 1
             if waited >= t.patience:
                 break
     model.load_state_dict(best_state)
-    p_val = expit(score_participants(model, images, val_ids, K, device))
-    threshold = choose_threshold(t.threshold_rule, y_val, p_val, float(y_train.mean()))
-    return Trained(model, best_epoch, threshold, history, pos_weight)
+    val_logits = score_participants(model, images, val_ids, K, device)
+    platt = fit_platt(val_logits, y_val) if t.calibration == "platt" else (1.0, 0.0)
+    trained = Trained(model, best_epoch, 0.5, history, pos_weight, platt)
+    trained.threshold = choose_threshold(t.threshold_rule, y_val, trained.probability(val_logits), float(y_train.mean()))
+    return trained
