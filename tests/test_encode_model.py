@@ -32,10 +32,10 @@ def test_window_counts():
 
 
 @pytest.mark.parametrize("sections, shape", [
-    ({}, (3, 70, 60)),
-    ({"encode": {"include_pose": False}}, (3, 68, 60)),
-    ({"encode": {"velocity_channels": True}}, (6, 70, 60)),
-    ({"encode": {"window_seconds": 2.0, "hop_seconds": 1.0}, "normalise": {"target_fps": 10.0}}, (3, 70, 20)),
+    ({}, (6, 70, 60)),  # X, Y, Z and their velocities
+    ({"encode": {"include_pose": False}}, (6, 68, 60)),
+    ({"encode": {"velocity_channels": False}}, (3, 70, 60)),
+    ({"encode": {"window_seconds": 2.0, "hop_seconds": 1.0}, "normalise": {"target_fps": 10.0}}, (6, 70, 20)),
 ])
 def test_window_shapes(sections, shape):
     f = _frames()
@@ -60,7 +60,7 @@ def test_series_layout_for_edaic(edaic_root):
     c = load_corpus(make_params(edaic_root))
     p = _params()
     enc = encode(normalise_session(next(iter(c.sessions.values())), p), p)
-    assert enc.images.shape[1:] == (1, 31, 60) and enc.row_names[0] == "pose_Tx" and enc.row_names[-1] == "AU45_r"
+    assert enc.images.shape[1:] == (2, 31, 60) and enc.row_names[0] == "pose_Tx" and enc.row_names[-1] == "AU45_r"
     with pytest.raises(Exception, match="E-DAIC ships no"):
         encode(normalise_session(next(iter(c.sessions.values())), p), _params(encode={"layout": "frame"}))
 
@@ -214,6 +214,8 @@ def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
     images = encode_windows(norm, p).images  # (N, 3, 70, W)
     flipped = mirror_images(images)
     np.testing.assert_allclose(mirror_images(flipped), images, atol=1e-6)
-    np.testing.assert_allclose(flipped[:, 1:, 36], images[:, 1:, MIRROR[36]])  # y/z of an eye corner: the other one's
-    np.testing.assert_allclose(flipped[:, 0, 36], 1 - images[:, 0, MIRROR[36]], atol=1e-6)  # x flips about 0.5
+    assert images.shape[1] == 6  # X, Y, Z and their velocities
+    yz = [1, 2, 4, 5]
+    np.testing.assert_allclose(flipped[:, yz, 36], images[:, yz, MIRROR[36]])  # y/z of an eye corner: the other one's
+    np.testing.assert_allclose(flipped[:, [0, 3], 36], 1 - images[:, [0, 3], MIRROR[36]], atol=1e-6)  # x flips about 0.5
     np.testing.assert_allclose(np.abs(flipped - 0.5).sum(), np.abs(images - 0.5).sum(), rtol=1e-5)  # same amplitude

@@ -8,7 +8,7 @@ import torch
 from conftest import encoded
 from pseudoface import cv as cvmod
 from pseudoface.cli import main
-from pseudoface.model import CNNLSTM
+from pseudoface.model import CNNLSTM, model_from_params
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
 from pseudoface.runs import run_matches
 from pseudoface.train import check_protocol
@@ -66,8 +66,9 @@ def test_outputs_and_metrics_schema(run):
     assert m["baselines"]["always_depressed"]["macro_f1"]["mean"] < 0.5 * (2 * prev / (1 + prev)) + 0.05
     ckpt = next((out / "checkpoints").glob("*.pt"))
     blob = torch.load(ckpt, weights_only=True)
-    model = CNNLSTM(m["input_shape"][0], params.model.preset, params.model.dropout)
+    model = model_from_params(params.model, m["input_shape"])
     model.load_state_dict(blob["state_dict"])  # strict: every tensor of the network, nothing else
+    assert model.scaled and not torch.equal(model.input_scale, torch.ones_like(model.input_scale))  # fitted constants
     x = torch.zeros((1, params.model.clip_windows, *m["input_shape"]))
     assert torch.isfinite(model.eval()(x)).all() and 0 < blob["meta"]["threshold"] < 1
 
@@ -138,7 +139,7 @@ def test_default_synthetic_model_beats_random_and_does_not_collapse(tmp_path):
 
 
 def test_validation_clip_subsample_is_even_and_only_when_asked():
-    from pseudoface.model import CNNLSTM
+    from pseudoface.model import CNNLSTM, model_from_params
     from pseudoface.train import score_participants
     torch.manual_seed(0)
     model = CNNLSTM(3, "default")

@@ -31,8 +31,10 @@ from .train import check_protocol, keep_freed_memory, score_participants, train_
 # against the default window layout, and rigid alignment on against off.
 COMPARISONS = {
     "default (window layout, aligned)": [],
+    # the seed as its code runs: no input scaling, last LSTM state, no augmentation, the first 16 frames
     "seed preset (frame layout)": ["encode.layout=frame", "model.preset=seed", "model.clip_windows=16",
-                                   "encode.frame_count=16"],
+                                   "encode.frame_count=16", "model.input_scaling=false", "model.pooling=last",
+                                   "train.mirror=false"],
     "window layout, no alignment": ["normalise.align=false"],
 }
 

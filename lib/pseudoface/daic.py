@@ -119,8 +119,6 @@ def session_from_path(path: Path) -> tuple[str, object]:
 def read_session(pid: str, source, params: Params, mask_quirks: bool = False) -> Session:
     """Read one CLNF_features3D file -> Session with (T, 68, 3) float32 landmarks in mm; with
     ``mask_quirks``, the documented interruption spans of :data:`QUIRKS` are masked."""
-    if isinstance(source, DataError):
-        raise source
     header = read_header(source)
     try:
         columns = landmark_columns(header)

@@ -10,8 +10,9 @@ window (Du, Fu & Wang 2015 style), :func:`encode_windows`:
     x/y/z, translation x/y/z as the three channels); columns = time at ``target_fps``.
     Landmark value = displacement from the session's median aligned face in inter-ocular units,
     mapped to [0, 1] by ``0.5 + d / (2 * displacement_range)`` and clipped (clip rate reported).
-    Pose = relative to the session median, rotation over +-``rotation_range_deg`` and translation
-    over +-``translation_range`` inter-ocular units. Masked frames are neutral (0.5) and windows
+    Pose = relative to the session median (rotation from the template face instead with
+    ``pose_reference: absolute``), rotation over +-``rotation_range_deg`` and translation over
+    +-``translation_range`` inter-ocular units. Masked frames are neutral (0.5) and windows
     with more than ``max_missing_fraction`` masked frames are skipped and counted. Amplitude is
     kept: half the movement gives images half as far from 0.5.
     For series (E-DAIC): rows = pose (6), gaze (8), AU intensities (17), one channel; pose and gaze
@@ -105,6 +106,8 @@ def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, 
     names = row_names(False)
     if e.include_pose:
         pose = norm.pose - np.median(norm.pose[norm.valid], axis=0)
+        if e.pose_reference == "absolute":  # rotation from the template face, so a lowered head shows as a level
+            pose[:, :3] = norm.pose[:, :3]
         pose = np.where(norm.valid[:, None], pose, 0.0)
         rot, c1 = _to_unit(np.rad2deg(pose[:, :3]), e.rotation_range_deg)
         tra, c2 = _to_unit(pose[:, 3:], e.translation_range)

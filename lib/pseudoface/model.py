@@ -6,6 +6,9 @@ Presets:
   parameters with 3 input channels.
 - ``default``: a lighter network for the window layout: conv 3x3 16/32/48 with batch norm and
   ReLU, max-pool after the first two, global average pool, LSTM(32), dropout, Linear(32 -> 1).
+  With the default params its inputs are standardised per row (below) and the clip is summarised
+  by the mean of the LSTM's states (``model.pooling: mean``); the seed comparison keeps the paper's
+  last state and raw inputs.
 
 Optional input standardisation (``rows`` given): each (channel, row) of a pseudo-image is shifted
 and scaled by constants held as buffers (saved in the checkpoint, not trained), set by

@@ -59,7 +59,10 @@ class EncodeParams:
     window_seconds: float = 4.0
     hop_seconds: float = 2.0
     include_pose: bool = True  # add head-pose rows (window layout)
-    velocity_channels: bool = False  # add frame-to-frame velocity channels
+    # head rotation rows relative to the session's median pose (movement only) or to the template
+    # face (absolute: a head held lowered all session shows); translation is always relative
+    pose_reference: Literal["session_median", "absolute"] = "absolute"
+    velocity_channels: bool = True  # add frame-to-frame velocity channels
     displacement_range: float = 0.15  # |displacement| in inter-ocular units mapped to [0, 1]
     rotation_range_deg: float = 20.0  # pose rotation range relative to the session median
     translation_range: float = 0.5  # pose translation range, inter-ocular units
@@ -71,10 +74,10 @@ class EncodeParams:
 @dataclass(frozen=True)
 class ModelParams:
     preset: Literal["default", "seed"] = "default"
-    clip_windows: int = 16  # K consecutive pseudo-images per clip fed to the LSTM
+    clip_windows: int = 8  # K consecutive pseudo-images per clip fed to the LSTM
     dropout: float = 0.5
-    input_scaling: bool = False  # standardise each (channel, row) by constants from the training participants
-    pooling: Literal["last", "mean"] = "last"  # clip summary: the LSTM's last state or the mean of its states
+    input_scaling: bool = True  # standardise each (channel, row) by constants from the training participants
+    pooling: Literal["last", "mean"] = "mean"  # clip summary: the LSTM's last state or the mean of its states
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,8 @@ class TrainParams:
     threshold_rule: Literal["inner_val_f1", "prevalence", "0.5"] = "inner_val_f1"
     # the epoch: lowest inner-validation loss, or lowest mean over the last ``smooth_epochs`` epochs
     # (a few validation participants make a single epoch's loss noisy)
-    smooth_epochs: int = 1
-    mirror: bool = False  # mirror half the training clips left-right (landmark window layout only)
+    smooth_epochs: int = 3
+    mirror: bool = True  # mirror half the training clips left-right (landmark window layout only)
     calibration: Literal["none", "platt"] = "none"  # platt: a logistic map of logits fitted on inner validation
     inner_val_fraction: float = 0.25
     val_clips: int = 8  # per-epoch inner-validation loss on up to N evenly spaced clips (0: all)
