@@ -64,7 +64,10 @@ def main() -> None:
         for name, tuning in (("glibc default", "0"), ("tuned", "1")):
             env = dict(os.environ, PSEUDOFACE_MALLOC_TUNING=tuning, PSEUDOFACE_CACHE_DIR=tempfile.mkdtemp(dir=tmp))
             cmd = [sys.executable, __file__, "--corpus", str(root)] + [f"--set={o}" for o in args.overrides]
-            out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            if proc.returncode:
+                sys.exit(f"{name}: the measured run failed:\n{proc.stderr[-2000:]}")
+            out = proc.stdout
             results[name] = json.loads(out.strip().splitlines()[-1])
     r = results["tuned"]
     print(f"cv: {r['n']} synthetic participants x {args.minutes:g} min ({r['minutes']:.0f} session-minutes), "
