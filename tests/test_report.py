@@ -1,10 +1,13 @@
-"""The notebook suite end to end (smoke overrides), the static site in a real browser, the privacy guard."""
+"""The notebook suite end to end through `pseudoface report --smoke`: the terminal, the static site in a
+real browser, the privacy guard (no local path, no participant id), an interrupted report."""
 import glob
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,17 +15,15 @@ import nbformat
 import pytest
 import yaml
 
-from pseudoface import report
-from pseudoface.params import SMOKE
+from pseudoface import report, website
 from pseudoface.synthetic import write_corpus
 
 ROOT = Path(__file__).parent.parent
-SMOKE = list(SMOKE)
 
 
-def _project(tmp: Path) -> Path:
-    root = tmp / "project"
-    root.mkdir()
+def _project(parent: Path) -> Path:
+    root = parent / "project"
+    root.mkdir(parents=True)
     for name in ("notebooks", "params"):
         shutil.copytree(ROOT / name, root / name)
     for name in ("_quarto.yml", "index.qmd", "comparison.qmd", "method.qmd"):
@@ -30,58 +31,84 @@ def _project(tmp: Path) -> Path:
     return root
 
 
+def _licensed_copy(corpus: Path, dest: Path) -> Path:
+    shutil.copytree(corpus, dest)
+    (dest / "SYNTHETIC_CORPUS.txt").unlink()  # looks like a real corpus: fail closed
+    return dest
+
+
+def _report(root: Path, env: dict, *args: str, **kw) -> subprocess.CompletedProcess:
+    """`pseudoface report ...` as a user runs it, its terminal output captured."""
+    return subprocess.run([sys.executable, "-m", "pseudoface.cli", "report", "--smoke", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=900, **kw)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Run the suite on a tiny synthetic corpus and on a non-synthetic (licensed-like) copy."""
+    """The suite, through the command, on a tiny synthetic corpus and on two non-synthetic
+    (licensed-like) copies: DAIC-WOZ layout with its root as ${DAIC_WOZ_ROOT} in the params file,
+    E-DAIC layout with its root as ``--set data.root=``. Project, corpora and cache live under a
+    fake home directory, so any published path would show the home directory."""
     tmp = tmp_path_factory.mktemp("report")
-    root = _project(tmp)
+    home = tmp / "home" / "alice"
+    root = _project(home)
     corpus = write_corpus(tmp / "synth", participants=12, seconds=30, seed=5)
-    licensed = tmp / "licensed"
-    shutil.copytree(corpus, licensed)
-    (licensed / "SYNTHETIC_CORPUS.txt").unlink()  # looks like a real corpus: fail closed
+    daic = _licensed_copy(corpus, home / "corpora" / "DAIC-WOZ")
+    edaic = _licensed_copy(write_corpus(tmp / "edaic-synth", participants=12, seconds=30, seed=6, fmt="e_daic"),
+                           home / "corpora" / "E-DAIC")
     (root / "params" / "daic_woz_test.yaml").write_text(
-        f"dataset: daic_woz\ndata:\n  root: {licensed}\n  gender_codes: {{'0': female, '1': male}}\n")
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        problems = report.execute_notebooks("params/synthetic.yaml", "synthetic", SMOKE + [f"data.root={corpus}"], root)
-        # the comparisons are checked on the synthetic build only
-        problems += report.execute_notebooks("params/daic_woz_test.yaml", "daic_woz", SMOKE + ["report.comparisons=false"],
-                                             root)
-        renderer = report.build_site(root)
-    finally:
-        os.chdir(cwd)
-    return root, problems, renderer, corpus, licensed
+        "dataset: daic_woz\ndata:\n  root: ${DAIC_WOZ_ROOT}\n  gender_codes: {'0': female, '1': male}\n")
+    cache = home / ".cache" / "pseudoface"
+    env = dict(os.environ, HOME=str(home), PSEUDOFACE_CACHE_DIR=str(cache), DAIC_WOZ_ROOT=str(daic))
+    runs = {"synthetic": _report(root, env, "--params", "params/synthetic.yaml", "--set", f"data.root={corpus}"),
+            "daic_woz": _report(root, env, "--params", "params/daic_woz_test.yaml", "--set", "report.comparisons=false"),
+            "e_daic": _report(root, env, "--params", "params/e_daic.yaml", "--set", f"data.root={edaic}",
+                              "--set", "report.comparisons=false", "--set", "cv.repeats=1")}
+    return {"root": root, "runs": runs, "env": env, "home": home, "cache": cache, "corpus": corpus,
+            "licensed": {"daic_woz": daic, "e_daic": edaic}}
 
 
 @pytest.mark.slow
 def test_all_notebooks_ran(built):
-    root, problems, renderer, *_ = built
-    assert problems == []
-    for ds in ("synthetic", "daic_woz"):
+    root = built["root"]
+    for ds, run in built["runs"].items():
+        assert run.returncode == 0, (ds, run.stdout, run.stderr)
         for name in report.NOTEBOOKS:
             nb = nbformat.read(root / "reports" / ds / f"{name}.ipynb", as_version=4)
             errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                       if o.get("output_type") == "error"]
             assert errors == []
-    assert "Quarto is not on PATH" in renderer or renderer == "quarto"
+            assert nb.metadata["papermill"]["input_path"] == f"notebooks/{name}.ipynb"
+    assert "Quarto is not on PATH" in built["runs"]["e_daic"].stdout or "quarto" in built["runs"]["e_daic"].stdout
+    assert website.published_datasets(root) == (["daic_woz", "e_daic", "synthetic"], {})
+
+
+@pytest.mark.slow
+def test_the_terminal_shows_progress_and_results_only(built):
+    """No papermill parameter warnings, no kernel chatter: every line is one of the report's own."""
+    run = built["runs"]["synthetic"]
+    allowed = re.compile(r"(report for \w+ \(\w+\.yaml\):|  executed \d\d_\w+ in \d+ s|  published reports/\w+/|"
+                         r"site built with .*: reports/_site/index.html)$")
+    lines = (run.stdout + run.stderr).splitlines()
+    assert [line for line in lines if not allowed.match(line)] == []
+    assert sum(line.startswith("  executed") for line in lines) == 4
 
 
 @pytest.mark.slow
 def test_every_quarto_page_exists(built):
-    root = built[0]
+    root = built["root"]
     spec = yaml.safe_load((root / "_quarto.yml").read_text())
     for entry in spec["project"]["render"]:
         assert glob.glob(str(root / entry)), entry
     site = root / "reports" / "_site"
-    for page in ("index.html", "comparison.html", "method.html", "synthetic/04_fold_analysis.html"):
+    for page in ("index.html", "comparison.html", "method.html", "reports/synthetic/04_fold_analysis.html"):
         assert (site / page).is_file(), page
 
 
 @pytest.mark.slow
 def test_comparisons_ran_in_the_same_folds(built):
     import pandas as pd
-    root = built[0]
+    root = built["root"]
     table = pd.read_csv(root / "runs" / "synthetic" / "report" / "comparisons.csv")
     assert list(table.name) == ["default (window layout, aligned)", "seed preset (frame layout)",
                                 "window layout, no alignment"]
@@ -92,46 +119,142 @@ def test_comparisons_ran_in_the_same_folds(built):
     assert not (root / "runs" / "daic_woz" / "report" / "comparisons.csv").exists()  # switched off there
 
 
+def _published_files(root: Path):
+    for base in (root / "reports" / "_site", *(root / "reports" / ds for ds in ("synthetic", "daic_woz", "e_daic"))):
+        yield from (p for p in base.rglob("*") if p.is_file())
+
+
 @pytest.mark.slow
-def test_privacy_guard_on_a_non_synthetic_root(built):
-    root, _, _, _, licensed = built
-    ids = [p.name[:3] for p in licensed.glob("*_P")]
-    for page in (root / "reports" / "_site" / "daic_woz").glob("*.html"):
-        text = page.read_text()
-        text = re.sub(r"<script[^>]*>.{100000,}?</script>", "", text, flags=re.S)  # the embedded plotly.js
-        assert str(licensed) not in text, page.name
-        for pid in ids:
-            assert not re.search(rf"(?<![\w.\-]){pid}(?![\w.])", text), (page.name, pid)
+def test_no_local_path_is_published(built):
+    """The root passed both ways, the home directory, the cache: in no page, notebook or download."""
+    root = built["root"]
+    private = {"home": str(built["home"]), "cache": str(built["cache"]), "synthetic root": str(built["corpus"]),
+               **{f"{ds} root": str(p) for ds, p in built["licensed"].items()}}
+    files = list(_published_files(root))
+    assert any(p.suffix == ".csv" for p in files) and any(p.name == "metrics.json" for p in files)
+    for path in files:
+        text = path.read_text(errors="replace")
+        for what, value in private.items():
+            assert value not in text, f"{path.relative_to(root)} contains the {what}"
+    injected = nbformat.read(root / "reports" / "e_daic" / "01_landmarks.ipynb", as_version=4).cells[2].source
+    assert "data.root=${PSEUDOFACE_DATA_ROOT}" in injected  # the --set root, by the variable's name
+
+
+@pytest.mark.slow
+def test_privacy_guard_on_non_synthetic_roots(built):
+    root = built["root"]
+    for ds, licensed in built["licensed"].items():
+        ids = sorted({p.name[:3] for p in licensed.glob("*_P")})
+        assert ids
+        pages = list((root / "reports" / "_site" / "reports" / ds).rglob("*.*"))
+        assert any(p.name == "predictions.csv" for p in pages)
+        for page in pages:
+            text = page.read_text(errors="replace")
+            text = re.sub(r"<script[^>]*>.{100000,}?</script>", "", text, flags=re.S)  # the embedded plotly.js
+            for pid in ids:
+                assert not re.search(rf"(?<![\w.\-]){pid}(?![\w.])", text), (ds, page.name, pid)
     nb = (root / "reports" / "daic_woz" / "01_landmarks.ipynb").read_text()
-    assert "not shown: no landmarks, or per-participant data" in nb
+    assert "Not shown: no landmarks, or per-participant data" in nb
     # the synthetic run does show its (synthetic) example participant
     assert "first 10 s" in (root / "reports" / "synthetic" / "01_landmarks.ipynb").read_text()
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_a_report_interrupted_after_two_notebooks_publishes_nothing(built):
+    """Ctrl-C during notebook 03: one line says what was kept; the previous complete report stays
+    published as it was; nothing half-built is left where the site looks."""
+    root = built["root"]
+    before = _tree(root / "reports" / "daic_woz")
+    proc = subprocess.Popen([sys.executable, "-m", "pseudoface.cli", "report", "--smoke", "--params",
+                             "params/daic_woz_test.yaml", "--set", "report.comparisons=false"], cwd=root,
+                            env=built["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("  executed 02_"):
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+            break
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (seen, out, err)
+    assert err.strip().count("\n") == 0 and err.startswith("interrupted: "), err
+    assert "stopped after 2 of 4 notebooks" in err and "reports/daic_woz/ keeps the previous complete report" in err
+    assert _tree(root / "reports" / "daic_woz") == before
+    assert not (root / "reports" / "_partial").exists()
+    assert "daic_woz" in website.published_datasets(root)[0]
 
 
 def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _open(browser: str, page: Path, netlog: Path) -> str:
+    """The DOM of ``page`` after its scripts ran, with chromium's network log written to ``netlog``."""
+    return subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tempfile.mkdtemp()}", "--virtual-time-budget=8000", f"--log-net-log={netlog}",
+         "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+
+
+def _page_requests(netlog: Path) -> list[str]:
+    """URLs the page itself asked for (the browser's own update and account checks are not the page's)."""
+    log = json.loads(netlog.read_text())
+    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return [e["params"]["url"] for e in log["events"] if e["type"] == start and "url" in e.get("params", {})
+            and "file://" in e["params"].get("network_isolation_key", "")]
+
+
+def _links(html: str, selector_class: str) -> list[str]:
+    """hrefs inside the elements whose class attribute contains ``selector_class``."""
+    hrefs = []
+    for block in re.findall(rf'<(nav|div|header|p|section)[^>]*class="[^"]*{selector_class}[^"]*"[^>]*>(.*?)</\1>',
+                            html, flags=re.S):
+        hrefs += re.findall(r'href="([^"#]+)', block[1])
+    return hrefs
+
+
 @pytest.mark.slow
 @pytest.mark.browser
-def test_pages_draw_in_a_real_browser(built):
+def test_pages_draw_in_a_real_browser(built, tmp_path):
+    """Every page: each plotly figure drew, no request left the machine, the navbar, pager and
+    download links resolve, and on a synthetic dataset the banner is there."""
     browser = _chromium()
     if browser is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is required under CI (.ci/run installs Debian's chromium)")
         pytest.skip("chromium not installed (apt-get install chromium)")
-    site = built[0] / "reports" / "_site"
+    site = built["root"] / "reports" / "_site"
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) >= 11
-    for page in pages:
-        dom = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tempfile.mkdtemp()}", "--virtual-time-budget=8000", "--dump-dom",
-             page.as_uri()], capture_output=True, text=True, timeout=120).stdout
-        assert "Traceback" not in dom, page
-        if page.parent.name in ("synthetic", "daic_woz") and page.stem != "03_training" or page.stem == "04_fold_analysis":
-            assert 'class="main-svg"' in dom, f"{page}: no plotly chart drew"
+    assert len(pages) == 3 + 3 * len(report.NOTEBOOKS)
+    synthetic = {"index.html", "comparison.html", "method.html",
+                 *(f"reports/synthetic/{n}.html" for n in report.NOTEBOOKS)}
+    for i, page in enumerate(pages):
+        name = str(page.relative_to(site))
+        html = page.read_text()
+        assert not re.search(r'(src|href)="(https?:)?//', html), f"{name}: refers to the internet"
+        assert html.count("plotly.min.js") <= 1 and "* plotly.js v" not in html, f"{name}: plotly.js embedded"
+        dom = _open(browser, page, tmp_path / f"net{i}.json")
+        assert "Traceback" not in dom, name
+        figures = html.count('class="plotly-graph-div')
+        drawn = len(re.findall(r'class="[^"]*js-plotly-plot', dom))
+        assert drawn == figures, f"{name}: {drawn} of {figures} plotly figures drew"
+        assert _page_requests(tmp_path / f"net{i}.json") == [], f"{name}: a request left the machine"
+        nav = _links(html, "pf-nav-inner")
+        assert {"index.html", "comparison.html", "method.html"} <= {Path(h).name for h in nav}, name
+        for href in nav + _links(html, "pf-pager") + _links(html, "pf-downloads") + _links(html, "pf-links"):
+            assert (page.parent / href).resolve().is_file(), f"{name}: link {href} does not resolve"
+        assert 'aria-current="page"' in html, name
+        if name in synthetic:
+            assert 'class="pf-banner"' in dom, f"{name}: no synthetic-data banner"
+        if name.startswith("reports/"):
+            assert len(_links(html, "pf-downloads")) >= 5, f"{name}: downloads missing"
+    fold = (site / "reports" / "synthetic" / "04_fold_analysis.html").read_text()
+    assert fold.count('class="plotly-graph-div') >= 5
 
 
 def test_committed_notebooks_are_thin_and_clean():

@@ -120,10 +120,18 @@ def cmd_predict(args) -> int:
 
 
 def cmd_report(args) -> int:
+    """Execute and publish the notebooks (unless --site-only), then build the site from every
+    complete published report. Exit 1 if a notebook failed (nothing of that dataset published)."""
     from .report import report_targets, run_report
+    from .website import build_site
     root = Path.cwd()
-    targets = [] if args.site_only else report_targets(root, args.params, args.all)
-    return run_report(root, targets, _overrides(args), site_only=args.site_only)
+    problems = [] if args.site_only else run_report(root, report_targets(root, args.params, args.all),
+                                                      _overrides(args))
+    renderer = build_site(root)
+    print(f"site built with {renderer}: reports/_site/index.html")
+    for p in problems:
+        print(f"problem: {p}")
+    return 1 if problems else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,16 +180,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _kept_after_interrupt(args, exc: KeyboardInterrupt) -> str:
+    """What an interrupted `report` or `cv` left on disk, in words ('' for the other commands)."""
+    if getattr(exc, "kept", None):  # report.ReportInterrupted knows
+        return exc.kept
+    if args.command == "cv":
+        from .runs import FOLDS, default_run_dir
+        try:
+            out = Path(args.out) if args.out else default_run_dir(load_params(
+                args.params, _overrides(args) + ([f"cv.protocol={args.protocol}"] if args.protocol else [])))
+        except (ParamsError, DataError):
+            return "nothing kept"
+        n = len(list((out / FOLDS).glob("*.json")))
+        if n:
+            return f"{n} finished fold(s) kept in {out / FOLDS}/; the same command with --resume continues from them"
+        return "no fold had finished; nothing kept"
+    return ""
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # a killed job (SIGTERM) cleans up like Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
     args = build_parser().parse_args(argv)
+    try:
+        previous = signal.signal(signal.SIGTERM, _stop)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
     try:
         return args.func(args)
     except (DataError, ParamsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        kept = _kept_after_interrupt(args, exc)
+        print(f"interrupted: {kept}" if kept else "interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ is true), nothing here returns per-participant raw landmark sequences, participa
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from .encode import encode_frames, encode_session, encode_windows
 from .face import MOUTH_INNER_VERTICAL
 from .normalise import Normalised, normalise_session
 from .params import Params, load_params, project_root
+
+IOD = "inter-ocular units"  # lengths after normalisation: the outer-eye-corner distance is 1
 from .read import ensure_synthetic, load_corpus
 
 
@@ -36,12 +39,14 @@ def setup(params_file: str, overrides: list | tuple = ()) -> Context:
     """Validate notebook parameters, load the corpus, configure offline plotly rendering.
 
     Relative paths are the project root's (a notebook opened in JupyterLab runs in notebooks/)."""
-    import plotly.io as pio
+    from .plots import use_offline_renderer
+    # `pseudoface report` passes a params file outside the project as ${PSEUDOFACE_PARAMS_FILE}
+    params_file = re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), m.group(0)), str(params_file))
     if not Path(params_file).is_file() and (project_root() / params_file).is_file():
         os.chdir(project_root())
     if isinstance(overrides, str):
         overrides = [overrides]
-    pio.renderers.default = os.environ.get("PLOTLY_RENDERER", "plotly_mimetype+notebook")
+    use_offline_renderer()
     params = load_params(params_file, list(overrides))
     ensure_synthetic(params)
     corpus = load_corpus(params)
@@ -87,13 +92,13 @@ def quality_table(ctx: Context) -> pd.DataFrame:
 
 
 def landmark_signals(norm: Normalised) -> dict:
-    """Interpretable per-frame signals of a normalised session (inter-ocular units / degrees)."""
+    """Interpretable per-frame signals of a normalised session, keyed 'name (unit)'."""
     xyz = norm.landmarks
     a, b = MOUTH_INNER_VERTICAL
     mouth = np.linalg.norm(xyz[:, a] - xyz[:, b], axis=1)
     eye = (np.linalg.norm(xyz[:, 37] - xyz[:, 41], axis=1) + np.linalg.norm(xyz[:, 44] - xyz[:, 46], axis=1)) / 2
-    out = {"mouth opening": mouth, "eye aperture": eye,
-           "head yaw (deg)": np.rad2deg(norm.pose[:, 1]), "head pitch (deg)": np.rad2deg(norm.pose[:, 0])}
+    out = {f"mouth opening ({IOD})": mouth, f"eye aperture ({IOD})": eye,
+           "head yaw (degrees)": np.rad2deg(norm.pose[:, 1]), "head pitch (degrees)": np.rad2deg(norm.pose[:, 0])}
     return {k: np.where(norm.valid, v, np.nan) for k, v in out.items()}
 
 
@@ -108,7 +113,7 @@ def signal_summary(ctx: Context) -> pd.DataFrame:
     rows = []
     for pid, s in ctx.corpus.sessions.items():
         sig = landmark_signals(normalise_session(s, ctx.params))
-        rows.append({"label": labels[pid], **{f"{k} SD": float(np.nanstd(v)) for k, v in sig.items()}})
+        rows.append({"label": labels[pid], **{f"SD of {k}": float(np.nanstd(v)) for k, v in sig.items()}})
     return pd.DataFrame(rows)
 
 
@@ -161,3 +166,123 @@ def class_mean_images(ctx: Context) -> tuple[np.ndarray, np.ndarray, tuple]:
             rows = enc.row_names
     means = np.stack([np.mean(per_class[c], axis=0) for c in (0, 1)])
     return means, means[1] - means[0], rows
+
+
+def image_blocks(image: np.ndarray, rows: tuple, params: Params, centred: bool = False, magnitude: bool = False,
+                 velocity: bool = False) -> list:
+    """A (C, R, W) window pseudo-image in units a reader knows, split into the row groups
+    :func:`plots.pseudo_image_figure` draws with their own colour scales: landmark rows as displacement
+    in inter-ocular units (IOD), pose rows as a fraction of their encoding range (±1 = ±rotation_range_deg
+    or ±translation_range), other series (E-DAIC) as the encoded value less its neutral 0.5.
+
+    ``velocity``: the velocity channels (the second half of C) instead, per second. ``centred``: the
+    image already holds value − 0.5 (e.g. class means of |value − 0.5|)."""
+    e = params.encode
+    z = np.asarray(image, float) if centred else np.asarray(image, float) - 0.5
+    half = z.shape[0] // 2 if e.velocity_channels and z.shape[0] % 2 == 0 and z.shape[0] > 1 else z.shape[0]
+    z = z[half:] if velocity else z[:half]
+    rate = params.normalise.target_fps / 4 if velocity else 1.0  # velocity = 0.5 + 4 * change per frame
+    what = ("|velocity|" if magnitude else "velocity") if velocity else ("|displacement|" if magnitude else "displacement")
+    per = "/s" if velocity else ""
+    if not (rows and rows[0].startswith("jaw")):
+        what = ("|value − 0.5|" if magnitude else "value − 0.5") if not velocity else what
+        return [{"z": z * rate, "rows": tuple(rows), "unit": f"{what}<br>(encoded{per})"}]
+    blocks = [{"z": z[:, :68] * 2 * e.displacement_range * rate, "rows": tuple(rows[:68]), "unit": f"{what}<br>(IOD{per})"}]
+    if len(rows) > 68:
+        blocks.append({"z": z[:, 68:] * 2 * rate, "rows": tuple(rows[68:]), "unit": f"pose<br>(range{per})"})
+    return blocks
+
+
+def class_mean_blocks(ctx: Context) -> dict:
+    """The class means and their differences as :func:`image_blocks` (displacement and, when encoded,
+    velocity), with colour limits shared by the two class means (99th percentile of both), for notebook 02."""
+    from .plots import robust_limit
+    means, diff, rows = class_mean_images(ctx)
+    blocks = [image_blocks(m, rows, ctx.params, centred=True, magnitude=True) for m in means]
+    limits = [robust_limit(blocks[0][b]["z"], blocks[1][b]["z"]) for b in range(len(blocks[0]))]
+    velocity = ctx.params.encode.velocity_channels and ctx.has_landmarks
+    return {"not depressed": blocks[0], "depressed": blocks[1], "limits": limits,
+            "difference": image_blocks(diff, rows, ctx.params, centred=True),
+            "velocity difference": image_blocks(diff, rows, ctx.params, centred=True, velocity=True) if velocity else None,
+            "seconds": window_seconds_axis(means[0], ctx.params),
+            "channels": ("X", "Y", "Z") if ctx.has_landmarks else ("value",),
+            "what": "|displacement|" if ctx.has_landmarks else "|encoded value − 0.5|"}
+
+
+def context_sentence(ctx: Context) -> str:
+    kind = "a synthetic corpus" if ctx.corpus.synthetic else "a licensed corpus"
+    shown = ("per-participant examples are shown" if ctx.participant_data else
+             "per-participant sequences and identifiers are not shown (report.allow_participant_data is off)")
+    return (f"Dataset **{ctx.params.dataset}**, {kind}; " + ("3-D landmarks" if ctx.has_landmarks else
+            "no landmarks (pose, gaze and action-unit series)") + f"; {shown}.")
+
+
+def window_seconds_axis(image: np.ndarray, params: Params) -> np.ndarray:
+    """(W,) seconds of each column of a window pseudo-image."""
+    return np.arange(image.shape[-1]) / params.normalise.target_fps
+
+
+def flow_sentence(ctx: Context) -> str:
+    """How many labelled participants are usable, and where the others were dropped."""
+    counts = ctx.corpus.flow.counts
+    labelled, usable = counts.get("labelled", 0), counts.get("usable", 0)
+    steps = pd.Series([step for _, step, _ in ctx.corpus.flow.dropped]).value_counts()
+    dropped = "; ".join(f"{n} at '{step}'" for step, n in steps.items())
+    return (f"{usable} of {labelled} labelled participants are usable"
+            + (f"; dropped: {dropped}." if dropped else "; no participant was dropped."))
+
+
+def overview_sentence(ctx: Context) -> str:
+    labels = ctx.corpus.usable_labels()
+    n, k = len(labels), int(labels.label.sum())
+    by_gender = labels.groupby(labels.gender.astype(str)).label.agg(["size", "sum"])
+    gender = "; ".join(f"{g}: {int(r['sum'])} of {int(r['size'])} depressed" for g, r in by_gender.iterrows())
+    p = k / max(n, 1)
+    floor = (1 - p) / (2 - p)  # macro-F1 of predicting "not depressed" for everyone
+    return (f"{k} of {n} usable participants ({100 * p:.0f}%) are depressed (PHQ-8 ≥ 10); {gender}. "
+            f"At this prevalence, predicting \"not depressed\" for everyone scores a macro-F1 of {floor:.3f}: "
+            "the floor every model is compared with.")
+
+
+def split_table(ctx: Context) -> pd.DataFrame:
+    """Usable participants per split and label, with totals."""
+    labels = ctx.corpus.usable_labels()
+    t = labels.groupby(["split", "label"]).size().unstack(fill_value=0).reindex(columns=[0, 1], fill_value=0)
+    t = t.rename(columns={0: "not depressed", 1: "depressed"})
+    t["total"] = t.sum(axis=1)
+    return t.reset_index()
+
+
+def quality_sentence(quality: pd.DataFrame) -> str:
+    d, v = quality.duration_min, quality.valid_percent
+    return (f"Sessions last {d.median():.1f} min (median; {d.min():.1f} to {d.max():.1f}); a median {v.median():.1f}% of "
+            f"frames are valid (lowest {v.min():.1f}%). Differences between the classes here would be a confound, "
+            "which is why the fold analysis has a data-quality-only baseline.")
+
+
+def amplitude_sentence(summary: pd.DataFrame) -> str:
+    """Median of each signal's per-participant SD, by class."""
+    parts = []
+    for col in (c for c in summary.columns if c != "label"):
+        med = summary.groupby("label")[col].median()
+        parts.append(f"{col.split(' (')[0].removeprefix('SD of ')}: {med.get(0, np.nan):.3g} (not depressed) "
+                     f"vs {med.get(1, np.nan):.3g} (depressed)")
+    return "Median per-participant SD — " + "; ".join(parts) + ". Each point is one participant."
+
+
+def class_difference_sentence(blocks_diff: list, what: str = "displacement") -> str:
+    """Per facial region (first block's rows), the depressed-minus-not difference averaged over
+    channels and time: is it the same sign everywhere, and where is it largest."""
+    z, rows = blocks_diff[0]["z"], blocks_diff[0]["rows"]
+    per_row = z.mean(axis=(0, 2))
+    regions = pd.Series(per_row, index=[r.split(" ")[0] for r in rows]).groupby(level=0, sort=False).mean()
+    lo, hi = regions.idxmin(), regions.idxmax()
+    unit = re.search(r"\(([^)]*)\)", blocks_diff[0]["unit"]).group(1)  # e.g. IOD, IOD/s, encoded
+    if regions.max() < 0:
+        head = f"The depressed class has less mean |{what}| in every facial region"
+    elif regions.min() > 0:
+        head = f"The depressed class has more mean |{what}| in every facial region"
+    else:
+        head = f"The sign of the difference in mean |{what}| varies between facial regions"
+    return (f"{head}: averaged over channels and time, from {regions[lo]:.2g} {unit} ({lo}) to {regions[hi]:.2g} "
+            f"{unit} ({hi}). Blue: less in the depressed class.").replace("-", "−")

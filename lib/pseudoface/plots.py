@@ -1,126 +1,270 @@
-"""Plot functions: arrays or tidy frames in, a plotly figure out. Notebooks only show them."""
+"""Plot functions: arrays or tidy frames in, a plotly figure out. Notebooks only show them.
+
+Conventions: every axis has a title with its unit; classes are blue (not depressed) and red
+(depressed) everywhere; one colour per outer fold, the same in every panel; signed values and
+differences on a diverging map centred on 0, magnitudes on a sequential map.
+"""
 from __future__ import annotations
+
+import os
+import re
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.colors import qualitative
+from plotly.io._base_renderers import NotebookRenderer
 from plotly.subplots import make_subplots
 
 from .face import REGIONS
 
 CLASS_COLORS = {0: "#4C78A8", 1: "#E45756"}
 CLASS_NAMES = {0: "not depressed", 1: "depressed"}
+FOLD_COLORS = qualitative.D3 + qualitative.Dark24
+FACE_AXES = ("x (image right)", "depth", "up")  # the same names in stills and animation
+TEMPLATE = "plotly_white"
+
+
+OFFLINE_RENDERER = "plotly_mimetype+offline_notebook"  # JupyterLab's plotly JSON + HTML that draws offline
+PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "displayModeBar": "hover"}
+
+
+class OfflineNotebookRenderer(NotebookRenderer):
+    """plotly's `notebook` renderer (plotly.js embedded once per notebook) without the MathJax
+    ``<script src>`` from a CDN that plotly 7 writes into every figure: no figure here uses LaTeX,
+    and a page must draw air-gapped without asking the internet for anything."""
+
+    def to_mimebundle(self, fig_dict):
+        bundle = super().to_mimebundle(fig_dict)
+        bundle["text/html"] = re.sub(r'<script src="https?://[^"]*"></script>', "", bundle["text/html"])
+        return bundle
+
+
+def use_offline_renderer() -> None:
+    """Register the offline renderer and make ``$PLOTLY_RENDERER`` (default: JupyterLab's plotly JSON
+    + the offline HTML) the default, for the notebooks' setup calls."""
+    pio.renderers["offline_notebook"] = OfflineNotebookRenderer(config=PLOTLY_CONFIG)
+    pio.renderers.default = os.environ.get("PLOTLY_RENDERER", OFFLINE_RENDERER)
+
+
+def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
+    margin = kw.pop("margin", dict(l=70, r=30, t=70, b=60))
+    return fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, template=TEMPLATE,
+                             margin=margin, **kw)
 
 
 def flow_figure(flow: pd.DataFrame) -> go.Figure:
     """flow: columns step, participants (ordered)."""
-    fig = go.Figure(go.Funnel(y=flow.step, x=flow.participants, textinfo="value"))
-    return fig.update_layout(title="Participant flow", height=320, margin=dict(l=160))
+    fig = go.Figure(go.Funnel(y=flow.step, x=flow.participants, textinfo="value", marker_color="#4C78A8"))
+    return _layout(fig, "Participant flow", 320, margin=dict(l=170, r=30, t=60, b=40))
 
 
 def overview_figure(labels: pd.DataFrame) -> go.Figure:
-    """labels: split, label, gender per participant -> counts by split and label, and by gender."""
-    fig = make_subplots(1, 2, subplot_titles=("Participants per split", "Gender by label"))
+    """labels: split, label, gender per participant -> counts by split and by gender, stacked by label."""
+    fig = make_subplots(1, 2, subplot_titles=("Participants per split", "Participants per gender"))
+    splits = sorted(labels.split.unique())
+    genders = sorted(labels.gender.astype(str).unique())
     for lab in (0, 1):
         sub = labels[labels.label == lab]
-        fig.add_bar(x=sub.split.value_counts().index, y=sub.split.value_counts().values, name=CLASS_NAMES[lab],
+        fig.add_bar(x=splits, y=[int((sub.split == s).sum()) for s in splits], name=CLASS_NAMES[lab],
                     marker_color=CLASS_COLORS[lab], row=1, col=1, legendgroup=str(lab))
-        fig.add_bar(x=sub.gender.value_counts().index, y=sub.gender.value_counts().values, name=CLASS_NAMES[lab],
+        fig.add_bar(x=genders, y=[int((sub.gender.astype(str) == g).sum()) for g in genders], name=CLASS_NAMES[lab],
                     marker_color=CLASS_COLORS[lab], row=1, col=2, legendgroup=str(lab), showlegend=False)
-    return fig.update_layout(barmode="stack", height=360)
+    fig.update_xaxes(title_text="split", row=1, col=1)
+    fig.update_xaxes(title_text="gender", row=1, col=2)
+    fig.update_yaxes(title_text="participants")
+    return _layout(fig, "Corpus overview", 380, barmode="stack")
+
+
+def _by_label_panel(fig: go.Figure, values: pd.Series, labels: pd.Series, col: int, show_legend: bool) -> None:
+    """Overlaid histograms with shared bins, or a strip plot when there are few distinct values
+    (a histogram of a constant is one uninformative bar)."""
+    distinct = values.nunique()
+    if distinct <= 5:
+        for lab in (0, 1):
+            v = values[labels == lab]
+            fig.add_box(x=[CLASS_NAMES[lab]] * len(v), y=v, name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab],
+                        boxpoints="all", jitter=0.5, pointpos=0, fillcolor="rgba(0,0,0,0)", line_width=0,
+                        row=1, col=col, legendgroup=str(lab), showlegend=show_legend)
+        return
+    lo, hi = float(values.min()), float(values.max())
+    size = (hi - lo) / min(20, max(5, distinct // 2))
+    for lab in (0, 1):
+        fig.add_histogram(x=values[labels == lab], name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab],
+                          opacity=0.55, marker_line=dict(color=CLASS_COLORS[lab], width=1.5),
+                          xbins=dict(start=lo, end=hi + size, size=size), row=1, col=col,
+                          legendgroup=str(lab), showlegend=show_legend)
 
 
 def quality_figure(quality: pd.DataFrame) -> go.Figure:
-    """quality: duration_min, valid_percent, label -> histograms by label."""
-    fig = make_subplots(1, 2, subplot_titles=("Session duration (min)", "Valid frames (%)"))
-    for lab in (0, 1):
-        sub = quality[quality.label == lab]
-        fig.add_histogram(x=sub.duration_min, name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab], opacity=0.7,
-                          row=1, col=1, legendgroup=str(lab))
-        fig.add_histogram(x=sub.valid_percent, name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab], opacity=0.7,
-                          row=1, col=2, legendgroup=str(lab), showlegend=False)
-    return fig.update_layout(barmode="overlay", height=340)
+    """quality: duration_min, valid_percent, label -> per measure, the two classes overlaid."""
+    fig = make_subplots(1, 2, subplot_titles=("Session duration", "Valid frames"))
+    for col, (name, unit) in enumerate((("duration_min", "duration (min)"), ("valid_percent", "valid frames (%)")), 1):
+        _by_label_panel(fig, quality[name], quality.label, col, col == 2)
+        strip = quality[name].nunique() <= 5
+        fig.update_xaxes(title_text="label" if strip else unit, row=1, col=col)
+        fig.update_yaxes(title_text=unit if strip else "participants", row=1, col=col)
+    return _layout(fig, "Data quality by label (classes overlaid)", 380, barmode="overlay")
 
 
-def _face_traces(xyz: np.ndarray, color: str = "#333") -> list:
+def _face_traces(xyz: np.ndarray, showlegend: bool = True) -> list:
     traces = []
-    for name, idx in REGIONS.items():
+    for i, (name, idx) in enumerate(REGIONS.items()):
         p = xyz[list(idx)]
         traces.append(go.Scatter3d(x=p[:, 0], y=p[:, 2], z=-p[:, 1], mode="markers+lines", name=name,
-                                   marker=dict(size=3), line=dict(width=2)))
+                                   marker=dict(size=3, color=FOLD_COLORS[i]), line=dict(width=3, color=FOLD_COLORS[i]),
+                                   showlegend=showlegend))
     return traces
 
 
+def _face_scene(points: np.ndarray) -> dict:
+    """A frontal camera (looking along +depth, up is up) and ranges that hold every point with a margin."""
+    xyz = np.stack([points[..., 0], points[..., 2], -points[..., 1]], axis=-1).reshape(-1, 3)
+    lo, hi = np.nanmin(xyz, axis=0), np.nanmax(xyz, axis=0)
+    pad = 0.08 * (hi - lo).max()
+    lo, hi = lo - pad, hi + pad
+    span = hi - lo
+    axes = {f"{a}axis": dict(range=[float(lo[i]), float(hi[i])], title=FACE_AXES[i], showticklabels=a != "y")
+            for i, a in enumerate("xyz")}  # depth points at the viewer: its tick labels would pile up
+    return dict(**axes, aspectmode="manual", aspectratio=dict(zip("xyz", (span / span.max()).tolist())),
+                camera=dict(eye=dict(x=0.0, y=-1.9, z=0.25), up=dict(x=0, y=0, z=1), center=dict(x=0, y=0, z=0)))
+
+
 def face_figure(face: np.ndarray, title: str = "Mean face") -> go.Figure:
-    """face: (68, 3) x right, y down, z depth -> 3-D scatter by region (drawn with y up)."""
+    """face: (68, 3) x right, y down, z depth -> 3-D landmarks by region, seen from the front (y drawn up)."""
     fig = go.Figure(_face_traces(face))
-    return fig.update_layout(title=title, height=480, scene=dict(aspectmode="data", xaxis_title="x",
-                                                                 yaxis_title="depth", zaxis_title="up"))
+    return _layout(fig, title, 520, scene=_face_scene(face), margin=dict(l=0, r=0, t=60, b=0))
 
 
 def face_animation(frames: np.ndarray, fps: float, title: str = "Session excerpt") -> go.Figure:
-    """frames: (T, 68, 3) normalised landmarks -> animated 3-D face with a frame slider."""
+    """frames: (T, 68, 3) normalised landmarks -> animated 3-D face with a time slider, fixed axes."""
     fig = go.Figure(_face_traces(frames[0]))
     fig.frames = [go.Frame(data=_face_traces(f), name=str(i)) for i, f in enumerate(frames)]
-    lim = [float(np.nanmin(frames)), float(np.nanmax(frames))]
     steps = [dict(method="animate", args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=True))],
-                  label=f"{i / fps:.1f}s") for i in range(len(frames))]
-    return fig.update_layout(
-        title=title, height=520,
-        scene=dict(aspectmode="cube", xaxis=dict(range=lim), yaxis=dict(range=lim), zaxis=dict(range=lim)),
-        sliders=[dict(steps=steps, currentvalue=dict(prefix="t = "))],
-        updatemenus=[dict(type="buttons", buttons=[dict(label="play", method="animate", args=[
-            None, dict(frame=dict(duration=1000 / fps, redraw=True), fromcurrent=True)])])])
+                  label=f"{i / fps:.1f}") for i in range(len(frames))]
+    # step labels hidden (one per frame would overprint); the current time is shown above the slider
+    return _layout(fig, title, 620, scene=_face_scene(frames), margin=dict(l=0, r=0, t=60, b=20),
+                   sliders=[dict(steps=steps, x=0.1, len=0.9, ticklen=0, minorticklen=0,
+                                 font=dict(color="rgba(0,0,0,0)"), currentvalue=dict(
+                                     prefix="time (s): ", font=dict(color="#333", size=13)), pad=dict(t=10))],
+                   updatemenus=[dict(type="buttons", x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=10), buttons=[dict(
+                       label="play", method="animate",
+                       args=[None, dict(frame=dict(duration=1000 / fps, redraw=True), fromcurrent=True)])])])
 
 
 def signals_figure(t: np.ndarray, signals: dict, title: str) -> go.Figure:
-    """signals: name -> (T,) series against time t (s)."""
-    fig = make_subplots(len(signals), 1, shared_xaxes=True, subplot_titles=list(signals))
+    """signals: 'name (unit)' -> (T,) series against time t (s)."""
+    fig = make_subplots(len(signals), 1, shared_xaxes=True, vertical_spacing=0.04)
     for i, (name, y) in enumerate(signals.items(), start=1):
-        fig.add_scatter(x=t, y=y, mode="lines", name=name, row=i, col=1, showlegend=False)
+        fig.add_scatter(x=t, y=y, mode="lines", name=name, row=i, col=1, showlegend=False, line=dict(width=1.2))
+        fig.update_yaxes(title_text=name.replace(" (", "<br>("), row=i, col=1)
     fig.update_xaxes(title_text="time (s)", row=len(signals), col=1)
-    return fig.update_layout(title=title, height=170 * len(signals) + 80)
+    return _layout(fig, title, 150 * len(signals) + 110)
 
 
 def distribution_figure(table: pd.DataFrame, columns: list, title: str) -> go.Figure:
     """table: one row per participant with ``label`` and the given columns -> box plots by label."""
-    fig = make_subplots(1, len(columns), subplot_titles=columns)
+    fig = make_subplots(1, len(columns), subplot_titles=[c.split(" (")[0] for c in columns], horizontal_spacing=0.08)
     for j, col in enumerate(columns, start=1):
         for lab in (0, 1):
             sub = table[table.label == lab]
             fig.add_box(y=sub[col], name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab], row=1, col=j,
-                        showlegend=j == 1, legendgroup=str(lab), boxpoints="all", jitter=0.4)
-    return fig.update_layout(title=title, height=380)
+                        showlegend=j == 1, legendgroup=str(lab), boxpoints="all", jitter=0.4, pointpos=0)
+        unit = col.split(" (")[1].rstrip(")") if " (" in col else ""
+        fig.update_yaxes(title_text=unit, row=1, col=j, title_standoff=2)
+    fig.update_xaxes(showticklabels=False)
+    return _layout(fig, title, 420)
 
 
-def pseudo_image_figure(image: np.ndarray, row_names: tuple, title: str, channel_names=("X", "Y", "Z"),
-                        zmid: float | None = 0.5, x_title: str = "frame in window") -> go.Figure:
-    """image: (C, R, W) -> one heatmap per channel, rows labelled by region, time on x."""
-    C = image.shape[0]
-    fig = make_subplots(1, C, subplot_titles=[channel_names[c] if c < len(channel_names) else f"ch{c}"
-                                              for c in range(C)], shared_yaxes=True)
-    for c in range(C):
-        fig.add_heatmap(z=image[c], y=list(row_names), colorscale="RdBu_r", zmid=zmid, row=1, col=c + 1,
-                        showscale=c == C - 1)
-    fig.update_yaxes(autorange="reversed", tickfont=dict(size=7))
-    fig.update_xaxes(title_text=x_title)
-    return fig.update_layout(title=title, height=max(380, 7 * image.shape[1] + 120))
+def _row_axis(rows: tuple) -> dict:
+    """y ticks: one label per facial region (at its middle row) when rows are landmarks, else every row."""
+    regions = [r.split(" ")[0] for r in rows]
+    if len(rows) >= 60 and regions[0] == "jaw":
+        ticks, start = [], 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or regions[i] != regions[start]:
+                ticks.append((rows[(start + i - 1) // 2], regions[start]))
+                start = i
+        return dict(tickvals=[t for t, _ in ticks], ticktext=[n for _, n in ticks], regions=True)
+    return dict(tickvals=list(rows), ticktext=list(rows))
+
+
+def robust_limit(*arrays: np.ndarray, q: float = 99.0) -> float:
+    """The q-th percentile of |values| over all arrays (colour limits that one outlier does not set)."""
+    v = np.abs(np.concatenate([np.ravel(a) for a in arrays]))
+    v = v[np.isfinite(v)]
+    return float(np.percentile(v, q)) if v.size and np.percentile(v, q) > 0 else 1.0
+
+
+def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"), signed: bool = True,
+                        limits: list | None = None, x_title: str = "time in window (s)", x_values=None) -> go.Figure:
+    """blocks: [{"z": (C, R, W), "rows": R names, "unit": colour-bar title}] -> one subplot row per block,
+    one heatmap per channel; the channels of a block share one colour scale (its own colour bar).
+
+    signed: diverging map centred on 0 with symmetric limits (values, differences); else a sequential
+    map from 0 (magnitudes). limits: one per block (default: the block's 99th percentile of |z|)."""
+    C = blocks[0]["z"].shape[0]
+    # pixels per row: landmark rows are labelled per region, other rows one by one (readable labels)
+    heights = [max(len(b["rows"]) * (5 if "regions" in _row_axis(b["rows"]) else 13), 40) for b in blocks]
+    fig = make_subplots(len(blocks), C, shared_xaxes=True, horizontal_spacing=0.02, vertical_spacing=0.06,
+                        row_heights=[h / sum(heights) for h in heights],
+                        subplot_titles=[channel_names[c] if c < len(channel_names) else f"channel {c}"
+                                        for c in range(C)] + [""] * (C * (len(blocks) - 1)))
+    total = sum(heights)
+    top = 1.0
+    for b, block in enumerate(blocks):
+        lim = limits[b] if limits else robust_limit(block["z"])
+        share = heights[b] / total
+        axis = f"coloraxis{b + 1}" if b else "coloraxis"
+        fig.update_layout({axis: dict(
+            colorscale="RdBu_r" if signed else "Viridis", cmin=-lim if signed else 0, cmax=lim,
+            colorbar=dict(title=dict(text=block["unit"], side="right"), len=max(0.2, share * 0.9),
+                          y=top - share / 2, yanchor="middle", thickness=14))})
+        top -= share
+        x = x_values if x_values is not None else np.arange(block["z"].shape[-1])
+        for c in range(C):
+            fig.add_heatmap(z=block["z"][c], x=x, y=list(block["rows"]), coloraxis=axis,
+                            hovertemplate="%{y}<br>%{x}<br>%{z:.3g}<extra></extra>", row=b + 1, col=c + 1)
+            ticks = {k: v for k, v in _row_axis(block["rows"]).items() if k != "regions"}
+            fig.update_yaxes(autorange="reversed", showticklabels=c == 0, type="category", row=b + 1, col=c + 1,
+                             tickfont=dict(size=10), **ticks)
+    fig.update_xaxes(title_text=x_title, row=len(blocks))
+    return _layout(fig, title, max(360, total + 170))
 
 
 def learning_curves_figure(history: pd.DataFrame, chosen: pd.DataFrame) -> go.Figure:
     """history: repeat, fold, epoch, train_loss, val_loss; chosen: repeat, fold, best_epoch."""
-    fig = make_subplots(1, 2, subplot_titles=("inner-train loss", "inner-validation loss"))
-    for (r, f), g in history.groupby(["repeat", "fold"]):
-        name = f"r{r} f{f}"
-        fig.add_scatter(x=g.epoch, y=g.train_loss, mode="lines", name=name, legendgroup=name, row=1, col=1)
-        fig.add_scatter(x=g.epoch, y=g.val_loss, mode="lines", name=name, legendgroup=name, showlegend=False,
-                        row=1, col=2)
-    for row in chosen.itertuples():
-        g = history[(history.repeat == row.repeat) & (history.fold == row.fold) & (history.epoch == row.best_epoch)]
-        fig.add_scatter(x=g.epoch, y=g.val_loss, mode="markers", marker=dict(size=10, symbol="star", color="black"),
-                        showlegend=False, row=1, col=2)
-    fig.update_xaxes(title_text="epoch")
-    return fig.update_layout(title="Learning curves (star: epoch chosen on inner validation)", height=380)
+    fig = make_subplots(1, 2, subplot_titles=("Inner-training loss", "Inner-validation loss"), shared_yaxes=True)
+    for i, ((r, f), g) in enumerate(history.groupby(["repeat", "fold"])):
+        name, color = f"repeat {r}, fold {f}", FOLD_COLORS[i % len(FOLD_COLORS)]
+        marker = dict(size=5, color=color)
+        fig.add_scatter(x=g.epoch, y=g.train_loss, mode="lines+markers", name=name, legendgroup=name,
+                        line=dict(color=color), marker=marker, row=1, col=1)
+        fig.add_scatter(x=g.epoch, y=g.val_loss, mode="lines+markers", name=name, legendgroup=name, showlegend=False,
+                        line=dict(color=color), marker=marker, row=1, col=2)
+        best = chosen[(chosen.repeat == r) & (chosen.fold == f)].best_epoch
+        at = g[g.epoch.isin(best)]
+        fig.add_scatter(x=at.epoch, y=at.val_loss, mode="markers", legendgroup=name, showlegend=False,
+                        marker=dict(size=15, symbol="star", color=color, line=dict(color="black", width=1)),
+                        hovertemplate=f"{name}: chosen epoch %{{x}}<extra></extra>", row=1, col=2)
+    fig.update_xaxes(title_text="epoch", dtick=1 if history.epoch.max() <= 20 else None)
+    fig.update_yaxes(title_text="loss (on logits, class-weighted)", row=1, col=1)
+    return _layout(fig, "Learning curves (star: the epoch chosen on inner validation)", 420)
+
+
+def calibration_figure(bins: pd.DataFrame, brier: float, method: str) -> go.Figure:
+    """bins: mean_score, observed_rate, count (pooled out-of-fold predictions) -> reliability curve."""
+    fig = go.Figure()
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="perfect calibration")
+    size = 8 + 22 * np.sqrt(bins["count"] / max(1, bins["count"].max()))
+    fig.add_scatter(x=bins.mean_score, y=bins.observed_rate, mode="lines+markers", name="CNN-LSTM",
+                    marker=dict(size=size, color=CLASS_COLORS[1]), line=dict(color=CLASS_COLORS[1]),
+                    customdata=bins["count"], hovertemplate="mean score %{x:.2f}<br>observed %{y:.2f}<br>"
+                                                            "%{customdata} participants<extra></extra>")
+    fig.update_xaxes(title_text="mean predicted probability in bin", range=[0, 1], constrain="domain")
+    fig.update_yaxes(title_text="observed rate of depressed", range=[0, 1], scaleanchor="x", scaleratio=1)
+    return _layout(fig, f"Calibration (Brier score {brier:.3f}; calibration: {method})", 520, width=640)
 
 
 def roc_figure(predictions: pd.DataFrame) -> go.Figure:
@@ -128,53 +272,85 @@ def roc_figure(predictions: pd.DataFrame) -> go.Figure:
     from sklearn.metrics import roc_curve
     grid = np.linspace(0, 1, 101)
     fig, tprs = go.Figure(), []
-    for (r, f), g in predictions.groupby(["repeat", "fold"]):
+    for i, ((r, f), g) in enumerate(predictions.groupby(["repeat", "fold"])):
         if g.label.nunique() < 2:
             continue
         fpr, tpr, _ = roc_curve(g.label, g.score)
         tprs.append(np.interp(grid, fpr, tpr))
-        fig.add_scatter(x=fpr, y=tpr, mode="lines", line=dict(width=1), opacity=0.5, name=f"r{r} f{f}")
+        fig.add_scatter(x=fpr, y=tpr, mode="lines", line=dict(width=2, color=FOLD_COLORS[i % len(FOLD_COLORS)]),
+                        opacity=0.85, name=f"repeat {r}, fold {f}")
     if tprs:
         mean, sd = np.mean(tprs, 0), np.std(tprs, 0, ddof=1) if len(tprs) > 1 else np.zeros_like(grid)
         fig.add_scatter(x=np.r_[grid, grid[::-1]], y=np.r_[np.clip(mean + sd, 0, 1), np.clip(mean - sd, 0, 1)[::-1]],
-                        fill="toself", fillcolor="rgba(100,100,100,0.2)", line=dict(width=0), name="mean ± SD")
-        fig.add_scatter(x=grid, y=mean, mode="lines", line=dict(width=3, color="black"), name="mean ROC")
+                        fill="toself", fillcolor="rgba(80,80,80,0.18)", line=dict(width=0), name="mean ± SD",
+                        hoverinfo="skip")
+        fig.add_scatter(x=grid, y=mean, mode="lines", line=dict(width=4, color="black"), name="mean ROC")
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance")
-    return fig.update_layout(title="ROC per outer fold", xaxis_title="false positive rate",
-                             yaxis_title="true positive rate", height=460, width=560)
+    fig.update_xaxes(title_text="false positive rate (1 − specificity)", range=[0, 1], constrain="domain")
+    fig.update_yaxes(title_text="true positive rate (sensitivity)", range=[0, 1.01], scaleanchor="x", scaleratio=1)
+    return _layout(fig, "ROC per outer fold", 600, width=760)
 
 
-def confusion_figure(confusion: np.ndarray, title: str = "Confusion matrix (all outer folds)") -> go.Figure:
-    """confusion: [[tn, fp], [fn, tp]]."""
+def confusion_figure(confusion: np.ndarray, title: str = "Confusion matrix, all outer folds") -> go.Figure:
+    """confusion: [[tn, fp], [fn, tp]] -> counts with the share of each true class, sensitivity and specificity."""
     z = np.asarray(confusion)
-    fig = go.Figure(go.Heatmap(z=z, x=["pred: not", "pred: depressed"], y=["true: not", "true: depressed"],
-                               text=z, texttemplate="%{text}", colorscale="Blues", showscale=False))
-    return fig.update_layout(title=title, height=340, width=420, yaxis=dict(autorange="reversed"))
+    rates = z / np.maximum(z.sum(axis=1, keepdims=True), 1)
+    text = [[f"{z[i, j]}<br>({100 * rates[i, j]:.0f}% of {CLASS_NAMES[i]})" for j in range(2)] for i in range(2)]
+    fig = go.Figure(go.Heatmap(z=rates, x=["predicted not depressed", "predicted depressed"],
+                               y=["not depressed", "depressed"], text=text, texttemplate="%{text}",
+                               colorscale="Blues", zmin=0, zmax=1, showscale=False, hoverinfo="skip"))
+    fig.update_yaxes(autorange="reversed", title_text="true label")
+    sens, spec = rates[1, 1], rates[0, 0]
+    return _layout(fig, f"{title}: sensitivity {sens:.2f}, specificity {spec:.2f}", 400, width=620)
 
 
-def threshold_sweep_figure(sweep: pd.DataFrame) -> go.Figure:
-    """sweep: threshold, macro_f1, predicted_positive_rate (a diagnostic, not a choice)."""
+def threshold_sweep_figure(sweep: pd.DataFrame, chosen: list | None = None) -> go.Figure:
+    """sweep: threshold, macro_f1, predicted_positive_rate over the observed score range (a diagnostic,
+    not a choice); chosen: the thresholds the folds chose on inner validation (drawn as a band)."""
     fig = go.Figure()
-    fig.add_scatter(x=sweep.threshold, y=sweep.macro_f1, name="macro-F1")
-    fig.add_scatter(x=sweep.threshold, y=sweep.predicted_positive_rate, name="predicted-positive rate")
-    return fig.update_layout(title="Threshold sweep on out-of-fold scores — diagnostic only (thresholds are "
-                                   "chosen on inner validation)", xaxis_title="threshold", height=380)
+    if chosen:
+        fig.add_vrect(x0=min(chosen), x1=max(chosen), fillcolor="rgba(228,87,86,0.15)", line_width=0,
+                      annotation_text="thresholds chosen per fold", annotation_position="top left")
+    fig.add_scatter(x=sweep.threshold, y=sweep.macro_f1, mode="lines+markers", name="macro-F1", marker_size=5)
+    fig.add_scatter(x=sweep.threshold, y=sweep.predicted_positive_rate, mode="lines+markers",
+                    name="predicted-positive rate", marker_size=5)
+    fig.update_xaxes(title_text="decision threshold on the out-of-fold score")
+    fig.update_yaxes(title_text="value", range=[0, 1.05])
+    return _layout(fig, "Threshold sweep over the observed scores (diagnostic only)", 420)
 
 
-def comparison_figure(table: pd.DataFrame, title: str) -> go.Figure:
-    """table: name, mean, std (macro-F1) -> bars with SD error bars."""
-    fig = go.Figure(go.Bar(x=table["name"], y=table["mean"], error_y=dict(type="data", array=table["std"]),
-                           marker_color=["#E45756" if i == 0 else "#9ecae9" for i in range(len(table))]))
-    return fig.update_layout(title=title, yaxis_title="macro-F1 (mean ± SD over folds)", yaxis_range=[0, 1],
-                             height=380)
+def comparison_figure(table: pd.DataFrame, title: str, difference_title: str = "") -> go.Figure:
+    """table: name, mean, std (macro-F1) [+ difference, diff_low, diff_high: paired difference to a
+    reference on the same participants, with its 95% interval] -> bars with SD error bars, and the
+    differences with their intervals beside them (0 = no difference)."""
+    paired = "difference" in table and table["difference"].notna().any()
+    fig = make_subplots(1, 2 if paired else 1, column_widths=[0.58, 0.42] if paired else None,
+                        subplot_titles=("macro-F1, mean ± SD over outer folds", difference_title) if paired else None,
+                        horizontal_spacing=0.16)
+    colors = ["#E45756" if i == 0 else "#9ecae9" for i in range(len(table))]
+    fig.add_bar(x=table["name"], y=table["mean"], error_y=dict(type="data", array=table["std"], color="#333"),
+                marker_color=colors, showlegend=False, text=[f"{m:.3f}" for m in table["mean"]],
+                textposition="inside", insidetextanchor="start", row=1, col=1)
+    fig.update_yaxes(title_text="macro-F1", range=[0, 1], row=1, col=1)
+    if paired:
+        t = table[table["difference"].notna()]
+        fig.add_scatter(y=t["name"], x=t["difference"], mode="markers", marker=dict(size=11, color="#333"),
+                        error_x=dict(type="data", symmetric=False, array=t["diff_high"] - t["difference"],
+                                     arrayminus=t["difference"] - t["diff_low"]), showlegend=False, row=1, col=2)
+        fig.add_vline(x=0, line_dash="dash", line_color="grey", row=1, col=2)
+        fig.update_xaxes(title_text="paired difference in macro-F1 (95% CI)", zeroline=False, row=1, col=2)
+        fig.update_yaxes(autorange="reversed", row=1, col=2)
+    return _layout(fig, title, 440)
 
 
 def scatter_errors_figure(table: pd.DataFrame) -> go.Figure:
     """table: valid_percent, duration_min, correct (bool), label -> errors against data quality."""
     fig = go.Figure()
     for ok, name, color in ((True, "correct", "#54A24B"), (False, "error", "#E45756")):
-        sub = table[table.correct == ok]
-        fig.add_scatter(x=sub.valid_percent, y=sub.duration_min, mode="markers", name=name,
-                        marker=dict(color=color, size=9, symbol=[("circle" if l == 0 else "diamond") for l in sub.label]))
-    return fig.update_layout(title="Errors against data quality (diamond: depressed)", xaxis_title="valid frames (%)",
-                             yaxis_title="duration (min)", height=380)
+        for lab, symbol in ((0, "circle"), (1, "diamond")):
+            sub = table[(table.correct == ok) & (table.label == lab)]
+            fig.add_scatter(x=sub.valid_percent, y=sub.duration_min, mode="markers", name=f"{name}, {CLASS_NAMES[lab]}",
+                            marker=dict(color=color, size=10, symbol=symbol, line=dict(color="white", width=1)))
+    fig.update_xaxes(title_text="valid frames (%)")
+    fig.update_yaxes(title_text="session duration (min)")
+    return _layout(fig, "Errors against data quality (first repeat)", 420)

@@ -1,28 +1,64 @@
-"""``pseudoface report``: execute the four notebooks per dataset with papermill, then build the site.
+"""``pseudoface report``: execute the four notebooks per dataset with papermill and publish them (the site is :mod:`website`'s).
 
-papermill executes; the renderer only renders (the site shows exactly what ran). Renderer:
-``quarto render`` (``_quarto.yml``, execution off) where Quarto is on PATH; otherwise a static site
-from the same executed notebooks (nbconvert's HTML exporter + generated index, comparison and
-method pages). The command prints which renderer it used.
+papermill executes; the renderer only renders (the site shows exactly what ran). A dataset's
+notebooks run into ``reports/_partial/<dataset>/``; only when all four succeeded are they published:
+private paths removed, each notebook stamped with the report's id, the downloads written, and the
+folder moved into ``reports/<dataset>/`` in one rename (the previous complete report stays until
+then). A report stopped midway publishes nothing; what it left under ``reports/_partial/`` is never
+on the site and is cleared by the next report of that dataset. The site is :mod:`website`'s: it
+publishes only datasets whose four notebooks carry the same stamp.
+
+Privacy, fail closed like :mod:`explore`: no published file contains the data root, the labels
+folder, the cache directory, the project folder or the user's home directory. Path-valued overrides
+reach the kernels through environment variables (the notebooks show ``data.root=${PSEUDOFACE_DATA_ROOT}``),
+papermill's metadata paths are made relative, every string in the notebooks and downloads is
+scrubbed, and the result is checked before it is moved into place. The synthetic marker and
+``report.allow_participant_data`` relax only what :mod:`explore` relaxes (participant identifiers,
+per-participant sequences), never the paths.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import re
 import shutil
-import subprocess
 import time
+import uuid
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .params import ParamsError, load_params
-from .read import ensure_synthetic, load_corpus
-from .runs import COMPARISONS, METRICS
+from .cache import atomic_write_text, cache_root
+from .params import Params, ParamsError, load_params
+from .read import ensure_synthetic, is_synthetic, load_corpus
+from .runs import COMPARISONS, HISTORY, METRICS, PREDICTIONS
 
 NOTEBOOKS = ("01_landmarks", "02_pseudo_images", "03_training", "04_fold_analysis")
-TITLES = {"01_landmarks": "Landmark exploration", "02_pseudo_images": "Pseudo-images",
-          "03_training": "Training", "04_fold_analysis": "Fold analysis"}
+PARAMETERS = ("params_file", "overrides", "run_dir")  # the `parameters` cell of every notebook
+PARTIAL = "_partial"  # reports/_partial/<dataset>/: a report being executed (never published)
+DOWNLOADS = "downloads"
+STAMP = "pseudoface"  # notebook metadata key written when a notebook is published
+# Overrides whose value is a local path: passed to the kernels as ${PSEUDOFACE_<KEY>}.
+PATH_KEYS = ("data.root", "data.labels_dir", "data.cache_dir")
+# The kernel's own log ("Kernel is running over TCP without encryption", "KeyboardInterrupt caught in
+# kernel" at shutdown) stays out of the terminal: a failing cell is reported from the executed notebook,
+# a dead kernel by papermill's error. Cell output goes into the notebooks, never to the terminal.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+class PrivacyError(RuntimeError):
+    """A file about to be published still contains a local path."""
+
+
+class ReportInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a report; ``kept`` says what stayed on disk."""
+
+    def __init__(self, kept: str):
+        super().__init__(kept)
+        self.kept = kept
 
 
 def report_run_dir(root: Path, dataset: str) -> Path:
@@ -30,137 +66,288 @@ def report_run_dir(root: Path, dataset: str) -> Path:
     return root / "runs" / dataset / "report"
 
 
-def execute_notebooks(params_file: str, dataset: str, overrides: list, root: Path) -> list[str]:
-    """Run the four notebooks into reports/<dataset>/; returns the problems (empty if all ran)."""
-    import papermill as pm
-    os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype+notebook")
-    out_dir = root / "reports" / dataset
-    out_dir.mkdir(parents=True, exist_ok=True)
-    problems = []
-    for name in NOTEBOOKS:
-        t = time.perf_counter()
+def env_name(key: str) -> str:
+    """``data.root`` -> ``PSEUDOFACE_DATA_ROOT``."""
+    return "PSEUDOFACE_" + re.sub(r"\W", "_", key).upper()
+
+
+def notebook_inputs(params_file: str, overrides: list, root: Path, dataset: str) -> tuple[dict, dict]:
+    """(papermill parameters, environment for the kernels): what the notebooks show carries no path.
+
+    A path-valued override (``data.root=/x``) is shown as ``data.root=${PSEUDOFACE_DATA_ROOT}`` with
+    the value in the environment (params expand ``${VAR}``); a params file outside the project is
+    shown as ``${PSEUDOFACE_PARAMS_FILE}``; ``run_dir`` is relative to the project."""
+    env, shown = {}, []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if sep and key.strip() in PATH_KEYS and value.strip() and not re.fullmatch(r"\$\{\w+\}", value.strip()):
+            env[env_name(key.strip())] = value.strip()
+            shown.append(f"{key.strip()}=${{{env_name(key.strip())}}}")
+        else:
+            shown.append(item)
+    shown_file = str(params_file)
+    if Path(params_file).is_absolute():
         try:
-            pm.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(out_dir / f"{name}.ipynb"),
-                                parameters={"params_file": params_file, "overrides": list(overrides),
-                                            "run_dir": str(report_run_dir(Path(), dataset))},
-                                kernel_name="python3", cwd=str(root), progress_bar=False)
-            print(f"  executed {name} in {time.perf_counter() - t:.0f} s", flush=True)
-        except Exception as exc:  # papermill's execution error names the failing cell
-            problems.append(f"{dataset}/{name}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}")
-            print(f"  FAILED {name}: {problems[-1]}", flush=True)
+            shown_file = str(Path(params_file).resolve().relative_to(Path(root).resolve()))
+        except ValueError:
+            env["PSEUDOFACE_PARAMS_FILE"] = str(params_file)
+            shown_file = "${PSEUDOFACE_PARAMS_FILE}"
+    run_dir = str(Path("runs") / dataset / "report")
+    return {"params_file": shown_file, "overrides": shown, "run_dir": run_dir}, env
+
+
+def private_paths(params: Params, root: Path) -> list[tuple[str, str]]:
+    """(local path, what is published instead), longest first: the data root, the labels folder,
+    the cache directory, the project folder and the home directory, each as given and resolved."""
+    named = [(params.data.root, "<data root>"), (params.data.labels_dir, "<labels folder>"),
+             (str(cache_root(params.data.cache_dir)), "<cache>"), (str(root), "<project>"),
+             (str(Path.home()), "~")]
+    pairs: dict[str, str] = {}
+    for raw, label in named:
+        if not raw or "${" in raw:
+            continue
+        path = Path(raw).expanduser()
+        forms = {str(path.absolute()), str(path.resolve())} | ({raw} if os.path.isabs(raw) else set())
+        for form in forms:
+            form = form.rstrip("/\\")
+            if len(form) > 1:
+                pairs.setdefault(form, label)
+    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+
+def _path_pattern(path: str) -> re.Pattern:
+    # a whole path component sequence: /root matches /root and /root/x, never /rootfs or /x/root
+    return re.compile(rf"(?<![\w.\-]){re.escape(path)}(?![\w.\-])")
+
+
+def scrub(value, paths: list[tuple[str, str]]):
+    """``value`` (a string, or lists/dicts of them) with every private path replaced."""
+    if isinstance(value, str):
+        for path, label in paths:
+            if path in value:
+                value = _path_pattern(path).sub(label, value)
+        return value
+    if isinstance(value, list):
+        return [scrub(v, paths) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub(v, paths) for k, v in value.items()}
+    return value
+
+
+def check_published(folder: Path, paths: list[tuple[str, str]]) -> None:
+    """Fail closed: raise PrivacyError if any file under ``folder`` still holds a private path."""
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = file.read_text(errors="replace")
+        for path, _ in paths:
+            if path in text and _path_pattern(path).search(text):
+                raise PrivacyError(f"{file.name}: still contains a local path ({len(path)} characters); "
+                                   "not published")
+
+
+def _anonymous_predictions(predictions: pd.DataFrame, seed: int | None = None) -> pd.DataFrame:
+    """Out-of-fold predictions without participant ids: a random key per participant (the same in
+    every repeat), the PHQ-8 score dropped (it links rows to the corpus' label files), rows shuffled."""
+    rng = np.random.default_rng(seed)
+    ids = predictions.participant_id.unique()
+    keys = dict(zip(ids, (f"k{v:06x}" for v in rng.choice(16 ** 6, size=len(ids), replace=False))))
+    out = predictions.assign(key=predictions.participant_id.map(keys)).drop(columns=["participant_id", "phq_score"])
+    out = out[["key"] + [c for c in out.columns if c != "key"]]
+    return out.iloc[rng.permutation(len(out))].reset_index(drop=True)
+
+
+def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: list[tuple[str, str]]) -> list[str]:
+    """The run's published files into ``out``: metrics.json, folds.csv, baselines.csv, history.csv,
+    predictions.csv (anonymous unless ``participant_data``), comparisons.csv when it ran."""
+    from . import results
+    main = run_root / "main"
+    metrics = json.loads((main / METRICS).read_text())
+    if not participant_data and metrics.get("problems"):
+        # data problems name session files, i.e. participant ids: only their number is published
+        metrics["problems"] = [f"{len(metrics['problems'])} data problem(s), listed in the run's own metrics.json"]
+    files = {METRICS: json.dumps(scrub(metrics, paths), indent=1, default=float),
+             "folds.csv": results.fold_table(metrics).to_csv(index=False),
+             "baselines.csv": results.baseline_table(metrics).to_csv(index=False),
+             HISTORY: (main / HISTORY).read_text()}
+    predictions = pd.read_csv(main / PREDICTIONS, dtype={"participant_id": str})
+    files[PREDICTIONS] = (predictions if participant_data else _anonymous_predictions(predictions)).to_csv(index=False)
+    if (run_root / COMPARISONS).is_file():
+        files[COMPARISONS] = (run_root / COMPARISONS).read_text()
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        atomic_write_text(out / name, scrub(text, paths))
+    return sorted(files)
+
+
+# What the site needs of a run, kept in each published notebook's stamp so that the site builds from
+# the notebooks alone (a checkout without runs/ or downloads/).
+SUMMARY_KEYS = ("dataset", "protocol", "synthetic", "n_participants", "n_depressed", "macro_f1", "roc_auc",
+                "predicted_positive_rate", "baselines", "paired_vs_feature_model", "calibration", "code_version",
+                "config_hash", "data_fingerprint", "versions", "seconds", "device", "model_parameters")
+DOWNLOAD_NAMES = {METRICS: "metrics (JSON)", "folds.csv": "fold table", "baselines.csv": "baseline table",
+                  HISTORY: "training history", PREDICTIONS: "out-of-fold predictions", COMPARISONS: "comparisons"}
+PUBLICATION_TAG = "pseudoface-publication"  # the appended downloads-and-provenance cell
+
+
+def json_safe(value):
+    """NaN and infinities as None: notebooks are read by strict JSON parsers too (Quarto's)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def provenance_text(stamp: dict) -> str:
+    """One paragraph: code version, configuration, data, library versions and dates of a published run."""
+    m = stamp.get("metrics", {})
+    versions = ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())
+    return (f"Code version `{m.get('code_version', '?')}` · config hash `{m.get('config_hash', '?')}` · "
+            f"data fingerprint `{m.get('data_fingerprint', '?')}` · {versions} · run finished "
+            f"{stamp.get('run_finished', '?')[:16].replace('T', ' ')} · published {stamp['published'][:10]}")
+
+
+def publication_cell(stamp: dict):
+    """A markdown cell appended to each published notebook: the downloads and the provenance."""
+    import nbformat
+    links = " · ".join(f"[{DOWNLOAD_NAMES.get(n, n)}]({DOWNLOADS}/{n})" for n in stamp["downloads"])
+    privacy = ("" if stamp["participant_data"] else " Predictions of a licensed corpus are published without "
+               "participant identifiers or PHQ-8 scores: a random key per participant, rows shuffled.")
+    cell = nbformat.v4.new_markdown_cell(f"## Downloads and provenance\n\nThe run behind these pages: {links}.{privacy}"
+                                         f"\n\n{provenance_text(stamp)}")
+    cell.metadata["tags"] = [PUBLICATION_TAG]
+    cell["id"] = "publication"
+    return cell
+
+
+def publish(staging: Path, dataset: str, params: Params, root: Path) -> Path:
+    """Make the executed notebooks in ``staging`` publishable and move them to reports/<dataset>/."""
+    import nbformat
+    paths = private_paths(params, root)
+    participant_data = is_synthetic(Path(params.data.root).expanduser()) or params.report.allow_participant_data
+    run_root = report_run_dir(root, dataset)
+    downloads = write_downloads(run_root, staging / DOWNLOADS, participant_data, paths)
+    metrics = json.loads((run_root / "main" / METRICS).read_text())
+    comparison = (pd.read_csv(run_root / COMPARISONS).drop(columns=["run"], errors="ignore")
+                  if (run_root / COMPARISONS).is_file() else None)
+    stamp = scrub({
+        "report": uuid.uuid4().hex[:12], "dataset": dataset, "published": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "run_finished": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime((run_root / "main" / METRICS).stat().st_mtime)),
+        "participant_data": bool(participant_data), "downloads": downloads,
+        "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics},
+        "comparison": json.loads(comparison.to_json(orient="records")) if comparison is not None else None}, paths)
+    stamp = json_safe(stamp)
+    for name in NOTEBOOKS:
+        path = staging / f"{name}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        pm = nb.metadata.get("papermill", {})
+        pm.update(input_path=f"notebooks/{name}.ipynb", output_path=f"reports/{dataset}/{name}.ipynb",
+                  environment_variables={})
+        for cell in nb.cells:
+            tags = cell.metadata.get("tags", [])
+            if "parameters" in tags:  # the defaults papermill overrode: superseded by the injected cell
+                cell.metadata["tags"] = [*tags, "remove-cell"]  # nbconvert's TagRemovePreprocessor
+                cell.source = "#| include: false\n" + cell.source  # Quarto's cell option
+            elif "injected-parameters" in tags:
+                cell.source = '#| code-summary: "Parameters this page ran with"\n' + cell.source
+        nb.cells.append(publication_cell(stamp))
+        nb = nbformat.from_dict(scrub(json.loads(json.dumps(nb)), paths))
+        nb.metadata[STAMP] = stamp
+        nbformat.write(nb, path)
+    check_published(staging, paths)
+    final, previous = root / "reports" / dataset, root / "reports" / PARTIAL / f"{dataset}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if final.exists():
+        os.replace(final, previous)
+    os.replace(staging, final)
+    shutil.rmtree(previous, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (root / "reports" / PARTIAL).rmdir()  # only when empty
+    return final
+
+
+@contextlib.contextmanager
+def _environment(env: dict):
+    """Set (a value) or unset (None) environment variables for the duration."""
+    saved = {k: os.environ.get(k) for k in env}
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def check_parameters(notebook: Path, names=PARAMETERS) -> None:
+    """papermill must recognise every parameter we pass (an unknown one would be injected unused)."""
+    import papermill as pm
+    found = set(pm.inspect_notebook(str(notebook)))
+    if set(names) - found:
+        raise ParamsError(f"{notebook}: its `parameters` cell does not define {', '.join(sorted(set(names) - found))} "
+                          f"(papermill found: {', '.join(sorted(found)) or 'none'})")
+
+
+def execute_notebooks(params_file: str, dataset: str, overrides: list, root: Path) -> list[str]:
+    """Run the four notebooks and publish them into reports/<dataset>/; returns the problems
+    (empty if all ran). The first failing notebook stops the run; nothing is published then."""
+    import papermill as pm
+    root = Path(root)
+    logging.getLogger("papermill").setLevel(logging.ERROR)  # its INFO/WARNING lines are not results
+    params = load_params(params_file, overrides)
+    staging = root / "reports" / PARTIAL / dataset
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    parameters, env = notebook_inputs(params_file, overrides, root, dataset)
+    env["PLOTLY_RENDERER"] = None  # the notebooks' default: plotly.js embedded, nothing from a CDN
+    problems, finished = [], []
+    try:
+        with _environment(env):
+            for current in NOTEBOOKS:
+                source = root / "notebooks" / f"{current}.ipynb"
+                check_parameters(source)
+                t = time.perf_counter()
+                try:
+                    pm.execute_notebook(str(source), str(staging / f"{current}.ipynb"), parameters=parameters,
+                                        kernel_name="python3", cwd=str(root), progress_bar=False,
+                                        extra_arguments=KERNEL_ARGS)
+                except Exception as exc:  # papermill's error names the failing cell and the exception
+                    what = (f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}" if isinstance(exc, pm.PapermillExecutionError)
+                            else f"{type(exc).__name__}: {exc}")
+                    problems.append(f"{dataset}/{current}: {what}")
+                    print(f"  FAILED {current}: {what}", flush=True)
+                    break
+                finished.append(current)
+                print(f"  executed {current} in {time.perf_counter() - t:.0f} s", flush=True)
+    except KeyboardInterrupt:
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            staging.parent.rmdir()  # only when empty
+        raise ReportInterrupted(f"the report of {dataset} stopped after {len(finished)} of {len(NOTEBOOKS)} notebooks; "
+                                f"nothing of it published ({_kept(root, dataset)})") from None
+    if problems:
+        print(f"  nothing published for {dataset} ({_kept(root, dataset)}); the executed notebooks are in "
+              f"{staging.relative_to(root)}/", flush=True)
+        return problems
+    try:
+        publish(staging, dataset, params, root)
+    except PrivacyError as exc:
+        problems.append(f"{dataset}: {exc}")
+        print(f"  nothing published for {dataset}: {exc} ({_kept(root, dataset)})", flush=True)
     return problems
 
 
-def dataset_cards(root: Path) -> list[dict]:
-    cards = []
-    for ds_dir in sorted((root / "reports").iterdir()):
-        metrics_path = report_run_dir(root, ds_dir.name) / "main" / METRICS
-        if not ds_dir.is_dir() or ds_dir.name.startswith("_") or not metrics_path.is_file():
-            continue
-        m = json.loads(metrics_path.read_text())
-        comp = report_run_dir(root, ds_dir.name) / COMPARISONS
-        cards.append({"dataset": ds_dir.name, "metrics": m, "date": time.strftime(
-            "%Y-%m-%d", time.localtime(metrics_path.stat().st_mtime)),
-            "comparison": pd.read_csv(comp) if comp.is_file() else None})
-    return cards
-
-
-def cards_markdown(cards: list[dict]) -> str:
-    lines = ["# pseudoface results", "",
-             "Depression screening (PHQ-8 ≥ 10) from 3-D facial landmark pseudo-images with a CNN-LSTM. "
-             "Macro-F1 is mean ± SD across participant-grouped outer folds, always beside trivial baselines "
-             "fitted in the same folds.", ""]
-    if not cards:
-        lines.append("No finished run yet: `make report` executes the suite.")
-    for c in cards:
-        m = c["metrics"]
-        b = m["baselines"]
-        kind = "synthetic corpus (not clinical data)" if m.get("synthetic") else "licensed corpus"
-        lines += [f"## {c['dataset']} · {kind}", "",
-                  f"**CNN-LSTM macro-F1 {m['macro_f1']['mean']:.3f} ± {m['macro_f1']['std']:.3f}** "
-                  f"({m['protocol']}, {m['n_participants']} participants, {m['n_depressed']} depressed; "
-                  f"predicted-positive rate {m['predicted_positive_rate']['mean']:.2f}; "
-                  f"ROC-AUC {m['roc_auc']['mean']:.3f})  ", "",
-                  "| baseline | macro-F1 (mean ± SD) |", "|---|---|"]
-        lines += [f"| {k} | {v['macro_f1']['mean']:.3f} ± {v['macro_f1']['std']:.3f} |" for k, v in b.items()]
-        lines += ["", f"Run {c['date']}, code version `{m['code_version']}`, config `{m['config_hash']}`, "
-                      f"data fingerprint `{m['data_fingerprint']}`.", "",
-                  " · ".join(f"[{TITLES[n]}]({c['dataset']}/{n}.html)" for n in NOTEBOOKS)
-                  + f" · [Comparison](comparison.html#{c['dataset']})", ""]
-    return "\n".join(lines)
-
-
-def comparison_markdown(cards: list[dict]) -> str:
-    lines = ["# Comparison: the seed preset against the default, alignment on against off", "",
-             "Each variant is cross-validated in the same outer folds (same seed and participants). "
-             "Rows: the default window layout with rigid alignment; the seed paper's network on its own frame "
-             "layout (first 16 valid frames, one 68×3 matrix per frame); the window layout without alignment. "
-             "The seed row feeds each frame's matrix at its native 68×3 size (`encode.frame_size: 0`); the "
-             "paper's 224×224 resize interpolates the same values at ~2,000× the compute per second of video "
-             "(benchmarks/bench_model.py).", ""]
-    for c in cards:
-        lines += [f'<h2 id="{c["dataset"]}">{c["dataset"]}</h2>', ""]
-        if c["comparison"] is None:
-            lines += ["Comparisons were not run for this dataset (report.comparisons: false).", ""]
-            continue
-        t = c["comparison"]
-        lines += ["| variant | macro-F1 mean | SD | ROC-AUC | predicted-positive rate | parameters | input | seconds |",
-                  "|---|---|---|---|---|---|---|---|"]
-        lines += [f"| {r.name} | {r.mean:.3f} | {r.std:.3f} | {r.roc_auc:.3f} | {r.ppr:.2f} | {r.parameters} | "
-                  f"{r.input} | {r.seconds} |" for r in t.itertuples()]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def build_site(root: Path) -> str:
-    """Build reports/_site; returns the renderer used."""
-    gen = root / "reports" / "_generated"
-    gen.mkdir(parents=True, exist_ok=True)
-    cards = dataset_cards(root)
-    (gen / "cards.md").write_text(cards_markdown(cards))
-    (gen / "comparison.md").write_text(comparison_markdown(cards))
-    if shutil.which("quarto"):
-        subprocess.run(["quarto", "render", "--no-execute"], cwd=root, check=True)
-        return "quarto"
-    build_static_site(root, cards)
-    return "nbconvert (static fallback: Quarto is not on PATH)"
-
-
-def _page(title: str, body: str, depth: int = 0) -> str:
-    up = "../" * depth
-    nav = (f'<nav><a href="{up}index.html">Home</a> · <a href="{up}comparison.html">Comparison</a> · '
-           f'<a href="{up}method.html">Method, protocol &amp; privacy</a></nav>')
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>"
-            "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;line-height:1.5}"
-            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}nav{margin-bottom:1em}"
-            f"</style></head><body>{nav}{body}</body></html>")
-
-
-def build_static_site(root: Path, cards: list[dict]) -> None:
-    import mistune
-    from nbconvert import HTMLExporter
-    site = root / "reports" / "_site"
-    if site.exists():
-        shutil.rmtree(site)
-    site.mkdir(parents=True)
-    md = mistune.create_markdown(escape=False, plugins=["table"])
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    for ds_dir in sorted((root / "reports").iterdir()):
-        if not ds_dir.is_dir() or ds_dir.name.startswith("_"):
-            continue
-        (site / ds_dir.name).mkdir()
-        for nb in sorted(ds_dir.glob("*.ipynb")):
-            body, _ = exporter.from_filename(str(nb))
-            nav = (f'<div style="padding:6px;background:#f4f4f4"><a href="../index.html">Home</a> · '
-                   f'<a href="../comparison.html">Comparison</a> · <a href="../method.html">Method</a></div>')
-            (site / ds_dir.name / f"{nb.stem}.html").write_text(body.replace("<main>", "<main>" + nav, 1))
-    gen = root / "reports" / "_generated"
-    (site / "index.html").write_text(_page("pseudoface", md((gen / "cards.md").read_text())))
-    (site / "comparison.html").write_text(_page("Comparison", md((gen / "comparison.md").read_text())))
-    method = (root / "method.qmd").read_text().split("---", 2)[-1]
-    (site / "method.html").write_text(_page("Method", md(method)))
+def _kept(root: Path, dataset: str) -> str:
+    final = root / "reports" / dataset
+    return (f"reports/{dataset}/ keeps the previous complete report" if final.is_dir()
+            else f"no report of {dataset} published yet")
 
 
 def report_targets(root: Path, params_file: str | None, every: bool) -> list[str]:
@@ -182,19 +369,23 @@ def report_targets(root: Path, params_file: str | None, every: bool) -> list[str
     return out
 
 
-def run_report(root: Path, params_files: list[str], overrides: list[str], site_only: bool = False) -> int:
-    """Execute the notebooks for each params file (unless ``site_only``), then build the site.
-    Returns the exit status: 1 if any notebook failed (each failure is printed)."""
-    problems = []
-    if not site_only:
-        for params_file in params_files:
-            params = load_params(params_file, overrides)
-            ensure_synthetic(params)
-            load_corpus(params)  # a broken corpus is one clear error here, not four failed notebooks
-            print(f"report for {params.dataset} ({params_file}):", flush=True)
-            problems += execute_notebooks(params_file, params.dataset, overrides, root)
-    renderer = build_site(root)
-    print(f"site built with {renderer}: {root / 'reports' / '_site' / 'index.html'}")
-    for p in problems:
-        print(f"problem: {p}")
-    return 1 if problems else 0
+def run_report(root: Path, params_files: list[str], overrides: list[str]) -> list[str]:
+    """Execute and publish the notebooks for each params file; returns the problems (each failed
+    notebook, already printed). The site is :mod:`website`'s."""
+    problems, done = [], []
+    for params_file in params_files:
+        params = load_params(params_file, overrides)
+        ensure_synthetic(params)
+        load_corpus(params)  # a broken corpus is one clear error here, not four failed notebooks
+        print(f"report for {params.dataset} ({Path(params_file).name}):", flush=True)
+        try:
+            found = execute_notebooks(params_file, params.dataset, overrides, root)
+        except ReportInterrupted as exc:
+            published = f"; published before the stop: {', '.join(done)}" if done else ""
+            raise ReportInterrupted(f"{exc.kept}{published}; site not rebuilt "
+                                    "(`pseudoface report --site-only` rebuilds it)") from None
+        problems += found
+        if not found:
+            done.append(params.dataset)
+            print(f"  published reports/{params.dataset}/", flush=True)
+    return problems

@@ -1,0 +1,403 @@
+"""The results website, built from published reports only (``reports/<dataset>/``, see :mod:`report`).
+
+Only complete datasets are published: the four notebooks stamped by one report run; the builder says
+which folders it skipped and why. Everything the site states comes from those notebooks and their
+stamps (key results, comparison, provenance), so a checkout without ``runs/`` builds the same site.
+
+Renderers: ``quarto render`` (``_quarto.yml``, execution off; this module writes the navigation it
+reads from ``reports/_generated/_website.yml``) where Quarto is on PATH; otherwise a static site
+from the same notebooks (nbconvert cells in one page shell: a navbar on every page with the current
+page marked, previous/next links, code folded, the synthetic banner, downloads, a provenance footer).
+Either way the pages then load plotly.js once from ``assets/`` instead of embedding 4.8 MB per page,
+and reference nothing outside the site.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import captions, results
+from .report import DOWNLOAD_NAMES, DOWNLOADS, NOTEBOOKS, PUBLICATION_TAG, STAMP, provenance_text
+
+TITLES = {"01_landmarks": "Landmark exploration", "02_pseudo_images": "Pseudo-images",
+          "03_training": "Training", "04_fold_analysis": "Fold analysis"}
+DATASET_NAMES = {"synthetic": "Synthetic", "daic_woz": "DAIC-WOZ", "e_daic": "E-DAIC", "openface": "OpenFace"}
+SEED_PAPER = ("<em>Lightweight Depression Detection Using 3D Facial Landmark Pseudo-Images and CNN-LSTM</em>, "
+              "the seed paper whose method this project implements and tests")
+ASSETS = "assets"
+# plotly.js as the notebook renderer embeds it (once per notebook); the site loads it once instead
+EMBEDDED_PLOTLYJS = re.compile(r"<script[^>]*>\s*/\*\*\s*\n?\s*\* plotly\.js v[\d.]+.*?</script>", re.S)
+
+
+def display_name(dataset: str) -> str:
+    return DATASET_NAMES.get(dataset, dataset)
+
+
+def incomplete_reason(folder: Path) -> str | None:
+    """Why ``folder`` is not a complete published report, or None when it is."""
+    reports = []
+    for name in NOTEBOOKS:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            return f"{name}.ipynb is missing (a report stopped midway?)"
+        stamp = json.loads(path.read_text()).get("metadata", {}).get(STAMP)
+        if not stamp:
+            return f"{name}.ipynb was not published by `pseudoface report` (no publication stamp; run the report again)"
+        reports.append(stamp["report"])
+    if len(set(reports)) > 1:
+        return "its notebooks come from different report runs"
+    return None
+
+
+def published_datasets(root: Path) -> tuple[list[str], dict[str, str]]:
+    """(complete dataset folders under reports/, {skipped folder: reason})."""
+    complete, skipped = [], {}
+    reports = root / "reports"
+    for folder in sorted(reports.iterdir()) if reports.is_dir() else []:
+        if not folder.is_dir() or folder.name.startswith(("_", ".")):
+            continue
+        reason = incomplete_reason(folder)
+        if reason:
+            skipped[folder.name] = reason
+        else:
+            complete.append(folder.name)
+    return complete, skipped
+
+
+def stamps(root: Path, datasets: list[str]) -> dict[str, dict]:
+    return {ds: json.loads((root / "reports" / ds / f"{NOTEBOOKS[-1]}.ipynb").read_text())["metadata"][STAMP]
+            for ds in datasets}
+
+
+# ---------------------------------------------------------------- generated pages (both renderers)
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
+    """The index's box for one dataset: the findings up front, then the links."""
+    m = stamp["metrics"]
+    f1, auc, fm = m["macro_f1"], m["roc_auc"], m["baselines"]["feature_model"]["macro_f1"]
+    paired = m["paired_vs_feature_model"]
+    f = results._f
+    rows = [
+        ("CNN-LSTM macro-F1", f"<strong>{f(f1['mean'])} ± {f(f1['std'])}</strong> (mean ± SD over {results.folds_phrase(f1)}); "
+                              f"pooled {f((f1.get('pooled') or {}).get('0'))}, 95% CI {f(f1['ci95'][0])} to {f(f1['ci95'][1])}"),
+        ("Depressed: actual vs predicted", f"{_pct(results.prevalence(m))} of {m['n_participants']} participants are "
+                                           f"depressed; the model calls {_pct(m['predicted_positive_rate']['mean'])} depressed"),
+        ("ROC-AUC", f"{f(auc['mean'])} ± {f(auc['std'])}"),
+        ("Motion-feature model macro-F1", f"{f(fm['mean'])} ± {f(fm['std'])}"),
+        ("CNN-LSTM − feature model", f"{f(paired['difference'], sign=True)} (paired bootstrap 95% CI "
+                                     f"{f(paired['ci95'][0], sign=True)} to {f(paired['ci95'][1], sign=True)})"),
+    ]
+    base = pd.DataFrame([{"name": results.BASELINE_NAMES.get(k, k), "mean": v["macro_f1"]["mean"],
+                          "std": v["macro_f1"]["std"], "ppr": v["predicted_positive_rate"]["mean"]}
+                         for k, v in m["baselines"].items()])
+    kind = "synthetic corpus" if m.get("synthetic") else "licensed corpus"
+    pages = " · ".join(f'<a href="{prefix}reports/{dataset}/{n}.html">{i} · {TITLES[n]}</a>' for i, n in enumerate(NOTEBOOKS, 1))
+    downloads = " · ".join(f'<a href="{prefix}reports/{dataset}/{DOWNLOADS}/{n}">{DOWNLOAD_NAMES.get(n, n)}</a>'
+                           for n in stamp.get("downloads", []))
+    return "\n".join([
+        f'<section class="pf-card" id="{dataset}">',
+        f'<h2>{display_name(dataset)} <span class="pf-tag">{kind} · {m["protocol"]}</span></h2>',
+        f'<p class="pf-conclusion">{html.escape(results.conclusion(m))}</p>',
+        '<table class="pf-key">' + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>",
+        f"<details><summary>All baselines (macro-F1, same folds)</summary>{captions.styled(base).to_html()}</details>",
+        f'<p class="pf-links"><strong>Pages:</strong> {pages} · <a href="{prefix}comparison.html#{dataset}">Comparison</a></p>',
+        f'<p class="pf-links"><strong>Downloads:</strong> {downloads}</p>' if downloads else "",
+        f'<p class="pf-prov">{_code(provenance_text(stamp))}</p>',
+        "</section>"])
+
+
+def _code(text: str) -> str:
+    """`x` spans of a provenance line as <code>."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
+
+
+def index_body(st: dict[str, dict]) -> str:
+    intro = (f"<p>Depression screening (PHQ-8 ≥ 10) from 3-D facial landmark pseudo-images with a lightweight "
+             f"CNN-LSTM, after {SEED_PAPER}. Every number is participant-level, from participant-grouped outer folds, "
+             "and stands beside trivial baselines and a motion-feature model fitted in the same folds. "
+             'How it is done: <a href="method.html">Method, protocol and privacy</a>.</p>')
+    cards = [key_results_html(ds, stamp) for ds, stamp in st.items()]
+    return "\n".join([intro, *(cards or [
+        "<p>No complete report is published yet: <code>make report</code> executes the suite.</p>"])])
+
+
+def comparison_body(st: dict[str, dict]) -> str:
+    from .plots import PLOTLY_CONFIG, comparison_figure
+    parts = ["<p>Each variant is cross-validated in the same outer folds as the default (same seed, same participants). "
+             "<strong>default</strong>: the window layout (4 s of X/Y/Z displacement per image, with its velocity when encoded) and rigid alignment. "
+             f"<strong>seed preset</strong>: the network and input of {SEED_PAPER}: each of the first 16 valid frames' "
+             "aligned 68×3 coordinate matrix as one image (one instant, no movement), its 225k-parameter CNN-LSTM; here "
+             "at the matrix's native 68×3 size (<code>encode.frame_size: 0</code>), since the paper's 224×224 resize "
+             "interpolates the same values at ~2,000× the compute per second of video. "
+             "<strong>no alignment</strong>: the default without the rigid alignment to the template face.</p>",
+             "<p>The paired difference compares each variant with the default on the same participants (first repeat); "
+             "a 95% interval that spans 0 means the difference is within noise.</p>"]
+    for ds, stamp in st.items():
+        kind = " (synthetic corpus)" if stamp["metrics"].get("synthetic") else ""
+        parts.append(f'<h2 id="{ds}">{display_name(ds)}{kind}</h2>')
+        if not stamp.get("comparison"):
+            parts.append("<p>Comparisons were not run for this dataset (<code>report.comparisons: false</code>).</p>")
+            continue
+        table = pd.DataFrame(stamp["comparison"])
+        fig = comparison_figure(table, f"{display_name(ds)}: variants on the same folds",
+                                "Variant minus default (same participants)")
+        parts += [fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG),
+                  f"<p>{html.escape(results.comparison_sentence(table))}</p>",
+                  captions.styled(results.comparison_table(table), results.COMPARISON_COLUMNS).to_html()]
+    return "\n".join(parts)
+
+
+def method_body(root: Path) -> str:
+    import mistune
+    text = (root / "method.qmd").read_text().split("---", 2)[-1]
+    return mistune.create_markdown(escape=False, plugins=["table"])(text)
+
+
+def quarto_metadata(datasets: list[str], st: dict[str, dict]) -> dict:
+    """Navigation for Quarto (``metadata-files`` in _quarto.yml): a menu per dataset, a sidebar that
+    gives previous/next links, the synthetic banner as the site announcement."""
+    def page(ds, n):
+        return {"href": f"reports/{ds}/{n}.ipynb", "text": f"{NOTEBOOKS.index(n) + 1} · {TITLES[n]}"}
+    website = {
+        "navbar": {"left": [{"href": "index.qmd", "text": "Home"},
+                            *({"text": display_name(ds), "menu": [page(ds, n) for n in NOTEBOOKS]} for ds in datasets),
+                            {"href": "comparison.qmd", "text": "Comparison"},
+                            {"href": "method.qmd", "text": "Method"}]},
+        "sidebar": [{"title": display_name(ds), "contents": [page(ds, n) for n in NOTEBOOKS]} for ds in datasets],
+        "page-footer": {"center": f"Built {time.strftime('%Y-%m-%d')} from the published reports of "
+                                  + ", ".join(display_name(d) for d in datasets) if datasets else "No report yet"},
+    }
+    if any(s["metrics"].get("synthetic") for s in st.values()):
+        website["announcement"] = {"content": "**Synthetic corpus on this site.** " + captions.BANNER,
+                                   "type": "warning", "dismissable": False, "position": "below-navbar"}
+    return {"website": website}
+
+
+def build_site(root: Path) -> str:
+    """Build reports/_site from the complete datasets; returns the renderer used."""
+    import yaml
+    root = Path(root)
+    datasets, skipped = published_datasets(root)
+    for name, reason in skipped.items():
+        print(f"site: skipped reports/{name}/: {reason}")
+    st = stamps(root, datasets)
+    gen = root / "reports" / "_generated"
+    gen.mkdir(parents=True, exist_ok=True)
+    (gen / "cards.md").write_text(index_body(st) + "\n")
+    (gen / "comparison.md").write_text(comparison_body(st) + "\n")
+    (gen / "_website.yml").write_text(yaml.safe_dump(quarto_metadata(datasets, st), sort_keys=False, allow_unicode=True))
+    site = root / "reports" / "_site"
+    if shutil.which("quarto"):
+        # Quarto renders every reports/*/*.ipynb: an incomplete folder is moved where it does not look
+        for name in skipped:
+            aside = root / "reports" / "_incomplete" / name
+            shutil.rmtree(aside, ignore_errors=True)
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            (root / "reports" / name).rename(aside)
+            print(f"site: moved reports/{name}/ to reports/_incomplete/{name}/ (Quarto would render it)")
+        subprocess.run(["quarto", "render", "--no-execute"], cwd=root, check=True)
+        renderer = "quarto"
+    else:
+        build_static_site(root, datasets, st)
+        renderer = "nbconvert (static fallback: Quarto is not on PATH)"
+    share_plotlyjs(site)
+    return renderer
+
+
+def share_plotlyjs(site: Path) -> None:
+    """Every page loads plotly.js once from assets/ instead of embedding its own copy."""
+    import plotly.offline
+    (site / ASSETS).mkdir(parents=True, exist_ok=True)
+    (site / ASSETS / "plotly.min.js").write_text(plotly.offline.get_plotlyjs())
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        if "plotly-graph-div" not in text and not EMBEDDED_PLOTLYJS.search(text):
+            continue
+        up = "../" * (len(page.relative_to(site).parts) - 1)
+        tag = f'<script src="{up}{ASSETS}/plotly.min.js"></script>'
+        text = EMBEDDED_PLOTLYJS.sub("", text)
+        if tag not in text:
+            text = text.replace("</head>", f"{tag}\n</head>", 1)
+        page.write_text(text)
+
+
+# ---------------------------------------------------------------- the static fallback
+
+SITE_CSS = """
+:root{--pf-width:1180px;--pf-accent:#2b5797;--pf-muted:#5f6b7a;--pf-line:#d9dee5}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.55;color:#1d2733;background:#fff}
+.pf-nav{position:sticky;top:0;z-index:50;background:#1f2d3d;color:#fff}
+.pf-nav-inner{max-width:var(--pf-width);margin:0 auto;padding:0 20px;display:flex;align-items:center;gap:4px;flex-wrap:wrap}
+.pf-nav a,.pf-menu>span{color:#e8eef5;text-decoration:none;padding:12px 10px;display:inline-block;font-size:15px}
+.pf-nav a:hover,.pf-menu:hover>span{background:#2e4258}
+.pf-nav .pf-brand{font-weight:700;color:#fff;margin-right:12px}
+.pf-nav a.current,.pf-menu.current>span{box-shadow:inset 0 -3px 0 #7fb2ff;color:#fff;font-weight:600}
+.pf-menu{position:relative}.pf-menu>span{cursor:default}
+.pf-menu-items{display:none;position:absolute;left:0;top:100%;background:#fff;min-width:250px;border:1px solid var(--pf-line);box-shadow:0 6px 18px rgba(0,0,0,.15)}
+.pf-menu:hover .pf-menu-items,.pf-menu:focus-within .pf-menu-items{display:block}
+.pf-menu-items a{display:block;color:#1d2733;padding:8px 14px}
+.pf-menu-items a:hover{background:#eef3fa}.pf-nav .pf-menu-items a.current{color:#1d2733;background:#eef3fa;font-weight:700;box-shadow:inset 3px 0 0 var(--pf-accent)}
+.pf-page{max-width:var(--pf-width);margin:0 auto;padding:18px 20px 40px}
+.pf-crumb{color:var(--pf-muted);font-size:14px;margin:4px 0 0}
+.pf-banner{background:#fff4d6;border:1px solid #e8c66a;border-left:6px solid #d9a400;padding:10px 14px;margin:12px 0;border-radius:4px}
+.pf-card{border:1px solid var(--pf-line);border-radius:8px;padding:6px 22px 14px;margin:22px 0;background:#fbfcfe}
+.pf-tag{font-size:14px;font-weight:400;color:var(--pf-muted);margin-left:8px}
+.pf-conclusion{font-size:18px;font-weight:600;color:#14365e}
+table.pf-key{border-collapse:collapse;margin:8px 0 12px;width:100%}
+table.pf-key th{text-align:left;width:300px;color:var(--pf-muted);font-weight:600;padding:6px 10px 6px 0;vertical-align:top}
+table.pf-key td{padding:6px 0;border-bottom:1px solid #edf0f4}
+.pf-links{margin:6px 0}.pf-prov{font-size:13px;color:var(--pf-muted)}
+.pf-page table:not(.pf-key){border-collapse:collapse;margin:8px 0;font-size:14px}
+.pf-page table:not(.pf-key) th,.pf-page table:not(.pf-key) td{border-bottom:1px solid var(--pf-line);padding:5px 10px;text-align:right}
+.pf-page table:not(.pf-key) th{background:#f2f5f9;font-weight:600}
+.pf-page table:not(.pf-key) td:first-child,.pf-page table:not(.pf-key) th:first-child{text-align:left}
+.pf-pager{display:flex;justify-content:space-between;gap:12px;margin:32px 0 8px;padding-top:14px;border-top:1px solid var(--pf-line)}
+.pf-pager a{text-decoration:none;color:var(--pf-accent);font-weight:600}
+.pf-downloads{background:#f2f5f9;border-radius:6px;padding:10px 16px;margin:24px 0 0}
+.pf-footer{border-top:1px solid var(--pf-line);color:var(--pf-muted);font-size:13px;margin-top:28px;padding:14px 0}
+details.pf-code>summary{cursor:pointer;color:var(--pf-muted);font-size:13px;margin:6px 0 2px;list-style:none}
+details.pf-code>summary::before{content:"▸ ";}details.pf-code[open]>summary::before{content:"▾ ";}
+a.anchor-link{display:none}
+.jp-Notebook .jp-RenderedHTMLCommon{padding-right:0}.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown{padding-left:6px}
+.modebar-container{opacity:0;transition:opacity .2s}.plotly-graph-div:hover .modebar-container{opacity:1}
+a{color:var(--pf-accent)}h1{font-size:30px;margin:18px 0 8px}h2{margin-top:30px}
+"""
+
+# Cells as nbconvert's lab template draws them, without its page head (require.js and MathJax from a
+# CDN), code folded, the injected parameters collapsed under their own summary.
+CELL_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block header -%}{%- endblock header -%}
+{%- block body_header -%}{%- endblock body_header -%}
+{%- block body_footer -%}{%- endblock body_footer -%}
+{%- block footer -%}{%- endblock footer -%}
+{% block input_group -%}
+<details class="pf-code"><summary>{{ 'Parameters this page ran with' if 'injected-parameters' in cell.metadata.get('tags', []) else 'Code' }}</summary>
+{{ super() }}
+</details>
+{%- endblock input_group %}
+"""
+
+
+def site_banner(synthetic: list[str], everything_synthetic: bool) -> str:
+    """The synthetic-data banner of the site's own pages (naming the synthetic datasets when real ones
+    are published beside them)."""
+    if not synthetic:
+        return ""
+    if everything_synthetic:
+        return captions.banner_html()
+    which = " and ".join(synthetic) + (" datasets are" if len(synthetic) > 1 else " dataset is")
+    return (f'<div class="pf-banner" role="note"><strong>Synthetic corpus.</strong> The {which} synthetic data '
+            "with a planted effect: their numbers show the pipeline works and say nothing about depression.</div>")
+
+
+def _nav(datasets: list[str], current: str, up: str) -> str:
+    def link(href, text):
+        cls = ' class="current" aria-current="page"' if href == current else ""
+        return f'<a href="{up}{href}"{cls}>{text}</a>'
+    menus = []
+    for ds in datasets:
+        items = "".join(link(f"reports/{ds}/{n}.html", f"{i} · {TITLES[n]}") for i, n in enumerate(NOTEBOOKS, 1))
+        cls = " current" if current.startswith(f"reports/{ds}/") else ""
+        menus.append(f'<div class="pf-menu{cls}" tabindex="0"><span>{display_name(ds)} ▾</span>'
+                     f'<div class="pf-menu-items">{items}</div></div>')
+    return (f'<header class="pf-nav"><nav class="pf-nav-inner" aria-label="site">'
+            f'<a class="pf-brand" href="{up}index.html">pseudoface</a>{link("index.html", "Home")}{"".join(menus)}'
+            f'{link("comparison.html", "Comparison")}{link("method.html", "Method")}</nav></header>')
+
+
+def _shell(title: str, body: str, datasets: list[str], current: str, footer: str, extra_head: str = "") -> str:
+    up = "../" * current.count("/")
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title>{extra_head}"
+            f'<link rel="stylesheet" href="{up}{ASSETS}/site.css"></head>\n<body>'
+            f"{_nav(datasets, current, up)}<main class=\"pf-page\">{body}"
+            f'<footer class="pf-footer">{footer}</footer></main></body></html>\n')
+
+
+def _exporter():
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"pf_cells.html.j2": CELL_TEMPLATE})],
+                            template_file="pf_cells.html.j2")
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell", PUBLICATION_TAG}),
+                                   enabled=True)
+    return exporter
+
+
+def _notebook_css(site: Path) -> None:
+    """nbconvert's lab stylesheet, written once for every notebook page (scoped to the cells)."""
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    base = None
+    for path in TemplateExporter().template_paths:
+        if (Path(path) / "lab" / "static" / "index.css").is_file():
+            base = Path(path) / "lab" / "static"
+            break
+    css = "" if base is None else (base / "index.css").read_text() + (base / "theme-light.css").read_text()
+    (site / ASSETS / "notebook.css").write_text(css + "\n.jp-Notebook{padding:0}.jp-Cell{padding:2px 0}"
+                                                ".jp-OutputArea-output{overflow-x:auto}\n")
+
+
+def build_static_site(root: Path, datasets: list[str], st: dict[str, dict]) -> None:
+    site = root / "reports" / "_site"
+    if site.exists():
+        shutil.rmtree(site)
+    (site / ASSETS).mkdir(parents=True)
+    (site / ASSETS / "site.css").write_text(SITE_CSS)
+    _notebook_css(site)
+    built = f"Built {time.strftime('%Y-%m-%d %H:%M')} with nbconvert (static fallback: Quarto is not on PATH)."
+    synthetic = [display_name(ds) for ds in datasets if st[ds]["metrics"].get("synthetic")]
+    banner = site_banner(synthetic, len(synthetic) == len(datasets))
+    exporter = _exporter()
+    highlight_css = ""
+    for ds in datasets:
+        folder, stamp, out = root / "reports" / ds, st[ds], site / "reports" / ds
+        out.mkdir(parents=True)
+        if (folder / DOWNLOADS).is_dir():
+            shutil.copytree(folder / DOWNLOADS, out / DOWNLOADS)
+        links = " · ".join(f'<a href="{DOWNLOADS}/{n}">{DOWNLOAD_NAMES.get(n, n)}</a>' for n in stamp.get("downloads", [])
+                           if (out / DOWNLOADS / n).is_file())
+        privacy = ("" if stamp["participant_data"] else " Predictions are published without participant identifiers "
+                   "or PHQ-8 scores (a random key per participant, rows shuffled).")
+        downloads = (f'<div class="pf-downloads"><strong>Downloads</strong> (the run behind these pages): {links}.{privacy}</div>'
+                     if links else '<div class="pf-downloads">The downloads of this run are not in this checkout; '
+                                   "<code>pseudoface report</code> writes them.</div>")
+        footer = f"<strong>Provenance.</strong> {_code(provenance_text(stamp))}.<br>{built}"
+        for i, name in enumerate(NOTEBOOKS):
+            cells, resources = exporter.from_filename(str(folder / f"{name}.ipynb"))
+            highlight_css = highlight_css or "\n".join(resources.get("inlining", {}).get("css", []))
+            prev_link = (f'<a href="{NOTEBOOKS[i - 1]}.html">← {i} · {TITLES[NOTEBOOKS[i - 1]]}</a>' if i else "<span></span>")
+            next_link = (f'<a href="{NOTEBOOKS[i + 1]}.html">{i + 2} · {TITLES[NOTEBOOKS[i + 1]]} →</a>'
+                         if i + 1 < len(NOTEBOOKS) else '<a href="../../comparison.html">Comparison →</a>')
+            body = (f'<p class="pf-crumb">{display_name(ds)} · page {i + 1} of {len(NOTEBOOKS)}</p>'
+                    f'<div class="jp-Notebook" data-jp-theme-light="true">{cells}</div>{downloads}'
+                    f'<nav class="pf-pager" aria-label="pages">{prev_link}{next_link}</nav>')
+            head = f'<link rel="stylesheet" href="../../{ASSETS}/notebook.css">'
+            (out / f"{name}.html").write_text(
+                _shell(f"{TITLES[name]} · {display_name(ds)} · pseudoface", body, datasets, f"reports/{ds}/{name}.html",
+                       footer, head))
+    (site / ASSETS / "notebook.css").write_text((site / ASSETS / "notebook.css").read_text() + highlight_css)
+    gen = root / "reports" / "_generated"
+    generated_footer = ("From the published reports of " + (", ".join(display_name(ds) for ds in datasets) or "no dataset")
+                        + f"; each dataset's pages carry its run's provenance.<br>{built}")
+    (site / "index.html").write_text(_shell("Results · pseudoface", banner + "<h1>pseudoface results</h1>"
+                                            + (gen / "cards.md").read_text(), datasets, "index.html", generated_footer))
+    (site / "comparison.html").write_text(_shell(
+        "Comparison · pseudoface", banner + "<h1>Comparison: the seed preset against the default, alignment on against off</h1>"
+        + (gen / "comparison.md").read_text(), datasets, "comparison.html", generated_footer))
+    (site / "method.html").write_text(_shell("Method, protocol and privacy · pseudoface", banner + method_body(root),
+                                             datasets, "method.html", generated_footer))
