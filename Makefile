@@ -34,4 +34,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_parse.py
 
 clean:
-	rm -rf reports/_site runs .pytest_cache
+	rm -rf reports/_site reports/_partial reports/_generated runs .pytest_cache
