@@ -1,3 +1,4 @@
+import hashlib
 import os
 from pathlib import Path
 
@@ -36,3 +37,12 @@ def make_params(root, dataset="synthetic", **data):
 def encoded(params):
     """The encoded corpus ``params`` name (what `pseudoface cv` trains on)."""
     return encode_corpus(load_corpus(params), params)
+
+
+def tree_digest(root: Path) -> str:
+    """sha256 over every file's relative path and bytes under ``root``: equal trees, equal digests."""
+    h = hashlib.sha256()
+    for p in sorted(Path(root).rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(root).as_posix().encode() + p.read_bytes())
+    return h.hexdigest()

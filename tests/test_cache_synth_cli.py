@@ -1,4 +1,3 @@
-import hashlib
 import os
 import subprocess
 import sys
@@ -7,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DATA
+from conftest import DATA, tree_digest
 from pseudoface import textio
 from pseudoface.cache import cache_root
 from pseudoface.cli import main
@@ -59,14 +58,7 @@ def test_synthetic_is_deterministic_and_marked(tmp_path):
     a = write_corpus(tmp_path / "a", participants=5, seconds=10, seed=7)
     b = write_corpus(tmp_path / "b", participants=5, seconds=10, seed=7)
     c = write_corpus(tmp_path / "c", participants=5, seconds=10, seed=8)
-
-    def digest(root):
-        h = hashlib.sha256()
-        for p in sorted(root.rglob("*")):
-            if p.is_file():
-                h.update(p.relative_to(root).as_posix().encode() + p.read_bytes())
-        return h.hexdigest()
-    assert digest(a) == digest(b) != digest(c)
+    assert tree_digest(a) == tree_digest(b) != tree_digest(c)
     assert (a / "SYNTHETIC_CORPUS.txt").is_file()
     assert sorted(p.name for p in a.glob("*.csv")) == [
         "dev_split_Depression_AVEC2017.csv", "full_test_split.csv",

@@ -1,12 +1,12 @@
 """The synthetic generator's cue families: each changes its own behaviour, in the documented
 direction, and nothing else; the default corpus stays byte-identical to the original generator."""
-import hashlib
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import tree_digest
 from pseudoface.synthetic import EFFECT, EFFECTS, SINGLE_CUES, Cue, Person, animate, personal_cue, write_corpus
 
 SECONDS, FPS, SEEDS = 60.0, 30.0, range(4)
@@ -141,25 +141,17 @@ def test_spread_makes_the_classes_overlap():
     assert len({blink_knob(18, i, spread=0.0) for i in range(10)}) == 1  # no spread: severity alone
 
 
-def _digest(root):
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            h.update(p.relative_to(root).as_posix().encode() + p.read_bytes())
-    return h.hexdigest()
-
-
 def test_default_corpus_is_byte_identical_to_the_original_generator(tmp_path):
     # Digests of the generator before cue families existed (commit 595cb94, numpy 2.4); the committed
     # reports depend on these bytes. A numpy upgrade that changes them must be looked at, not re-pinned blindly.
     daic = write_corpus(tmp_path / "d", participants=5, seconds=10, seed=7)
-    assert _digest(daic) == "278d8a68e7684a9115ab683d8124b8d4266d8ed817267047b192135d94cb94a2"
+    assert tree_digest(daic) == "278d8a68e7684a9115ab683d8124b8d4266d8ed817267047b192135d94cb94a2"
     edaic = write_corpus(tmp_path / "e", participants=5, seconds=10, seed=7, fmt="e_daic")
-    assert _digest(edaic) == "14ab8b2595a5f542d0891d6819fde2c302607579ee692ad3995aaaef423ddd8a"
+    assert tree_digest(edaic) == "14ab8b2595a5f542d0891d6819fde2c302607579ee692ad3995aaaef423ddd8a"
     assert json.loads((daic / "SYNTHETIC_CORPUS.txt").read_text())["planted_effect"] == EFFECT
     explicit = write_corpus(tmp_path / "x", participants=5, seconds=10, seed=7, effect="amplitude",
                             strength=EFFECTS["amplitude"].strength, spread=EFFECTS["amplitude"].spread)
-    assert _digest(explicit) == _digest(daic)
+    assert tree_digest(explicit) == tree_digest(daic)
 
 
 def test_unknown_effect_names_the_choices(tmp_path):
@@ -197,4 +189,4 @@ def test_mixed_corpus_records_each_persons_families(tmp_path):
     families = marker["families_by_participant"]
     assert len(families) == 6 and all(2 <= len(f) <= 3 and set(f) <= set(SINGLE_CUES) for f in families.values())
     again = write_corpus(tmp_path / "m2", participants=6, seconds=4, seed=1, effect="mixed")
-    assert _digest(again) == _digest(root)  # deterministic for a seed, subsets included
+    assert tree_digest(again) == tree_digest(root)  # deterministic for a seed, subsets included

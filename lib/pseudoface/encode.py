@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from .cache import cached
 from .corpus import Corpus, Session, require_landmarks
@@ -160,6 +159,7 @@ def encode_windows(norm: Normalised, params: Params) -> Encoded:
 
 def _resize(img: np.ndarray, size: int) -> np.ndarray:
     """Bilinear resize of (H, W) to (size, size), corners aligned (the seed code's image resize)."""
+    import torch  # only the seed's frame layout resizes: kept off every other import of this module
     t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float64))[None, None]  # (1, 1, H, W)
     return torch.nn.functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=True)[0, 0].numpy()
 
