@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PARAMS ?= params/synthetic.yaml
 
-.PHONY: install report report-all test lab bench clean
+.PHONY: install video-env report report-all test lab bench clean
 
 install: $(STAMP)
 
@@ -16,6 +16,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+# The sidecar environment of `pseudoface extract` (mediapipe 0.10.21 needs numpy < 2, so it never
+# joins .venv): created from requirements-video.txt, or a no-op when its stamp matches the lock.
+video-env: $(STAMP)
+	$(VENV)/bin/pseudoface extract --setup
+
 report: $(STAMP)
 	$(VENV)/bin/pseudoface report --params $(PARAMS)
 
@@ -23,7 +28,7 @@ report: $(STAMP)
 report-all: $(STAMP)
 	$(VENV)/bin/pseudoface report --all
 
-test: $(STAMP)
+test: $(STAMP) video-env
 	$(PY) -m pytest -q
 
 lab: $(STAMP)

@@ -10,8 +10,9 @@ and reads the run's metrics and out-of-fold predictions. It prints, per family: 
 of the out-of-fold scores (a collapsed model has a tiny IQR), the chosen epochs, and the targets.
 
 Model choices are made on ``--seeds`` disjoint from the ones reported: the seeds used are printed.
-Corpora are cached under benchmarks/out/corpora/ (regenerated when absent); a cell whose run folder
-holds a run of the same config and data is reused.
+Corpora are cached under benchmarks/out/corpora/ (regenerated when absent); runs under
+benchmarks/out/runs/<family>-s<seed>-<config hash>/, and a cell whose run folder holds a run of
+the same config and data is reused (so a variant's cells never overwrite the default's).
 
 Usage: python benchmarks/bench_quality.py [--families all] [--seeds 0 1 2] [--participants 60]
        [--seconds 90] [--set key=value ...] [--json out.json]
@@ -34,7 +35,7 @@ from pseudoface.read import is_synthetic, load_corpus
 from pseudoface.runs import config_hash
 from pseudoface.synthetic import EFFECTS, write_corpus
 
-OUT = Path(__file__).parent / "out"
+OUT = Path(__file__).resolve().parent / "out"
 
 
 def corpus(family: str, seed: int, participants: int, seconds: float) -> Path:
@@ -49,7 +50,7 @@ def cell(family: str, seed: int, args) -> dict:
     params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}},
                               ["cv.repeats=1", "cv.folds=5", f"cv.seed={seed}"] + args.overrides)
     enc = encode_corpus(load_corpus(params), params)
-    run_dir = OUT / "runs" / f"{family}-s{seed}"
+    run_dir = OUT / "runs" / f"{family}-s{seed}-{config_hash(params)[:10]}"  # one folder per config
     t = time.perf_counter()
     done = run_dir / "metrics.json"
     previous = json.loads(done.read_text()) if done.is_file() else {}

@@ -35,6 +35,7 @@ def test_window_counts():
     ({}, (6, 70, 60)),  # X, Y, Z and their velocities
     ({"encode": {"include_pose": False}}, (6, 68, 60)),
     ({"encode": {"velocity_channels": False}}, (3, 70, 60)),
+    ({"encode": {"geometry_rows": True}}, (6, 72, 60)),  # + mouth and eye/brow geometry rows
     ({"encode": {"window_seconds": 2.0, "hop_seconds": 1.0}, "normalise": {"target_fps": 10.0}}, (6, 70, 20)),
 ])
 def test_window_shapes(sections, shape):
@@ -43,7 +44,7 @@ def test_window_shapes(sections, shape):
     enc = encode_windows(normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, p), p)
     assert enc.images.shape[1:] == shape and enc.images.dtype == np.float32
     assert enc.images.min() >= 0 and enc.images.max() <= 1
-    assert len(enc.row_names) == shape[1] and enc.row_names[0] == "jaw 0" and enc.row_names[-3 if shape[1] == 70 else -1].startswith("mouth")
+    assert len(enc.row_names) == shape[1] and enc.row_names[0] == "jaw 0" and enc.row_names[-1 - (shape[1] - 68)].startswith("mouth")
 
 
 @pytest.mark.parametrize("size, shape", [(0, (16, 3, 68, 3)), (32, (16, 3, 32, 32))])
@@ -139,6 +140,19 @@ def test_forward_backward(preset, shape):
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
 
 
+def test_row_bins_keep_where_on_the_face_a_movement_was():
+    torch.manual_seed(0)
+    banded = CNNLSTM(6, "default", rows=72, row_bins=6).eval()
+    assert banded.lstm.input_size == 48 * 6 and count_parameters(banded) < 225_000
+    x = torch.full((1, 1, 6, 72, 60), 0.5)
+    flat = banded.cnn(x.reshape(1, 6, 72, 60)).reshape(48, 6)  # (features, bands) of a still face
+    x[..., :6, :] = torch.rand(1, 1, 6, 6, 60)  # movement in the top rows only
+    moved = banded.cnn(x.reshape(1, 6, 72, 60)).reshape(48, 6)
+    changed = (moved - flat).abs().sum(0)  # per band
+    assert changed[0] > 0 and torch.all(changed[2:] == 0)  # only the top band saw it
+    assert banded(torch.rand(2, 3, 6, 72, 60)).shape == (2,)
+
+
 @pytest.mark.slow
 def test_model_fits_a_tiny_separable_set():
     torch.manual_seed(0)
@@ -219,3 +233,28 @@ def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
     np.testing.assert_allclose(flipped[:, yz, 36], images[:, yz, MIRROR[36]])  # y/z of an eye corner: the other one's
     np.testing.assert_allclose(flipped[:, [0, 3], 36], 1 - images[:, [0, 3], MIRROR[36]], atol=1e-6)  # x flips about 0.5
     np.testing.assert_allclose(np.abs(flipped - 0.5).sum(), np.abs(images - 0.5).sum(), rtol=1e-5)  # same amplitude
+
+
+def test_geometry_rows_show_a_wider_mouth_and_survive_mirroring():
+    from pseudoface.encode import mirror_images
+    f = _frames(16.0, seed=3)
+    xyz = f["landmarks"].copy()
+    half = len(xyz) // 2
+    xyz[half:, 48, 0] -= 4.0  # a held smile in the second half: the corners move apart
+    xyz[half:, 54, 0] += 4.0
+    p = _params(encode={"geometry_rows": True, "max_missing_fraction": 1.0})
+    norm = normalise_landmarks(xyz, np.ones(len(xyz), bool), 30.0, p)
+    enc = encode_windows(norm, p)
+    assert enc.row_names[-2:] == ("geometry mouth", "geometry eyes")
+    width = enc.images[:, 1, 70].mean(axis=1)  # channel 1 of the mouth row: mouth width
+    assert width[-1] - width[0] > 0.2  # wider in the smiling half, on the [0, 1] scale
+    eyes = enc.images[:, 0, 71].mean(axis=1)  # eye opening: untouched by the smile
+    assert abs(eyes[-1] - eyes[0]) < 0.05
+    np.testing.assert_allclose(enc.images[:, 2, 71], 0.5)  # the unused third channel is neutral
+    flipped = mirror_images(enc.images)
+    np.testing.assert_array_equal(flipped[:, :, 70:], enc.images[:, :, 70:])  # symmetric measures
+    np.testing.assert_allclose(mirror_images(flipped), enc.images, atol=1e-6)
+    no_pose = encode_windows(norm, _params(encode={"geometry_rows": True, "include_pose": False,
+                                                   "max_missing_fraction": 1.0})).images
+    assert no_pose.shape[2] == 70  # geometry right after the landmarks: mirroring must not treat it as pose
+    np.testing.assert_array_equal(mirror_images(no_pose, pose=False)[:, :, 68:], no_pose[:, :, 68:])

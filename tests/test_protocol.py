@@ -165,3 +165,34 @@ def test_other_configuration_in_run_folder(run, tmp_path, synth_root):
     metrics, reused = cvmod.run_or_reuse(other, folder)  # the report's own folders: replaced, not refused
     assert not reused and run_matches(folder, other) and metrics["config"]["train"]["lr"] == 0.002
     assert len(list((folder / "folds").glob("*.json"))) == 3
+
+
+@pytest.mark.parametrize("session_clips, examples, clips", [(1, 8, 8), (4, 2, 8)])
+def test_session_clips_put_the_loss_on_a_participants_mean_logit(monkeypatch, session_clips, examples, clips):
+    """With train.session_clips = M every training example is M clips of one participant, scored
+    by their mean logit (as scoring does): the loss sees batch/M examples, the network all the clips."""
+    from pseudoface import train as train_mod
+    rng = np.random.default_rng(0)
+    images = {f"p{i}": rng.random((12, 3, 10, 8), dtype=np.float32) + (i % 2) * 0.1 for i in range(8)}
+    labels = {pid: i % 2 for i, pid in enumerate(images)}
+    params = params_from_dict({"model": {"clip_windows": 2}, "train": {
+        "epochs": 1, "batch_size": 8, "clips_per_participant": 4, "session_clips": session_clips, "mirror": False}})
+    seen = {"loss": [], "forward": []}
+    real_loss, real_forward = train_mod.loss_fn, train_mod.CNNLSTM.forward
+
+    def loss(logits, y, *a):
+        if logits.requires_grad:
+            seen["loss"].append(len(logits))
+        return real_loss(logits, y, *a)
+
+    def forward(self, x):
+        if self.training:
+            seen["forward"].append(x.shape[0])
+        return real_forward(self, x)
+    monkeypatch.setattr(train_mod, "loss_fn", loss)
+    monkeypatch.setattr(train_mod.CNNLSTM, "forward", forward)
+    ids = list(images)
+    train_mod.train_model(images, labels, ids[:6], ids[6:], params, 0, torch.device("cpu"))
+    assert seen["forward"][0] == clips and seen["loss"][0] == examples
+    # every participant is seen clips_per_participant times per epoch, in M-clip examples
+    assert sum(seen["forward"]) == 6 * 4 and sum(seen["loss"]) == 6 * 4 // session_clips

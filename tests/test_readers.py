@@ -231,3 +231,12 @@ def test_edaic_labels_gender_strings_and_rule(tmp_path):
     labels, disagree = edaic.read_labels(tmp_path, make_params(tmp_path, dataset="e_daic"))
     assert list(labels.gender) == ["male", "female"] and list(labels.label) == [1, 1]
     assert list(disagree.participant_id) == ["300"]
+
+
+def test_openface_frame_rate_from_regular_timestamps_only():
+    from pseudoface.openface import frame_rate
+    assert frame_rate(np.arange(100) / 23.976, 30.0) == pytest.approx(23.976)  # a video's own rate
+    assert frame_rate(np.arange(100) * 2 / 25.0, 30.0) == pytest.approx(12.5)  # extracted with --every 2
+    assert frame_rate(np.zeros(100), 30.0) == 30.0  # image sequence: no usable clock
+    assert frame_rate(np.arange(100) * 0.001, 30.0) == 30.0  # OpenFace's made-up 1 ms steps
+    assert frame_rate(np.r_[0.0, 0.04, 0.04, 0.08], 30.0) == 30.0  # a repeat: not a clock

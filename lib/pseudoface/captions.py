@@ -102,3 +102,10 @@ def start(synthetic: bool) -> Page:
         from IPython.display import HTML, display
         display(HTML(banner_html()))
     return Page(synthetic)
+
+
+DATASET_NAMES = {"synthetic": "Synthetic", "daic_woz": "DAIC-WOZ", "e_daic": "E-DAIC", "openface": "OpenFace"}
+
+
+def display_name(dataset: str) -> str:
+    return DATASET_NAMES.get(dataset, dataset)

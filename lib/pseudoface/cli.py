@@ -1,4 +1,4 @@
-"""The ``pseudoface`` command: synth, inspect, encode, cv, predict, report. Every command handler
+"""The ``pseudoface`` command: synth, inspect, encode, cv, sweep, predict, report, extract. Every command handler
 lives here; library modules never import this one.
 
 User data errors print one line (``error: FILE: line N, column C: ...``) and exit 2, never a traceback.
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .executor import FoldsFailed
 from .params import SMOKE, ParamsError, load_params
 from .textio import DataError
 
@@ -23,8 +24,16 @@ def _params_args(p: argparse.ArgumentParser, required: bool = True) -> None:
                    help="tiny training settings (1 epoch, 2 folds): checks every stage runs; numbers mean nothing")
 
 
+def _ray_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="fold trainings as Ray tasks: alone, a local Ray sized to this machine; with an address "
+                        "(auto, HOST:PORT, ray://HOST:10001), that cluster (cv.executor, cv.ray_address)")
+
+
 def _overrides(args) -> list[str]:
-    return (list(SMOKE) if getattr(args, "smoke", False) else []) + list(args.overrides)
+    ray = getattr(args, "ray", None)
+    ray = [] if ray is None else ["cv.executor=ray"] + ([f"cv.ray_address={ray}"] if ray else [])
+    return (list(SMOKE) if getattr(args, "smoke", False) else []) + ray + list(args.overrides)
 
 
 def cmd_synth(args) -> int:
@@ -46,10 +55,15 @@ def cmd_inspect(args) -> int:
     from .read import inspect_paths
     lines, problems = inspect_paths(args.paths)
     print("\n".join(lines))
+    return _problems_at_end(problems, "  ")
+
+
+def _problems_at_end(problems: list, prefix: str) -> int:
+    """Every problem of a batch, one line each on stderr after the work; exit 1 if any."""
     if problems:
         print(f"\n{len(problems)} problem(s):", file=sys.stderr)
         for p in problems:
-            print(f"  {p}", file=sys.stderr)
+            print(f"{prefix}{p}", file=sys.stderr)
         return 1
     return 0
 
@@ -104,6 +118,23 @@ def cmd_cv(args) -> int:
     print(f"wrote {out}/metrics.json in {metrics['seconds']:.0f} s")
     for p in corpus.problems:
         print(f"problem: {p}", file=sys.stderr)
+    if metrics["failed_folds"]:
+        print(f"error: {len(metrics['failed_folds'])} fold(s) failed (listed in {out}/metrics.json); the other folds "
+              "are kept: the same command with --resume trains only the missing ones", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    """A grid over params keys, each point a run folder; every point's folds in one pool."""
+    from .sweep import run_sweep
+    table, out = run_sweep(args.grid, params_file=args.params, overrides=_overrides(args), out=args.out)
+    print(f"wrote {out} ({len(table)} points, {int(table.reused.sum())} reused)")
+    failed = table[table.failed_folds > 0]
+    if len(failed):
+        print(f"error: {len(failed)} point(s) have failed folds; the same command trains only the missing ones",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -117,6 +148,23 @@ def cmd_predict(args) -> int:
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def cmd_extract(args) -> int:
+    """Videos -> OpenFace 2.x-layout landmark CSVs (MediaPipe face mesh in the .venv-video sidecar)."""
+    from .extract import ensure_video_env, extract_paths
+    python = ensure_video_env()
+    if args.setup:
+        print(f"video environment ready: {python}")
+        return 0
+    if not args.paths or not args.out:
+        raise ParamsError("extract: give VIDEO_OR_FOLDER... and --out DIR (or --setup)")
+    results, problems = extract_paths(args.paths, Path(args.out), every=args.every, fps=args.fps, python=python)
+    if results:  # each file keeps its own clock (the openface reader times it by its timestamps)
+        print(f"wrote {len(results)} landmark file(s) to {args.out}: MediaPipe face-mesh landmarks in OpenFace 2.x "
+              f"columns (not OpenFace/CLNF). Next: {args.out}/labels.csv (participant_id, label or score), then "
+              f"`dataset: openface` with data.root: {args.out}")
+    return _problems_at_end(problems, "error: ")
 
 
 def cmd_report(args) -> int:
@@ -165,17 +213,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run folder (default runs/<dataset>/<config-hash>/)")
     p.add_argument("--resume", action="store_true", help="keep finished folds of an interrupted run")
     p.add_argument("--protocol", choices=["cv", "official"], default=None)
+    _ray_arg(p)
     p.set_defaults(func=cmd_cv)
+
+    p = sub.add_parser("sweep", help="cross-validate a grid over params keys -> sweep.csv (one row per point)")
+    p.add_argument("grid", metavar="GRID.yaml", help="`grid:` {dotted key: [values]}; optional `params:` and `set:`")
+    _params_args(p, required=False)
+    p.add_argument("--out", default=None, help="folder of sweep.csv (default runs/<dataset>/sweeps/<grid name>/)")
+    _ray_arg(p)
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("predict", help="score sessions with a trained run")
     p.add_argument("--run", required=True, help="a run folder written by `pseudoface cv`")
     p.add_argument("paths", nargs="+")
     p.set_defaults(func=cmd_predict)
 
+    p = sub.add_parser("extract", help="3-D landmarks from videos (MediaPipe, offline) into OpenFace 2.x CSVs")
+    p.add_argument("paths", nargs="*", metavar="VIDEO_OR_FOLDER", help="video files, or folders of them")
+    p.add_argument("--out", help="output folder: one <video name>.csv each (a custom `openface` corpus)")
+    rate = p.add_mutually_exclusive_group()
+    rate.add_argument("--fps", type=float, default=None,
+                      help="output frame rate: one frame per 1/F s tick (at most the video's own rate)")
+    rate.add_argument("--every", type=int, default=1, help="keep every N-th frame (default 1: all)")
+    p.add_argument("--setup", action="store_true", help="only create (or check) the video environment .venv-video")
+    p.set_defaults(func=cmd_extract)
+
     p = sub.add_parser("report", help="execute the notebook suite and build the website")
     _params_args(p, required=False)
     p.add_argument("--all", action="store_true", help="every params/*.yaml whose corpus is present")
     p.add_argument("--site-only", action="store_true", help="rebuild the website from executed notebooks")
+    _ray_arg(p)
     p.set_defaults(func=cmd_report)
     return parser
 
@@ -195,6 +262,8 @@ def _kept_after_interrupt(args, exc: KeyboardInterrupt) -> str:
         if n:
             return f"{n} finished fold(s) kept in {out / FOLDS}/; the same command with --resume continues from them"
         return "no fold had finished; nothing kept"
+    if args.command == "sweep":
+        return "every finished fold is kept in its point's run folder; the same command continues from them"
     return ""
 
 
@@ -214,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ParamsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except FoldsFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as exc:
         kept = _kept_after_interrupt(args, exc)
         print(f"interrupted: {kept}" if kept else "interrupted", file=sys.stderr)

@@ -4,12 +4,14 @@ same folds, run or reused, the comparison variants, and scoring new sessions wit
 Every choice a fold makes (epoch, threshold) is made on inner-validation participants drawn from
 its outer-training set; the outer test fold only receives predictions. Folds are stratified by
 label and grouped by participant id. Persistence (file names, checkpoints, metrics) is
-:mod:`runs`'; analysis of finished runs is :mod:`results`'.
+:mod:`runs`'; analysis of finished runs is :mod:`results`'. Where the fold trainings run (this
+process, or one Ray task each, several configurations in one pool) is :mod:`executor`'s.
 """
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -96,30 +98,115 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
             "predictions": rows, "baselines": base, "state": trained.model.state_dict()}
 
 
+@dataclass
+class RunSpec:
+    """One configuration to cross-validate into its run folder."""
+    params: Params
+    out: Path
+    enc: EncodedCorpus
+    resume: bool = False
+    replace: bool = False
+
+
 def run_cv(params: Params, out: Path, enc: EncodedCorpus, resume: bool = False, progress: bool = True,
            replace: bool = False) -> dict:
     """Cross-validate (or run the official split) into the run folder ``out``; returns metrics.
 
-    Finished folds are written as they finish, so an interrupted run resumes with ``resume``."""
-    from tqdm import tqdm  # text bars (tqdm.auto wants ipywidgets inside notebooks)
-    check_protocol(params)
-    out = Path(out)
-    runs.open_run_folder(out, params, resume, replace)
+    Finished folds are written as they finish, so an interrupted run resumes with ``resume``.
+    Where the folds run is ``cv.executor``'s (:mod:`executor`)."""
+    return run_many([RunSpec(params, Path(out), enc, resume, replace)], progress)[0]
+
+
+def fold_jobs(specs: list[RunSpec]) -> tuple[list, list[list], list[EncodedCorpus]]:
+    """(jobs still to train, finished fold results per run, the distinct encoded corpora)."""
+    from .executor import FoldJob
+    corpora, jobs, done = [], [], []
+    for i, s in enumerate(specs):
+        corpus = next((k for k, c in enumerate(corpora) if c is s.enc), None)
+        if corpus is None:
+            corpora.append(s.enc)
+            corpus = len(corpora) - 1
+        done.append([])
+        resume = s.resume and runs.holds_config(s.out, s.params)
+        for r in range(s.params.cv.repeats):
+            for f, train_ids, test_ids in outer_splits(s.enc.table, s.params, r):
+                finished = runs.finished_fold(s.out, r, f) if resume else None
+                if finished is not None:
+                    done[i].append(finished)
+                else:
+                    jobs.append(FoldJob(i, corpus, s.params, r, f, train_ids, test_ids, f"{s.out} {runs.fold_name(r, f)}"))
+    return jobs, done, corpora
+
+
+def plan_for(specs: list[RunSpec], jobs: list, pool):
+    """What is about to run, for the line printed before the first fold."""
+    from .executor import Plan, projected_fold_seconds
+    per_fold = max((projected_fold_seconds(specs[j.run].params, len(specs[j.run].enc.table),
+                                           next(iter(specs[j.run].enc.images.values())).shape[1:]) for j in jobs),
+                   default=0.0)
+    return Plan(len(jobs), pool.workers(specs[0].params), pool.threads or torch.get_num_threads(), pool.name,
+                pool.where(), per_fold, runs=len({j.run for j in jobs}))
+
+
+def run_many(specs: list[RunSpec], progress: bool = True, desc: str = "cv folds") -> list[dict]:
+    """Cross-validate several configurations as one pool of fold trainings; each run's metrics.
+
+    ``cv.executor`` of the first configuration decides where (the pool's setting): ``local`` trains
+    the runs one after another in this process; ``ray`` submits every fold of every run at once.
+    The driver alone writes the run folders, each fold as it arrives. A fold that failed on Ray
+    after its retries is listed in that run's ``metrics.json`` (``failed_folds``) and on stderr;
+    :class:`executor.FoldsFailed` is raised at the end when a run has no finished fold at all."""
+    from .executor import FoldsFailed, Progress, make_executor, payload_size
+    for s in specs:
+        check_protocol(s.params)
+    jobs, done, corpora = fold_jobs(specs)  # before the folders are claimed: --resume reads what is there
+    # connect before anything is written: an unreachable cluster is an error that leaves no trace
+    pool = make_executor(specs[0].params, payload_size([corpora[j.corpus] for j in jobs])) if jobs else None
+    try:
+        for s in specs:
+            runs.open_run_folder(s.out, s.params, s.resume, s.replace)
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     keep_freed_memory()
-    device = pick_device(params.train.device)
     started = time.perf_counter()
-    plan = [(r, f, a, b) for r in range(params.cv.repeats) for f, a, b in outer_splits(enc.table, params, r)]
-    results = []
-    bar = tqdm(plan, desc="cv folds", disable=None if progress else True)
-    for r, f, train_ids, test_ids in bar:
-        done = runs.finished_fold(out, r, f) if resume else None
-        if done is not None:
-            results.append(done)
+    seconds = [0.0] * len(specs)
+    devices = [set() for _ in specs]
+    failures = []
+    if jobs:
+        try:
+            bar = Progress(plan_for(specs, jobs, pool), desc, progress)
+            local = pool.name == "local"
+            groups = [[j for j in jobs if j.run == i] for i in range(len(specs))] if local else [jobs]
+            for group in groups:
+                group_start = time.perf_counter()
+
+                def on_result(job, result, group_start=group_start):
+                    devices[job.run].add(result.pop("device", str(pick_device(job.params.train.device))))
+                    runs.save_fold(specs[job.run].out, result)
+                    done[job.run].append(result)
+                    seconds[job.run] = time.perf_counter() - group_start
+                    bar.done(result["seconds"])
+                failures += pool.run(run_fold, group, corpora, on_result, bar.bar if progress and local else None)
+            bar.close()
+        finally:
+            pool.close()
+    out, empty = [], []
+    for i, s in enumerate(specs):
+        failed = [f.record() for f in failures if f.job.run == i]
+        if not done[i]:
+            reasons = "; ".join(f"{runs.fold_name(f['repeat'], f['fold'])}: {f['error']}" for f in failed)
+            empty.append(f"{s.out}: every fold failed ({reasons})")
+            out.append(None)
             continue
-        result = run_fold(enc, params, r, f, train_ids, test_ids, device, bar if progress else None)
-        runs.save_fold(out, result)
-        results.append(result)
-    return runs.write_outputs(out, params, enc, results, time.perf_counter() - started, str(device))
+        device = ", ".join(sorted(devices[i])) or str(pick_device(s.params.train.device))
+        where = f"ray: {device}" if s.params.cv.executor == "ray" else device
+        out.append(runs.write_outputs(s.out, s.params, s.enc, done[i], seconds[i] or time.perf_counter() - started,
+                                      where, failed))
+    if empty:
+        raise FoldsFailed("; ".join(empty))
+    return out
 
 
 def run_or_reuse(params: Params, run_dir: str | Path, enc: EncodedCorpus | None = None) -> tuple[dict, bool]:
@@ -132,6 +219,46 @@ def run_or_reuse(params: Params, run_dir: str | Path, enc: EncodedCorpus | None 
     return run_cv(params, run_dir, enc, progress=False, replace=True), False
 
 
+def encoding_key(params: Params) -> str:
+    """Configurations with equal keys train on the same encoded corpus (shared once on Ray)."""
+    cfg = params.to_dict()
+    return json.dumps({k: cfg[k] for k in ("dataset", "data", "normalise", "encode")}, sort_keys=True, default=str)
+
+
+def pooled_runs(configs: list[tuple[Params, Path]], progress: bool = False, desc: str = "cv folds",
+                resume: bool = False) -> list[tuple[dict, bool]]:
+    """[(metrics, reused)] for each (params, run folder): reused where a matching run is there, the
+    rest cross-validated. In-process one after another (one encoded corpus in memory at a time);
+    on Ray every fold of every configuration in one pool (each distinct corpus encoded once)."""
+    if not configs:
+        return []
+    if configs[0][0].cv.executor != "ray":
+        out = []
+        for params, run_dir in configs:
+            enc = encode_corpus(load_corpus(params), params)
+            if runs.run_matches(run_dir, params, enc.fingerprint):
+                out.append((runs.load_metrics(run_dir), True))
+            else:
+                out.append((run_many([RunSpec(params, Path(run_dir), enc, resume, True)], progress, desc)[0], False))
+        return out
+    encodings: dict[str, EncodedCorpus] = {}
+    results: list = [None] * len(configs)
+    specs, index = [], []
+    for i, (params, run_dir) in enumerate(configs):
+        key = encoding_key(params)
+        if key not in encodings:
+            encodings[key] = encode_corpus(load_corpus(params), params)
+        enc = encodings[key]
+        if runs.run_matches(run_dir, params, enc.fingerprint):
+            results[i] = (runs.load_metrics(run_dir), True)
+        else:
+            specs.append(RunSpec(params, Path(run_dir), enc, resume, True))
+            index.append(i)
+    for i, metrics in zip(index, run_many(specs, progress, desc) if specs else []):
+        results[i] = (metrics, False)
+    return results
+
+
 def variant_dir(run_root: str | Path, overrides: list) -> Path:
     """``main`` for the default, else ``variant-<key>_<value>-...`` from the overrides."""
     if not overrides:
@@ -141,12 +268,13 @@ def variant_dir(run_root: str | Path, overrides: list) -> Path:
 
 
 def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = None) -> pd.DataFrame:
-    """Run (or reuse) each comparison variant in the same outer folds; one row per variant."""
+    """Run (or reuse) each comparison variant in the same outer folds; one row per variant (on Ray,
+    the variants' folds are one pool of tasks)."""
+    variants = {**COMPARISONS, **(extra or {})}
+    configs = [(params_from_dict(asdict(params), overrides), variant_dir(run_root, overrides))
+               for overrides in variants.values()]
     rows = []
-    for name, overrides in {**COMPARISONS, **(extra or {})}.items():
-        variant = params_from_dict(asdict(params), overrides)
-        run_dir = variant_dir(run_root, overrides)
-        metrics, _ = run_or_reuse(variant, run_dir)
+    for name, (_, run_dir), (metrics, _) in zip(variants, configs, pooled_runs(configs)):
         rows.append({"name": name, "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
                      "roc_auc": metrics["roc_auc"]["mean"], "ppr": metrics["predicted_positive_rate"]["mean"],
                      "parameters": metrics["model_parameters"], "input": "x".join(map(str, metrics["input_shape"])),

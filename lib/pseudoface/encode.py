@@ -37,7 +37,7 @@ import pandas as pd
 from .cache import cached
 from .corpus import Corpus, Session, require_landmarks
 from .face import MIRROR, REGIONS, ROW_ORDER
-from .features import session_features
+from .features import landmark_signals, session_features
 from .normalise import Normalised, normalise_session
 from .params import Params
 from .textio import DataError
@@ -77,17 +77,25 @@ def _to_unit(values: np.ndarray, half_range: float) -> tuple[np.ndarray, int]:
     return np.clip(scaled, 0.0, 1.0).astype(np.float32), clipped
 
 
-def mirror_images(images: np.ndarray) -> np.ndarray:
+# Geometry rows (``encode.geometry_rows``): per-frame distances between landmarks
+# (features.landmark_signals), each from the session's median, in inter-ocular units on the
+# displacement range; three per row as the channels. Left-right symmetric, so mirroring keeps them.
+# A missing third signal (None) is a constant 0.5.
+GEOMETRY = (("mouth_open", "mouth_width", "mouth_corner_drop"), ("eye_open", "brow_height", None))
+
+
+def mirror_images(images: np.ndarray, pose: bool = True) -> np.ndarray:
     """Left-right mirror of window-layout landmark pseudo-images (..., C, R, W), C = 3 or 6
-    (X, Y, Z [+ their velocities]), R = 68 [+ 2 pose rows]: rows go to their counterparts, and
-    values along x (displacement and velocity x; head yaw and roll; translation x) flip about 0.5.
+    (X, Y, Z [+ their velocities]), R = 68 [+ 2 pose rows if ``pose``] [+ 2 geometry rows]: rows go
+    to their counterparts, and values along x (displacement and velocity x; head yaw and roll;
+    translation x) flip about 0.5; geometry rows are symmetric and stay.
     Amplitude is untouched: a mirrored face moves exactly as much."""
     C, R = images.shape[-3], images.shape[-2]
     order = [ROW_ORDER.index(MIRROR[ROW_ORDER[r]]) for r in range(68)] + list(range(68, R))
     out = images[..., order, :].copy()
     for base in range(0, C, 3):  # the X channel of the values, then of the velocities
         out[..., base, :68, :] = 1.0 - out[..., base, :68, :]
-        if R == 70:  # pose rows: rotation (pitch, yaw, roll) and translation (x, y, z) as channels
+        if pose and R >= 70:  # pose rows: rotation (pitch, yaw, roll) and translation (x, y, z) as channels
             out[..., base + 1, 68, :] = 1.0 - out[..., base + 1, 68, :]  # yaw
             out[..., base + 2, 68, :] = 1.0 - out[..., base + 2, 68, :]  # roll
             out[..., base, 69, :] = 1.0 - out[..., base, 69, :]  # translation x
@@ -113,6 +121,15 @@ def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, 
         clipped += c1 + c2
         rows += [rot[:, None, :], tra[:, None, :]]
         names = row_names(True)
+    if e.geometry_rows:  # two rows of face geometry, three signals each as the channels
+        sig = landmark_signals(norm.landmarks)
+        zero = np.zeros(len(norm.valid))
+        geo = np.stack([zero if k is None else sig[k] for k in GEOMETRY[0] + GEOMETRY[1]], axis=1)  # (T, 6)
+        geo = np.where(norm.valid[:, None], geo - np.median(geo[norm.valid], axis=0), 0.0)
+        geo, c3 = _to_unit(geo, e.displacement_range)
+        clipped += c3
+        rows += [geo[:, None, :3], geo[:, None, 3:]]
+        names = names + ("geometry mouth", "geometry eyes")
     frames = np.concatenate(rows, axis=1).transpose(0, 2, 1)  # (T, 3, R)
     return _with_velocity(frames, e.velocity_channels), clipped, names
 

@@ -3,8 +3,11 @@
 Layout: a folder of ``<participant_id>.csv`` files plus ``labels.csv`` with ``participant_id``,
 ``label`` (0/1) or ``score`` (PHQ-8), optional ``gender`` and ``split``. Columns are read by name:
 with or without ``face_id``, with ``", "`` separators, with or without the optional 2-D or ``p_*``
-blocks. Landmarks are ``X_0..X_67, Y_0..Y_67, Z_0..Z_67`` (mm). OpenFace's timestamps can be
-wrong for image sequences, so the frame rate comes from ``data.fps``.
+blocks. Landmarks are ``X_0..X_67, Y_0..Y_67, Z_0..Z_67`` (mm). Frame rate: a file whose
+timestamps rise strictly (a video's, and ``pseudoface extract``'s output) gives its own, 1 / the
+median step, so clips at 23.976, 25 or 30 fps (or extracted with ``--every N``) are all timed
+right, when that rate is a camera's (1-120 fps); otherwise ``data.fps``: OpenFace's timestamps
+for an image sequence are zeros, repeats or made-up steps (its own test file steps 1 ms).
 """
 from __future__ import annotations
 
@@ -51,8 +54,19 @@ def read_session(pid: str, source, params: Params, mask_quirks: bool = False) ->
     landmarks = matrix[:, 3:3 + 204].reshape(T, 68, 3, order="F")  # X_*, Y_*, Z_* blocks -> (T, 68, 3)
     timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold, n_values=204)
     series = matrix[:, 3 + 204:] if extra else None
-    return Session(FORMAT, pid, describe_source(source), timestamps, confidence, success, valid, params.data.fps,
+    return Session(FORMAT, pid, describe_source(source), timestamps, confidence, success, valid,
+                   frame_rate(timestamps, params.data.fps),
                    landmarks=landmarks, series=series, series_names=tuple(extra), bad_cells=n_bad)
+
+
+def frame_rate(timestamps: np.ndarray, default: float) -> float:
+    """1 / median timestamp step when the timestamps rise strictly (seconds) at a camera's rate
+    (1-120 fps), else ``default``."""
+    steps = np.diff(np.asarray(timestamps, dtype=np.float64))
+    if len(steps) < 2 or not np.all(np.isfinite(steps)) or np.any(steps <= 0):
+        return float(default)
+    fps = 1.0 / float(np.median(steps))
+    return fps if 1.0 <= fps <= 120.0 else float(default)
 
 
 def read_labels(labels_dir: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:

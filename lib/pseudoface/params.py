@@ -36,7 +36,7 @@ class DataParams:
     # Raw gender codes -> vocabulary (female/male). Empty: codes stay "code 0"/"code 1";
     # DAIC-WOZ's documentation does not say which code is female, so this is the user's call.
     gender_codes: dict = field(default_factory=dict)
-    fps: float = 30.0  # frame rate of the tracker output (DAIC-WOZ/E-DAIC: 30; OpenFace: your video's)
+    fps: float = 30.0  # frame rate of the tracker output (DAIC-WOZ/E-DAIC: 30; openface: only for files whose timestamps are no clock)
     confidence_threshold: float = 0.75  # frames below this tracker confidence are masked
     min_valid_seconds: float = 20.0  # sessions with fewer valid seconds are excluded (counted)
     bad_cells: Literal["error", "mask"] = "error"  # a non-numeric cell: stop, or mask its frame
@@ -63,6 +63,8 @@ class EncodeParams:
     # face (absolute: a head held lowered all session shows); translation is always relative
     pose_reference: Literal["session_median", "absolute"] = "absolute"
     velocity_channels: bool = True  # add frame-to-frame velocity channels
+    # add two rows of face geometry (mouth opening, width and corner drop; eye opening, brow height)
+    geometry_rows: bool = False
     displacement_range: float = 0.15  # |displacement| in inter-ocular units mapped to [0, 1]
     rotation_range_deg: float = 20.0  # pose rotation range relative to the session median
     translation_range: float = 0.5  # pose translation range, inter-ocular units
@@ -78,6 +80,7 @@ class ModelParams:
     dropout: float = 0.5
     input_scaling: bool = True  # standardise each (channel, row) by constants from the training participants
     pooling: Literal["last", "mean"] = "mean"  # clip summary: the LSTM's last state or the mean of its states
+    row_bins: int = 1  # CNN output pooled over time and into this many bands of rows (1: global pool)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,9 @@ class TrainParams:
     weight_decay: float = 1e-4
     batch_size: int = 16
     clips_per_participant: int = 4  # random clips sampled per participant per epoch
+    # clips per training example: the loss is on the mean logit of this many clips of one
+    # participant (scoring's mean over the session), so sparse cues are counted over more time
+    session_clips: int = 1
     loss: Literal["weighted_bce", "focal", "bce_focal"] = "weighted_bce"
     focal_gamma: float = 2.0
     balanced_sampling: bool = False  # cannot be combined with a pos_weight loss
@@ -100,6 +106,9 @@ class TrainParams:
     inner_val_fraction: float = 0.25
     val_clips: int = 8  # per-epoch inner-validation loss on up to N evenly spaced clips (0: all)
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    # torch CPU threads of one fold training (and the CPUs a Ray task asks for); 0: this machine's
+    # cores in-process, 1 per Ray task. Equal numbers across executors need the same fixed value.
+    threads: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,10 @@ class CVParams:
     repeats: int = 1
     seed: int = 0
     bootstrap: int = 1000  # resamples for participant-level confidence intervals
+    # where fold trainings run (never part of the config hash: they change no number)
+    executor: Literal["local", "ray"] = "local"  # in this process, or one Ray task per fold
+    ray_address: Optional[str] = None  # ray: none starts a local Ray; `auto`, `host:port` or `ray://...` joins a cluster
+    max_retries: int = 2  # ray: a fold task whose worker died is run again up to this many times
 
 
 @dataclass(frozen=True)

@@ -354,3 +354,20 @@ def scatter_errors_figure(table: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="valid frames (%)")
     fig.update_yaxes(title_text="session duration (min)")
     return _layout(fig, "Errors against data quality (first repeat)", 420)
+
+
+def sweep_figure(table: pd.DataFrame, keys: list[str], title: str):
+    """macro-F1 mean ± SD per point (CNN-LSTM), with the feature model and stratified random on the same folds."""
+    labels = [", ".join(f"{k}={r[k]}" for k in keys) for _, r in table.iterrows()]
+    fig = go.Figure()
+    for name, col, color, symbol in (("CNN-LSTM", "macro_f1", "#E45756", "circle"),
+                                     ("feature model", "feature_model", "#4C78A8", "diamond"),
+                                     ("stratified random", "stratified_random", "#9d9d9d", "x")):
+        fig.add_scatter(x=labels, y=table[f"{col}_mean"], mode="markers", name=name,
+                        marker=dict(size=11 if col == "macro_f1" else 9, color=color, symbol=symbol),
+                        error_y=dict(type="data", array=table[f"{col}_std"], color=color, thickness=1.2))
+    fig.update_yaxes(title_text="macro-F1, mean ± SD over outer folds", range=[0, 1])
+    fig.update_layout(title=title, height=420, template="plotly_white", legend=dict(orientation="h", y=-0.25),
+                      scattermode="group", scattergap=0.6,
+                      margin=dict(l=60, r=20, t=50, b=40))
+    return fig

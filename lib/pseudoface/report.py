@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .cache import atomic_write_text, cache_root
+from .extract import from_video
 from .params import Params, ParamsError, load_params
 from .read import ensure_synthetic, is_synthetic, load_corpus
 from .runs import COMPARISONS, HISTORY, METRICS, PREDICTIONS
@@ -214,6 +215,9 @@ def publication_cell(stamp: dict):
     links = " · ".join(f"[{DOWNLOAD_NAMES.get(n, n)}]({DOWNLOADS}/{n})" for n in stamp["downloads"])
     privacy = ("" if stamp["participant_data"] else " Predictions of a licensed corpus are published without "
                "participant identifiers or PHQ-8 scores: a random key per participant, rows shuffled.")
+    if stamp.get("from_video"):
+        from .extract import NOT_OPENFACE
+        privacy += f" {NOT_OPENFACE}"
     cell = nbformat.v4.new_markdown_cell(f"## Downloads and provenance\n\nThe run behind these pages: {links}.{privacy}"
                                          f"\n\n{provenance_text(stamp)}")
     cell.metadata["tags"] = [PUBLICATION_TAG]
@@ -235,6 +239,7 @@ def publish(staging: Path, dataset: str, params: Params, root: Path) -> Path:
         "report": uuid.uuid4().hex[:12], "dataset": dataset, "published": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "run_finished": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime((run_root / "main" / METRICS).stat().st_mtime)),
         "participant_data": bool(participant_data), "downloads": downloads,
+        "from_video": from_video(Path(params.data.root).expanduser()),  # landmarks by `pseudoface extract`
         "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics},
         "comparison": json.loads(comparison.to_json(orient="records")) if comparison is not None else None}, paths)
     stamp = json_safe(stamp)
@@ -369,6 +374,29 @@ def report_targets(root: Path, params_file: str | None, every: bool) -> list[str
     return out
 
 
+def report_plan(params: Params, participants: int) -> str:
+    """The report's fold trainings (the main run and each comparison variant, unless reused), where
+    they run (``--ray`` passes ``cv.executor``/``cv.ray_address`` to the notebooks' runs) and a rough
+    projection; notebook 03 runs them (on Ray: the variants' folds as one pool)."""
+    from .cv import COMPARISONS
+    from .executor import duration_text, fold_threads, projected_fold_seconds
+    runs = 1 + (len(COMPARISONS) - 1 if params.report.comparisons else 0)
+    folds = params.cv.repeats * (params.cv.folds if params.cv.protocol == "cv" else 2)
+    threads = fold_threads(params)
+    if params.cv.executor == "ray" and params.cv.ray_address:
+        where, workers = f"Ray cluster at {params.cv.ray_address}: as many at once as its CPUs allow", None
+    elif params.cv.executor == "ray":
+        workers = max(1, (os.cpu_count() or 1) // threads)
+        where = f"a local Ray: {workers} at once, {threads} thread(s) each"
+    else:
+        where, workers = "in the notebook's process, one after another", 1
+    per_fold = projected_fold_seconds(params, participants, (6, 70, 60))
+    # the main run first, then the variants (one pool on Ray)
+    steps = -(-folds // workers) + -(-(folds * (runs - 1)) // workers) if workers else 0
+    projection = f"; projected ~{duration_text(steps * per_fold)} if none is reused (rough)" if workers else ""
+    return f"plan: up to {runs * folds} fold trainings ({runs} run(s) x {folds}), {where}{projection}"
+
+
 def run_report(root: Path, params_files: list[str], overrides: list[str]) -> list[str]:
     """Execute and publish the notebooks for each params file; returns the problems (each failed
     notebook, already printed). The site is :mod:`website`'s."""
@@ -376,8 +404,9 @@ def run_report(root: Path, params_files: list[str], overrides: list[str]) -> lis
     for params_file in params_files:
         params = load_params(params_file, overrides)
         ensure_synthetic(params)
-        load_corpus(params)  # a broken corpus is one clear error here, not four failed notebooks
+        corpus = load_corpus(params)  # a broken corpus is one clear error here, not four failed notebooks
         print(f"report for {params.dataset} ({Path(params_file).name}):", flush=True)
+        print("  " + report_plan(params, len(corpus.sessions)), flush=True)
         try:
             found = execute_notebooks(params_file, params.dataset, overrides, root)
         except ReportInterrupted as exc:

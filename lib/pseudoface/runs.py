@@ -53,9 +53,21 @@ def code_version() -> str:
     return __version__
 
 
+# Keys added after run folders were first written, left out of the hash while at the value that
+# behaves as before (so existing runs stay reusable; set to anything else, they count)
+_NEUTRAL_WHEN = {("train", "session_clips"): 1, ("encode", "geometry_rows"): False, ("model", "row_bins"): 1, ("train", "threads"): 0}
+# Where the folds ran changes no number (a ray run reuses a local one and the reverse): never hashed
+EXECUTION_KEYS = (("cv", "executor"), ("cv", "ray_address"), ("cv", "max_retries"))
+
+
 def config_hash(params: Params) -> str:
     cfg = params.to_dict()
     cfg.pop("report", None)
+    for (section, key), value in _NEUTRAL_WHEN.items():
+        if cfg.get(section, {}).get(key) == value:
+            del cfg[section][key]
+    for section, key in EXECUTION_KEYS:
+        cfg.get(section, {}).pop(key, None)
     return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
@@ -92,6 +104,12 @@ def open_run_folder(out: Path, params: Params, resume: bool, replace: bool) -> N
     atomic_write_text(run_file, json.dumps({"config_hash": chash, "config": params.to_dict()}, indent=1))
 
 
+def holds_config(out: Path, params: Params) -> bool:
+    """True when ``out`` was claimed by this configuration (its finished folds may be resumed)."""
+    run_file = Path(out) / RUN_FILE
+    return run_file.is_file() and json.loads(run_file.read_text())["config_hash"] == config_hash(params)
+
+
 def finished_fold(out: Path, repeat: int, fold: int) -> dict | None:
     path = out / FOLDS / f"{fold_name(repeat, fold)}.json"
     return json.loads(path.read_text()) if path.is_file() else None
@@ -123,8 +141,13 @@ def load_models(run: Path) -> tuple[list, dict]:
     return models, meta
 
 
-def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, seconds: float, device: str) -> dict:
-    """Summarise the fold results against the baselines; write metrics, predictions, history."""
+def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, seconds: float, device: str,
+                  failed: list | None = None) -> dict:
+    """Summarise the fold results against the baselines; write metrics, predictions, history.
+
+    ``failed``: [{repeat, fold, error}] of folds that never finished (a Ray task out of retries);
+    they are listed in ``metrics.json`` as ``failed_folds`` and such a run is never reused."""
+    results = sorted(results, key=lambda r: (r["repeat"], r["fold"]))  # plan order, whatever finished first
     predictions = pd.DataFrame([row for r in results for row in r["predictions"]])
     history = pd.DataFrame([h for r in results for h in r["history"]])
     summary = summarise(predictions, params.cv.bootstrap, params.cv.seed)
@@ -168,6 +191,7 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
                    "skipped_windows": int(enc.encode_summary.skipped_windows.sum()),
                    "clip_rate": float(enc.encode_summary.clip_rate.mean())},
         "seconds": seconds,
+        "failed_folds": list(failed or []),
         "session_minutes": float(sum(s.duration_s for s in c.sessions.values()) / 60),
     }
     atomic_write_text(out / PREDICTIONS, predictions.to_csv(index=False))
@@ -184,6 +208,7 @@ def run_matches(run_dir: Path, params: Params, fingerprint: str | None = None) -
         return False
     m = json.loads(path.read_text())
     same = m.get("config_hash") == config_hash(params) and m.get("code_version") == code_version()
+    same = same and not m.get("failed_folds")  # an incomplete run is finished by running it again
     return same and (fingerprint is None or m.get("data_fingerprint") == fingerprint)
 
 

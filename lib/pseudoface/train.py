@@ -160,30 +160,34 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
     best_state, best_loss, best_epoch, waited, history = None, np.inf, 0, 0, []
     smooth = max(1, t.smooth_epochs)
     shape = images[train_ids[0]].shape  # (N, C, R, W)
-    mirror = t.mirror and params.encode.layout == "window" and shape[1] in (3, 6) and shape[2] in (68, 70)
+    mirror = t.mirror and params.encode.layout == "window" and shape[1] in (3, 6) and shape[2] in (68, 70, 72)
     for epoch in range(1, t.epochs + 1):
         model.train()
+        M = max(1, t.session_clips)
+        per_participant = max(1, t.clips_per_participant // M)  # examples of M clips each
         if t.balanced_sampling:
             w = np.where(y_train > 0.5, 0.5 / n_pos, 0.5 / max(1.0, len(y_train) - y_train.sum()))
-            order = rng.choice(len(train_ids), size=len(train_ids) * t.clips_per_participant, p=w / w.sum())
+            order = rng.choice(len(train_ids), size=len(train_ids) * per_participant, p=w / w.sum())
         else:
-            order = rng.permutation(np.repeat(np.arange(len(train_ids)), t.clips_per_participant))
+            order = rng.permutation(np.repeat(np.arange(len(train_ids)), per_participant))
         losses = []
-        for b in range(0, len(order), t.batch_size):
-            idx = order[b:b + t.batch_size]
+        per_step = max(1, t.batch_size // M)  # examples per step: the same clips per step for any M
+        for b in range(0, len(order), per_step):
+            idx = order[b:b + per_step]
             clips = []
             for i in idx:
                 imgs = _pad(images[train_ids[i]], K)
-                s = rng.integers(0, len(imgs) - K + 1)
-                clips.append(imgs[s:s + K])
-            batch = np.stack(clips)  # (B, K, C, R, W)
+                for s in rng.integers(0, len(imgs) - K + 1, size=M) if M > 1 else [rng.integers(0, len(imgs) - K + 1)]:
+                    clips.append(imgs[s:s + K])
+            batch = np.stack(clips)  # (B * M, K, C, R, W)
             if mirror:  # half the clips mirrored left-right (signal-preserving augmentation)
                 flip = rng.random(len(batch)) < 0.5
-                batch[flip] = mirror_images(batch[flip])
+                batch[flip] = mirror_images(batch[flip], params.encode.include_pose)
             x = torch.from_numpy(batch).to(device)
             y = torch.from_numpy(y_train[idx]).to(device)
             opt.zero_grad()
-            loss = loss_fn(model(x), y, params, loss_weight)
+            logits = model(x).reshape(len(idx), M).mean(1)  # mean logit per example, as in scoring
+            loss = loss_fn(logits, y, params, loss_weight)
             loss.backward()
             opt.step()
             losses.append(loss.item())

@@ -24,20 +24,17 @@ from pathlib import Path
 import pandas as pd
 
 from . import captions, results
+from .captions import display_name
+from .sweep_page import published_sweeps, sweeps_body
 from .report import DOWNLOAD_NAMES, DOWNLOADS, NOTEBOOKS, PUBLICATION_TAG, STAMP, provenance_text
 
 TITLES = {"01_landmarks": "Landmark exploration", "02_pseudo_images": "Pseudo-images",
           "03_training": "Training", "04_fold_analysis": "Fold analysis"}
-DATASET_NAMES = {"synthetic": "Synthetic", "daic_woz": "DAIC-WOZ", "e_daic": "E-DAIC", "openface": "OpenFace"}
 SEED_PAPER = ("<em>Lightweight Depression Detection Using 3D Facial Landmark Pseudo-Images and CNN-LSTM</em>, "
               "the seed paper whose method this project implements and tests")
 ASSETS = "assets"
 # plotly.js as the notebook renderer embeds it (once per notebook); the site loads it once instead
 EMBEDDED_PLOTLYJS = re.compile(r"<script[^>]*>\s*/\*\*\s*\n?\s*\* plotly\.js v[\d.]+.*?</script>", re.S)
-
-
-def display_name(dataset: str) -> str:
-    return DATASET_NAMES.get(dataset, dataset)
 
 
 def incomplete_reason(folder: Path) -> str | None:
@@ -164,7 +161,7 @@ def method_body(root: Path) -> str:
     return mistune.create_markdown(escape=False, plugins=["table"])(text)
 
 
-def quarto_metadata(datasets: list[str], st: dict[str, dict]) -> dict:
+def quarto_metadata(datasets: list[str], st: dict[str, dict], sweeps: bool = False) -> dict:
     """Navigation for Quarto (``metadata-files`` in _quarto.yml): a menu per dataset, a sidebar that
     gives previous/next links, the synthetic banner as the site announcement."""
     def page(ds, n):
@@ -173,6 +170,7 @@ def quarto_metadata(datasets: list[str], st: dict[str, dict]) -> dict:
         "navbar": {"left": [{"href": "index.qmd", "text": "Home"},
                             *({"text": display_name(ds), "menu": [page(ds, n) for n in NOTEBOOKS]} for ds in datasets),
                             {"href": "comparison.qmd", "text": "Comparison"},
+                            *([{"href": "sweeps.qmd", "text": "Sweeps"}] if sweeps else []),
                             {"href": "method.qmd", "text": "Method"}]},
         "sidebar": [{"title": display_name(ds), "contents": [page(ds, n) for n in NOTEBOOKS]} for ds in datasets],
         "page-footer": {"center": f"Built {time.strftime('%Y-%m-%d')} from the published reports of "
@@ -196,7 +194,10 @@ def build_site(root: Path) -> str:
     gen.mkdir(parents=True, exist_ok=True)
     (gen / "cards.md").write_text(index_body(st) + "\n")
     (gen / "comparison.md").write_text(comparison_body(st) + "\n")
-    (gen / "_website.yml").write_text(yaml.safe_dump(quarto_metadata(datasets, st), sort_keys=False, allow_unicode=True))
+    sweeps = published_sweeps(root)
+    (gen / "sweeps.md").write_text(sweeps_body(sweeps) + "\n")
+    (gen / "_website.yml").write_text(yaml.safe_dump(quarto_metadata(datasets, st, bool(sweeps)), sort_keys=False,
+                                                     allow_unicode=True))
     site = root / "reports" / "_site"
     if shutil.which("quarto"):
         # Quarto renders every reports/*/*.ipynb: an incomplete folder is moved where it does not look
@@ -209,7 +210,7 @@ def build_site(root: Path) -> str:
         subprocess.run(["quarto", "render", "--no-execute"], cwd=root, check=True)
         renderer = "quarto"
     else:
-        build_static_site(root, datasets, st)
+        build_static_site(root, datasets, st, bool(sweeps))
         renderer = "nbconvert (static fallback: Quarto is not on PATH)"
     share_plotlyjs(site)
     return renderer
@@ -289,6 +290,14 @@ CELL_TEMPLATE = """{%- extends 'index.html.j2' -%}
 """
 
 
+def video_note(stamp: dict) -> str:
+    """The note on every page whose results come from landmarks extracted from video ('' otherwise)."""
+    if not stamp.get("from_video"):
+        return ""
+    from .extract import NOT_OPENFACE
+    return f'<div class="pf-banner" role="note"><strong>From video.</strong> {html.escape(NOT_OPENFACE)}</div>'
+
+
 def site_banner(synthetic: list[str], everything_synthetic: bool) -> str:
     """The synthetic-data banner of the site's own pages (naming the synthetic datasets when real ones
     are published beside them)."""
@@ -301,7 +310,7 @@ def site_banner(synthetic: list[str], everything_synthetic: bool) -> str:
             "with a planted effect: their numbers show the pipeline works and say nothing about depression.</div>")
 
 
-def _nav(datasets: list[str], current: str, up: str) -> str:
+def _nav(datasets: list[str], current: str, up: str, sweeps: bool = False) -> str:
     def link(href, text):
         cls = ' class="current" aria-current="page"' if href == current else ""
         return f'<a href="{up}{href}"{cls}>{text}</a>'
@@ -313,16 +322,18 @@ def _nav(datasets: list[str], current: str, up: str) -> str:
                      f'<div class="pf-menu-items">{items}</div></div>')
     return (f'<header class="pf-nav"><nav class="pf-nav-inner" aria-label="site">'
             f'<a class="pf-brand" href="{up}index.html">pseudoface</a>{link("index.html", "Home")}{"".join(menus)}'
-            f'{link("comparison.html", "Comparison")}{link("method.html", "Method")}</nav></header>')
+            f'{link("comparison.html", "Comparison")}{link("sweeps.html", "Sweeps") if sweeps else ""}'
+            f'{link("method.html", "Method")}</nav></header>')
 
 
-def _shell(title: str, body: str, datasets: list[str], current: str, footer: str, extra_head: str = "") -> str:
+def _shell(title: str, body: str, datasets: list[str], current: str, footer: str, extra_head: str = "",
+           sweeps: bool = False) -> str:
     up = "../" * current.count("/")
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title>{extra_head}"
             f'<link rel="stylesheet" href="{up}{ASSETS}/site.css"></head>\n<body>'
-            f"{_nav(datasets, current, up)}<main class=\"pf-page\">{body}"
+            f"{_nav(datasets, current, up, sweeps)}<main class=\"pf-page\">{body}"
             f'<footer class="pf-footer">{footer}</footer></main></body></html>\n')
 
 
@@ -352,7 +363,7 @@ def _notebook_css(site: Path) -> None:
                                                 ".jp-OutputArea-output{overflow-x:auto}\n")
 
 
-def build_static_site(root: Path, datasets: list[str], st: dict[str, dict]) -> None:
+def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], sweeps: bool = False) -> None:
     site = root / "reports" / "_site"
     if site.exists():
         shutil.rmtree(site)
@@ -362,6 +373,7 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict]) -> N
     built = f"Built {time.strftime('%Y-%m-%d %H:%M')} with nbconvert (static fallback: Quarto is not on PATH)."
     synthetic = [display_name(ds) for ds in datasets if st[ds]["metrics"].get("synthetic")]
     banner = site_banner(synthetic, len(synthetic) == len(datasets))
+    banner += "".join(video_note(st[ds]).replace("</strong>", f"</strong> {display_name(ds)}:", 1) for ds in datasets)
     exporter = _exporter()
     highlight_css = ""
     for ds in datasets:
@@ -383,21 +395,26 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict]) -> N
             prev_link = (f'<a href="{NOTEBOOKS[i - 1]}.html">← {i} · {TITLES[NOTEBOOKS[i - 1]]}</a>' if i else "<span></span>")
             next_link = (f'<a href="{NOTEBOOKS[i + 1]}.html">{i + 2} · {TITLES[NOTEBOOKS[i + 1]]} →</a>'
                          if i + 1 < len(NOTEBOOKS) else '<a href="../../comparison.html">Comparison →</a>')
-            body = (f'<p class="pf-crumb">{display_name(ds)} · page {i + 1} of {len(NOTEBOOKS)}</p>'
+            body = (f'<p class="pf-crumb">{display_name(ds)} · page {i + 1} of {len(NOTEBOOKS)}</p>{video_note(stamp)}'
                     f'<div class="jp-Notebook" data-jp-theme-light="true">{cells}</div>{downloads}'
                     f'<nav class="pf-pager" aria-label="pages">{prev_link}{next_link}</nav>')
             head = f'<link rel="stylesheet" href="../../{ASSETS}/notebook.css">'
             (out / f"{name}.html").write_text(
                 _shell(f"{TITLES[name]} · {display_name(ds)} · pseudoface", body, datasets, f"reports/{ds}/{name}.html",
-                       footer, head))
+                       footer, head, sweeps))
     (site / ASSETS / "notebook.css").write_text((site / ASSETS / "notebook.css").read_text() + highlight_css)
     gen = root / "reports" / "_generated"
     generated_footer = ("From the published reports of " + (", ".join(display_name(ds) for ds in datasets) or "no dataset")
                         + f"; each dataset's pages carry its run's provenance.<br>{built}")
     (site / "index.html").write_text(_shell("Results · pseudoface", banner + "<h1>pseudoface results</h1>"
-                                            + (gen / "cards.md").read_text(), datasets, "index.html", generated_footer))
+                                            + (gen / "cards.md").read_text(), datasets, "index.html", generated_footer,
+                                            sweeps=sweeps))
     (site / "comparison.html").write_text(_shell(
         "Comparison · pseudoface", banner + "<h1>Comparison: the seed preset against the default, alignment on against off</h1>"
-        + (gen / "comparison.md").read_text(), datasets, "comparison.html", generated_footer))
+        + (gen / "comparison.md").read_text(), datasets, "comparison.html", generated_footer, sweeps=sweeps))
+    if sweeps:
+        (site / "sweeps.html").write_text(_shell(
+            "Sweeps · pseudoface", banner + "<h1>Sweeps: macro-F1 per grid point, beside the baselines</h1>"
+            + (gen / "sweeps.md").read_text(), datasets, "sweeps.html", generated_footer, sweeps=sweeps))
     (site / "method.html").write_text(_shell("Method, protocol and privacy · pseudoface", banner + method_body(root),
-                                             datasets, "method.html", generated_footer))
+                                             datasets, "method.html", generated_footer, sweeps=sweeps))
