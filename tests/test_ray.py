@@ -52,6 +52,20 @@ def test_ray_flag_on_cv_report_and_sweep():
             "cv.executor=ray", "cv.ray_address=ray://head:10001"]
 
 
+def test_sweep_ray_before_the_grid_still_finds_the_grid(monkeypatch):
+    import pandas as pd
+    from pseudoface import cli, sweep
+    seen = {}
+
+    def fake(grid, params_file=None, overrides=(), out=None):
+        seen.update(grid=grid, overrides=list(overrides))
+        return pd.DataFrame({"reused": [False], "failed_folds": [0]}), Path("sweep.csv")
+    monkeypatch.setattr(sweep, "run_sweep", fake)
+    assert cli.main(["sweep", "--ray", "g.yaml"]) == 0
+    assert seen == {"grid": "g.yaml", "overrides": ["cv.executor=ray"]}  # a local Ray, not an address "g.yaml"
+    assert cli.main(["sweep"]) == 2  # no grid at all: a one-line error
+
+
 def test_sweep_points_have_the_hash_cv_computes(tmp_path):
     from pseudoface.sweep import point_params
     grid = {"cv.seed": [0, 1], "encode.layout": ["window", "frame"], "train.lr": [0.001]}

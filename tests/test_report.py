@@ -26,8 +26,8 @@ def _project(parent: Path) -> Path:
     root.mkdir(parents=True)
     for name in ("notebooks", "params"):
         shutil.copytree(ROOT / name, root / name)
-    for name in ("_quarto.yml", "index.qmd", "comparison.qmd", "method.qmd"):
-        shutil.copy(ROOT / name, root / name)
+    for path in [ROOT / "_quarto.yml", *sorted(ROOT.glob("*.qmd"))]:  # every page source the site renders
+        shutil.copy(path, root / path.name)
     return root
 
 
@@ -88,6 +88,7 @@ def test_the_terminal_shows_progress_and_results_only(built):
     """No papermill parameter warnings, no kernel chatter: every line is one of the report's own."""
     run = built["runs"]["synthetic"]
     allowed = re.compile(r"(report for \w+ \(\w+\.yaml\):|  executed \d\d_\w+ in \d+ s|  published reports/\w+/|"
+                         r"  plan: up to \d+ fold trainings .*|"
                          r"site built with .*: reports/_site/index.html)$")
     lines = (run.stdout + run.stderr).splitlines()
     assert [line for line in lines if not allowed.match(line)] == []

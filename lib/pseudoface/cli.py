@@ -128,6 +128,10 @@ def cmd_cv(args) -> int:
 def cmd_sweep(args) -> int:
     """A grid over params keys, each point a run folder; every point's folds in one pool."""
     from .sweep import run_sweep
+    if args.grid is None and (args.ray or "").endswith((".yaml", ".yml")):
+        args.grid, args.ray = args.ray, ""  # `sweep --ray GRID.yaml`: the flag took the grid as its address
+    if args.grid is None:
+        raise ParamsError("sweep: give the grid file (pseudoface sweep GRID.yaml [--ray [ADDRESS]])")
     table, out = run_sweep(args.grid, params_file=args.params, overrides=_overrides(args), out=args.out)
     print(f"wrote {out} ({len(table)} points, {int(table.reused.sum())} reused)")
     failed = table[table.failed_folds > 0]
@@ -217,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_cv)
 
     p = sub.add_parser("sweep", help="cross-validate a grid over params keys -> sweep.csv (one row per point)")
-    p.add_argument("grid", metavar="GRID.yaml", help="`grid:` {dotted key: [values]}; optional `params:` and `set:`")
+    p.add_argument("grid", metavar="GRID.yaml", nargs="?", help="`grid:` {dotted key: [values]}; optional `params:` and `set:`")
     _params_args(p, required=False)
     p.add_argument("--out", default=None, help="folder of sweep.csv (default runs/<dataset>/sweeps/<grid name>/)")
     _ray_arg(p)

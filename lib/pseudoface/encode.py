@@ -10,6 +10,8 @@ window (Du, Fu & Wang 2015 style), :func:`encode_windows`:
     x/y/z, translation x/y/z as the three channels); columns = time at ``target_fps``.
     Landmark value = displacement from the session's median aligned face in inter-ocular units,
     mapped to [0, 1] by ``0.5 + d / (2 * displacement_range)`` and clipped (clip rate reported).
+    With ``geometry_rows`` two more rows (after pose): per-frame distances between landmarks (mouth
+    opening, width, corner drop; eye opening, brow height) from the session median, as channels.
     Pose = relative to the session median (rotation from the template face instead with
     ``pose_reference: absolute``), rotation over +-``rotation_range_deg`` and translation over
     +-``translation_range`` inter-ocular units. Masked frames are neutral (0.5) and windows

@@ -10,6 +10,10 @@ Presets:
   by the mean of the LSTM's states (``model.pooling: mean``); the seed comparison keeps the paper's
   last state and raw inputs.
 
+``row_bins`` > 1 (``model.row_bins``) pools the CNN's output over time only and into that many
+bands of rows (face regions, top to bottom), so the LSTM sees where a movement was; 1 (default)
+is the global average pool.
+
 Optional input standardisation (``rows`` given): each (channel, row) of a pseudo-image is shifted
 and scaled by constants held as buffers (saved in the checkpoint, not trained), set by
 :func:`set_input_scaling` from the training participants only. The window layout maps every row

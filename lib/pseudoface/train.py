@@ -1,7 +1,9 @@
 """Training one model on one (inner) split: clip sampling, losses on logits, early stopping.
 
 - Training: each epoch draws ``clips_per_participant`` random clips of K consecutive windows per
-  participant, labelled by the participant (optionally class-balanced sampling instead).
+  participant, labelled by the participant (optionally class-balanced sampling instead); with
+  ``session_clips`` = M > 1 an example is M clips of one participant and the loss is on their mean
+  logit (what scoring computes), the clips per step and per epoch staying the same.
 - Scoring: a participant's score is the mean logit over all its non-overlapping K-window clips
   (a participant with fewer than K windows gives one clip, padded by repeating its last window);
   probability = sigmoid(mean logit).
