@@ -31,10 +31,11 @@ import yaml
 from . import runs
 from .cache import atomic_write_text
 from .params import Params, ParamsError, load_params, project_root
+from .sweep_page import SWEEPS
 
 SWEEP_CSV = "sweep.csv"
 SWEEP_JSON = "sweep.json"
-PUBLISHED = Path("reports") / "_sweeps"  # beside the reports (relative to the project, as runs/ is): the site's sweep page
+PUBLISHED = SWEEPS  # beside the reports (relative to the project, as runs/ is): what the site's sweep page reads
 GRID_KEYS = ("params", "set", "grid")
 
 
