@@ -153,6 +153,19 @@ def test_row_bins_keep_where_on_the_face_a_movement_was():
     assert banded(torch.rand(2, 3, 6, 72, 60)).shape == (2,)
 
 
+def test_rows_stem_tells_which_row_moved():
+    torch.manual_seed(0)
+    model = CNNLSTM(6, "default", rows=70, stem="rows").eval()
+    assert model.cnn[0].kernel_size == (70, 5) and count_parameters(model) < 225_000
+    x = torch.full((2, 1, 6, 70, 60), 0.5)
+    wave = 0.2 * torch.sin(torch.linspace(0, 20, 60))
+    x[0, 0, 0, 50] += wave  # the same movement in a mouth row ...
+    x[1, 0, 0, 20] += wave  # ... and in a brow row
+    feats = model.cnn(x.reshape(2, 6, 70, 60)).reshape(2, -1)
+    assert not torch.allclose(feats[0], feats[1], atol=1e-4)  # told apart by where they were
+    assert model(torch.rand(2, 3, 6, 70, 60)).shape == (2,)
+
+
 @pytest.mark.slow
 def test_model_fits_a_tiny_separable_set():
     torch.manual_seed(0)

@@ -196,3 +196,11 @@ def test_session_clips_put_the_loss_on_a_participants_mean_logit(monkeypatch, se
     assert seen["forward"][0] == clips and seen["loss"][0] == examples
     # every participant is seen clips_per_participant times per epoch, in M-clip examples
     assert sum(seen["forward"]) == 6 * 4 and sum(seen["loss"]) == 6 * 4 // session_clips
+
+
+def test_seed_comparison_stays_the_papers_network_whatever_the_default_options():
+    """The seed preset comparison overrides the user's options that would change the paper's CNN."""
+    params = params_from_dict({"model": {"stem": "rows", "row_bins": 6}}, cvmod.COMPARISONS["seed preset (frame layout)"])
+    assert params.model.stem == "square" and params.model.row_bins == 1 and params.model.preset == "seed"
+    model = model_from_params(params.model, (3, 68, 3))
+    assert model.cnn[0].kernel_size == (3, 3)

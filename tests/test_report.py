@@ -164,6 +164,12 @@ def _tree(folder: Path) -> dict:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _default_sigint():
+    # a terminal's process has Ctrl-C's default action; a suite started in the background by a
+    # non-interactive shell (`make test &`) has SIGINT ignored, and children inherit that
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_a_report_interrupted_after_two_notebooks_publishes_nothing(built):
     """Ctrl-C during notebook 03: one line says what was kept; the previous complete report stays
@@ -173,7 +179,7 @@ def test_a_report_interrupted_after_two_notebooks_publishes_nothing(built):
     proc = subprocess.Popen([sys.executable, "-m", "pseudoface.cli", "report", "--smoke", "--params",
                              "params/daic_woz_test.yaml", "--set", "report.comparisons=false"], cwd=root,
                             env=built["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_default_sigint)
     seen = []
     for line in proc.stdout:
         seen.append(line)

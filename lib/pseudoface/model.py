@@ -10,6 +10,10 @@ Presets:
   by the mean of the LSTM's states (``model.pooling: mean``); the seed comparison keeps the paper's
   last state and raw inputs.
 
+``stem: rows`` (``model.stem``) makes the first convolution's kernel span every row (R x 5: each
+filter a learned weighting of landmarks and pose rows over 5 time steps, so it knows which part of
+the face moved) and the later ones time only (1 x 3); ``square`` (default) is 3 x 3 throughout.
+
 ``row_bins`` > 1 (``model.row_bins``) pools the CNN's output over time only and into that many
 bands of rows (face regions, top to bottom), so the LSTM sees where a movement was; 1 (default)
 is the global average pool.
@@ -35,22 +39,30 @@ PRESETS = {
 
 class CNNLSTM(nn.Module):
     def __init__(self, in_channels: int = 3, preset: str = "default", dropout: float = 0.5, rows: int | None = None,
-                 row_bins: int = 1):
+                 row_bins: int = 1, stem: str = "square", height: int | None = None):
         super().__init__()
         cfg = PRESETS[preset]
         self.scaled = rows is not None
         if self.scaled:  # (C, R, 1) per-row constants, identity until set_input_scaling
             self.register_buffer("input_shift", torch.zeros(in_channels, rows, 1))
             self.register_buffer("input_scale", torch.ones(in_channels, rows, 1))
+        if stem == "rows" and not (height or rows):
+            raise ValueError("stem 'rows' needs the image height")
         layers, c_in = [], in_channels
         for i, c_out in enumerate(cfg["channels"]):
-            layers.append(nn.Conv2d(c_in, c_out, kernel_size=3, padding=1))
+            if stem == "rows":  # first kernel spans every row (a learned mix of landmarks), then time only
+                k, pad = ((height or rows, 5), (0, 2)) if i == 0 else ((1, 3), (0, 1))
+            else:
+                k, pad = 3, 1
+            layers.append(nn.Conv2d(c_in, c_out, kernel_size=k, padding=pad))
             if cfg["batch_norm"]:
                 layers.append(nn.BatchNorm2d(c_out))
             layers.append(nn.ReLU(inplace=True))
             if i < len(cfg["channels"]) - 1:
-                layers.append(nn.MaxPool2d(2, ceil_mode=True))
+                layers.append(nn.MaxPool2d(2 if stem == "square" else (1, 2), ceil_mode=True))
             c_in = c_out
+        if stem == "rows":
+            row_bins = 1  # one row left after the first layer
         # time (and rows) averaged away; ``row_bins`` > 1 keeps that many bands of rows (face
         # regions from top to bottom), so the LSTM sees where on the face a movement was
         layers.append(nn.AdaptiveAvgPool2d((row_bins, 1)))
@@ -77,7 +89,7 @@ def model_from_params(model_params, input_shape) -> CNNLSTM:
     """The network ``params.model`` describes, for inputs of shape (C, R, W)."""
     C, R, _ = input_shape
     model = CNNLSTM(C, model_params.preset, model_params.dropout, rows=R if model_params.input_scaling else None,
-                    row_bins=model_params.row_bins)
+                    row_bins=model_params.row_bins, stem=model_params.stem, height=R)
     model.pooling = model_params.pooling
     return model
 

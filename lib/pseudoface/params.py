@@ -81,6 +81,8 @@ class ModelParams:
     input_scaling: bool = True  # standardise each (channel, row) by constants from the training participants
     pooling: Literal["last", "mean"] = "mean"  # clip summary: the LSTM's last state or the mean of its states
     row_bins: int = 1  # CNN output pooled over time and into this many bands of rows (1: global pool)
+    # first convolution: 3x3 (square) or spanning every row (rows: a learned mix of landmarks, then time only)
+    stem: Literal["square", "rows"] = "square"
 
 
 @dataclass(frozen=True)
