@@ -40,13 +40,9 @@ from pseudoface.train import eval_clips
 
 @torch.no_grad()
 def session_embedding(model, images: np.ndarray, K: int) -> np.ndarray:
-    clips = torch.from_numpy(eval_clips(images, K))
-    B, K_, C, H, W = clips.shape
-    x = (clips - model.input_shift) / model.input_scale if model.scaled else clips
-    windows = model.cnn(x.reshape(B * K_, C, H, W)).reshape(B, K_, -1)
-    summary = model.lstm(windows)[0].mean(1)  # (B, hidden): what the network's head reads
-    flat = windows.reshape(B * K_, -1)
-    spread = summary.std(0) if B > 1 else torch.zeros_like(summary[0])
+    windows, summary = model.embed(torch.from_numpy(eval_clips(images, K)))  # (B, K, F), (B, hidden)
+    flat = windows.flatten(0, 1)
+    spread = summary.std(0) if len(summary) > 1 else torch.zeros_like(summary[0])
     return torch.cat([summary.mean(0), spread, flat.mean(0), flat.std(0), flat.quantile(0.9, dim=0)]).numpy()
 
 

@@ -46,23 +46,24 @@ class CNNLSTM(nn.Module):
         if self.scaled:  # (C, R, 1) per-row constants, identity until set_input_scaling
             self.register_buffer("input_shift", torch.zeros(in_channels, rows, 1))
             self.register_buffer("input_scale", torch.ones(in_channels, rows, 1))
-        if stem == "rows" and not (height or rows):
-            raise ValueError("stem 'rows' needs the image height")
+        n = len(cfg["channels"])
+        if stem == "rows":  # first kernel spans every row (a learned mix of landmarks), then time only
+            height = height or rows
+            if not height:
+                raise ValueError("stem 'rows' needs the image height")
+            convs, pool = [((height, 5), (0, 2))] + [((1, 3), (0, 1))] * (n - 1), (1, 2)
+            row_bins = 1  # one row left after the first layer
+        else:
+            convs, pool = [(3, 1)] * n, 2
         layers, c_in = [], in_channels
-        for i, c_out in enumerate(cfg["channels"]):
-            if stem == "rows":  # first kernel spans every row (a learned mix of landmarks), then time only
-                k, pad = ((height or rows, 5), (0, 2)) if i == 0 else ((1, 3), (0, 1))
-            else:
-                k, pad = 3, 1
-            layers.append(nn.Conv2d(c_in, c_out, kernel_size=k, padding=pad))
+        for i, (c_out, (kernel, pad)) in enumerate(zip(cfg["channels"], convs)):
+            layers.append(nn.Conv2d(c_in, c_out, kernel_size=kernel, padding=pad))
             if cfg["batch_norm"]:
                 layers.append(nn.BatchNorm2d(c_out))
             layers.append(nn.ReLU(inplace=True))
-            if i < len(cfg["channels"]) - 1:
-                layers.append(nn.MaxPool2d(2 if stem == "square" else (1, 2), ceil_mode=True))
+            if i < n - 1:
+                layers.append(nn.MaxPool2d(pool, ceil_mode=True))
             c_in = c_out
-        if stem == "rows":
-            row_bins = 1  # one row left after the first layer
         # time (and rows) averaged away; ``row_bins`` > 1 keeps that many bands of rows (face
         # regions from top to bottom), so the LSTM sees where on the face a movement was
         layers.append(nn.AdaptiveAvgPool2d((row_bins, 1)))
@@ -76,13 +77,16 @@ class CNNLSTM(nn.Module):
     pooling = "last"  # "last": the LSTM's final state; "mean": the mean of its states over the clip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, K, C, H, W = x.shape  # (B, K, C, H, W): K pseudo-images per clip
+        return self.head(self.dropout(self.embed(x)[1])).squeeze(-1)  # (B,) logits
+
+    def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, K, C, H, W) clips -> (window features (B, K, F), clip summary (B, hidden)): what the head reads."""
+        B, K, C, H, W = x.shape  # K pseudo-images per clip
         if self.scaled:
             x = (x - self.input_shift) / self.input_scale
         feats = self.cnn(x.reshape(B * K, C, H, W)).reshape(B, K, -1)  # (B, K, F)
         seq, _ = self.lstm(feats)  # (B, K, hidden)
-        summary = seq.mean(dim=1) if self.pooling == "mean" else seq[:, -1]  # (B, hidden)
-        return self.head(self.dropout(summary)).squeeze(-1)  # (B,) logits
+        return feats, (seq.mean(dim=1) if self.pooling == "mean" else seq[:, -1])
 
 
 def model_from_params(model_params, input_shape) -> CNNLSTM:

@@ -35,7 +35,6 @@ from .sweep_page import SWEEPS
 
 SWEEP_CSV = "sweep.csv"
 SWEEP_JSON = "sweep.json"
-PUBLISHED = SWEEPS  # beside the reports (relative to the project, as runs/ is): what the site's sweep page reads
 GRID_KEYS = ("params", "set", "grid")
 
 
@@ -147,7 +146,8 @@ def run_sweep(grid_file: str | Path, params_file: str | None = None, overrides: 
     atomic_write_text(out / SWEEP_CSV, table.to_csv(index=False))
     atomic_write_text(out / SWEEP_JSON, json.dumps(info, indent=1))
     paths = private_paths(first, Path.cwd())
-    published = Path(publish_to or PUBLISHED) / grid_file.stem
+    # beside the reports, relative to the project: what the site's sweep page reads
+    published = Path(publish_to or SWEEPS) / grid_file.stem
     atomic_write_text(published / SWEEP_CSV, scrub(table.drop(columns=["run"]).to_csv(index=False), paths))
     atomic_write_text(published / SWEEP_JSON, json.dumps(scrub(info, paths), indent=1))
     print(table[[*grid, "macro_f1_mean", "macro_f1_std", "feature_model_mean", "reused"]].to_string(index=False))
