@@ -118,13 +118,18 @@ def main() -> None:
                                              np.concatenate([c["feature_pred"] for c in cs]), 2000, 0)
         d_fold = np.mean(cnn) - np.mean(feat)
         diffs.append(d_fold)
-        ok = np.mean(cnn) >= np.mean(feat) - 0.02 and np.mean(cnn) >= np.mean(rand) + 0.10 and \
-            min(c["iqr"] for c in cs) >= 0.1
+        missed = []  # which of the three targets this family misses, by how much
+        if np.mean(cnn) < np.mean(feat) - 0.02:
+            missed.append(f"F1 {np.mean(cnn) - np.mean(feat):+.3f} vs feature")
+        if np.mean(cnn) < np.mean(rand) + 0.10:
+            missed.append(f"F1 {np.mean(cnn) - np.mean(rand):+.3f} vs random")
+        if min(c["iqr"] for c in cs) < 0.1:
+            missed.append(f"IQR {min(c['iqr'] for c in cs):.3f} (seed {min(cs, key=lambda c: c['iqr'])['seed']})")
         rows.append((family, fmt(cnn), fmt(feat), fmt(rand),
                      f"{paired['difference']:+.3f} [{paired['ci95'][0]:+.3f}, {paired['ci95'][1]:+.3f}]",
                      f"{np.mean([c['cnn_auc'] for c in cs]):.3f}", f"{np.mean([c['feature_auc'] for c in cs]):.3f}",
                      f"{np.median([c['iqr'] for c in cs]):.3f}", f"{np.mean([c['brier'] for c in cs]):.3f}",
-                     "met" if ok else "MISSED"))
+                     "met" if not missed else "missed: " + "; ".join(missed)))
     print(f"\nmacro-F1 mean ± SD over {len(args.seeds)} seeds x 5 folds; paired: CNN-LSTM − feature model on pooled "
           "out-of-fold decisions (bootstrap 95% CI); IQR: out-of-fold score interquartile range (median over seeds)")
     head = ("cue family", "CNN-LSTM", "feature model", "stratified random", "paired diff [95% CI]", "AUC CNN",
@@ -136,7 +141,8 @@ def main() -> None:
     feat_all = np.mean([np.mean(c["feature"]) for c in cells])
     print(f"\naveraged over families: CNN-LSTM {cnn_all:.3f}, feature model {feat_all:.3f} "
           f"(difference {cnn_all - feat_all:+.3f}; target CNN-LSTM >= feature model)")
-    print("targets per family: CNN-LSTM >= feature − 0.02, >= stratified random + 0.10, score IQR >= 0.1 in every seed")
+    print("targets per family: CNN-LSTM >= feature − 0.02, >= stratified random + 0.10, score IQR >= 0.1 in every seed "
+          "(a missed target is named with the CNN-LSTM's margin, or the smallest IQR and its seed)")
 
 
 if __name__ == "__main__":

@@ -107,6 +107,10 @@ def test_params_errors():
     with pytest.raises(ParamsError, match="balanced_sampling: cannot be combined"):
         check_protocol(params_from_dict({}, ["train.balanced_sampling=true"]))
     check_protocol(params_from_dict({}, ["train.balanced_sampling=true", "train.loss=focal"]))
+    # a stem that spans every row leaves one row: bands of rows after it are refused, not ignored
+    with pytest.raises(ParamsError, match="model.row_bins: 6 bands of rows cannot follow model.stem: rows"):
+        check_protocol(params_from_dict({}, ["model.stem=rows", "model.row_bins=6"]))
+    check_protocol(params_from_dict({}, ["model.stem=rows"]))
 
 
 def test_official_protocol_splits(synth_root):

@@ -140,7 +140,7 @@ def fold_jobs(specs: list[RunSpec]) -> tuple[list, list[list], list[EncodedCorpu
 
 def plan_for(specs: list[RunSpec], jobs: list, pool):
     """What is about to run, for the line printed before the first fold."""
-    from .executor import Plan, projected_fold_seconds
+    from .plan import Plan, projected_fold_seconds
     per_fold = max((projected_fold_seconds(specs[j.run].params, len(specs[j.run].enc.table),
                                            next(iter(specs[j.run].enc.images.values())).shape[1:]) for j in jobs),
                    default=0.0)
@@ -156,7 +156,8 @@ def run_many(specs: list[RunSpec], progress: bool = True, desc: str = "cv folds"
     The driver alone writes the run folders, each fold as it arrives. A fold that failed on Ray
     after its retries is listed in that run's ``metrics.json`` (``failed_folds``) and on stderr;
     :class:`executor.FoldsFailed` is raised at the end when a run has no finished fold at all."""
-    from .executor import FoldsFailed, Progress, make_executor, payload_size
+    from .executor import FoldsFailed, make_executor, payload_size
+    from .plan import Progress
     for s in specs:
         check_protocol(s.params)
     jobs, done, corpora = fold_jobs(specs)  # before the folders are claimed: --resume reads what is there

@@ -52,7 +52,8 @@ class CNNLSTM(nn.Module):
             if not height:
                 raise ValueError("stem 'rows' needs the image height")
             convs, pool = [((height, 5), (0, 2))] + [((1, 3), (0, 1))] * (n - 1), (1, 2)
-            row_bins = 1  # one row left after the first layer
+            if row_bins > 1:  # train.check_protocol refuses the pair in params
+                raise ValueError("row_bins > 1 cannot follow stem 'rows' (one row is left after its first layer)")
         else:
             convs, pool = [(3, 1)] * n, 2
         layers, c_in = [], in_channels

@@ -379,7 +379,7 @@ def report_plan(params: Params, participants: int) -> str:
     they run (``--ray`` passes ``cv.executor``/``cv.ray_address`` to the notebooks' runs) and a rough
     projection; notebook 03 runs them (on Ray: the variants' folds as one pool)."""
     from .cv import COMPARISONS
-    from .executor import duration_text, fold_threads, projected_fold_seconds
+    from .plan import duration_text, fold_threads, projected_fold_seconds
     runs = 1 + (len(COMPARISONS) - 1 if params.report.comparisons else 0)
     folds = params.cv.repeats * (params.cv.folds if params.cv.protocol == "cv" else 2)
     threads = fold_threads(params)

@@ -90,6 +90,10 @@ def check_protocol(params: Params) -> None:
     if t.balanced_sampling and t.loss in ("weighted_bce", "bce_focal"):
         raise ParamsError("train.balanced_sampling: cannot be combined with a pos_weight loss "
                           f"(train.loss: {t.loss}); use train.loss: focal or switch sampling off")
+    m = params.model
+    if m.stem == "rows" and m.row_bins > 1:  # one row is left after a first layer that spans them all
+        raise ParamsError(f"model.row_bins: {m.row_bins} bands of rows cannot follow model.stem: rows (its first "
+                          "convolution spans every row, leaving one); set row_bins: 1 or stem: square")
 
 
 def _pad(images: np.ndarray, K: int) -> np.ndarray:
