@@ -8,7 +8,7 @@ from pseudoface.encode import encode, encode_frames, encode_windows, window_star
 from pseudoface.face import rotation_matrix
 from pseudoface.model import CNNLSTM, count_parameters
 from pseudoface.normalise import fill_short_gaps, normalise_landmarks, normalise_session
-from pseudoface.params import params_from_dict
+from pseudoface.params import ParamsError, params_from_dict
 from pseudoface.synthetic import Person, animate
 
 
@@ -18,6 +18,14 @@ def _frames(seconds=12.0, seed=0, score=5):
 
 def _params(**sections):
     return params_from_dict(sections)
+
+
+LANDMARKS = {"landmark_rows": True, "geometry_rows": False}  # the paper's image: the 68 landmark rows (+ pose)
+
+
+def _lm_params(**sections):
+    """Params for the 68-landmark-row image (the default image is the compact one)."""
+    return params_from_dict(sections | {"encode": LANDMARKS | sections.get("encode", {})})
 
 
 def test_window_counts():
@@ -32,11 +40,11 @@ def test_window_counts():
 
 
 @pytest.mark.parametrize("sections, shape", [
-    ({}, (6, 70, 60)),  # X, Y, Z and their velocities
-    ({"encode": {"include_pose": False}}, (6, 68, 60)),
-    ({"encode": {"velocity_channels": False}}, (3, 70, 60)),
-    ({"encode": {"geometry_rows": True}}, (6, 72, 60)),  # + mouth and eye/brow geometry rows
-    ({"encode": {"window_seconds": 2.0, "hop_seconds": 1.0}, "normalise": {"target_fps": 10.0}}, (6, 70, 20)),
+    ({"encode": LANDMARKS}, (6, 70, 60)),  # X, Y, Z and their velocities
+    ({"encode": LANDMARKS | {"include_pose": False}}, (6, 68, 60)),
+    ({"encode": LANDMARKS | {"velocity_channels": False}}, (3, 70, 60)),
+    ({"encode": LANDMARKS | {"geometry_rows": True}}, (6, 72, 60)),  # + mouth and eye/brow geometry rows
+    ({"encode": LANDMARKS | {"window_seconds": 2.0, "hop_seconds": 1.0}, "normalise": {"target_fps": 10.0}}, (6, 70, 20)),
 ])
 def test_window_shapes(sections, shape):
     f = _frames()
@@ -45,6 +53,14 @@ def test_window_shapes(sections, shape):
     assert enc.images.shape[1:] == shape and enc.images.dtype == np.float32
     assert enc.images.min() >= 0 and enc.images.max() <= 1
     assert len(enc.row_names) == shape[1] and enc.row_names[0] == "jaw 0" and enc.row_names[-1 - (shape[1] - 68)].startswith("mouth")
+
+
+def test_the_default_window_image_is_pose_and_geometry():
+    f = _frames()
+    p = _params()
+    enc = encode_windows(normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, p), p)
+    assert enc.images.shape[1:] == (6, 4, 60) and enc.images.dtype == np.float32
+    assert enc.row_names == ("pose rotation", "pose translation", "geometry mouth", "geometry eyes")
 
 
 @pytest.mark.parametrize("size, shape", [(0, (16, 3, 68, 3)), (32, (16, 3, 32, 32))])
@@ -66,15 +82,17 @@ def test_series_layout_for_edaic(edaic_root):
         encode(normalise_session(next(iter(c.sessions.values())), p), _params(encode={"layout": "frame"}))
 
 
-def test_alignment_makes_landmark_rows_invariant_to_similarity_transforms():
+@pytest.mark.parametrize("landmarks", [True, False])
+def test_alignment_makes_landmark_rows_invariant_to_similarity_transforms(landmarks):
     f = _frames(8.0)
     valid = ~f["lost"]
-    p = _params()
+    p = _params(encode={"landmark_rows": landmarks, "geometry_rows": True})
     base = encode_windows(normalise_landmarks(f["landmarks"], valid, 30.0, p), p).images
     R = rotation_matrix(0.3, -0.4, 0.2)
     moved = 1.7 * np.einsum("ij,tnj->tni", R, f["landmarks"]) + np.array([40.0, -25.0, 300.0])
     other = encode_windows(normalise_landmarks(moved, valid, 30.0, p), p).images
-    np.testing.assert_allclose(other[:, :, :68], base[:, :, :68], atol=2e-4)  # landmark rows (pose rows exempt)
+    face = list(range(68)) + [70, 71] if landmarks else [2, 3]  # landmark and geometry rows (pose rows exempt)
+    np.testing.assert_allclose(other[:, :, face], base[:, :, face], atol=2e-4)
 
 
 def test_halving_movement_changes_images_and_keeps_amplitude():
@@ -236,7 +254,7 @@ def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
     from pseudoface.encode import mirror_images
     from pseudoface.face import MIRROR
     f = animate(Person(300, 3, 0, 1.0, 1.0), 8, 30, np.random.default_rng(2))
-    p = params_from_dict({})
+    p = _lm_params()
     norm = normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, p)
     images = encode_windows(norm, p).images  # (N, 3, 70, W)
     flipped = mirror_images(images)
@@ -255,7 +273,7 @@ def test_geometry_rows_show_a_wider_mouth_and_survive_mirroring():
     half = len(xyz) // 2
     xyz[half:, 48, 0] -= 4.0  # a held smile in the second half: the corners move apart
     xyz[half:, 54, 0] += 4.0
-    p = _params(encode={"geometry_rows": True, "max_missing_fraction": 1.0})
+    p = _lm_params(encode={"geometry_rows": True, "max_missing_fraction": 1.0})
     norm = normalise_landmarks(xyz, np.ones(len(xyz), bool), 30.0, p)
     enc = encode_windows(norm, p)
     assert enc.row_names[-2:] == ("geometry mouth", "geometry eyes")
@@ -267,7 +285,46 @@ def test_geometry_rows_show_a_wider_mouth_and_survive_mirroring():
     flipped = mirror_images(enc.images)
     np.testing.assert_array_equal(flipped[:, :, 70:], enc.images[:, :, 70:])  # symmetric measures
     np.testing.assert_allclose(mirror_images(flipped), enc.images, atol=1e-6)
-    no_pose = encode_windows(norm, _params(encode={"geometry_rows": True, "include_pose": False,
-                                                   "max_missing_fraction": 1.0})).images
+    no_pose = encode_windows(norm, _lm_params(encode={"geometry_rows": True, "include_pose": False,
+                                                      "max_missing_fraction": 1.0})).images
     assert no_pose.shape[2] == 70  # geometry right after the landmarks: mirroring must not treat it as pose
     np.testing.assert_array_equal(mirror_images(no_pose, pose=False)[:, :, 68:], no_pose[:, :, 68:])
+
+
+def test_compact_images_keep_pose_and_geometry_and_mirror_like_the_full_ones():
+    """``landmark_rows: false``: the same pose and geometry rows as the full image, without the 68
+    landmark rows; mirroring flips yaw, roll and translation x and leaves geometry alone."""
+    from pseudoface.encode import mirror_images
+    f = _frames(16.0, seed=4)
+    full_p = _params(encode={"geometry_rows": True, "landmark_rows": True, "max_missing_fraction": 1.0})
+    compact_p = _params(encode={"geometry_rows": True, "landmark_rows": False, "max_missing_fraction": 1.0})
+    norm = normalise_landmarks(f["landmarks"], np.ones(len(f["landmarks"]), bool), 30.0, full_p)
+    full, compact = encode_windows(norm, full_p), encode_windows(norm, compact_p)
+    assert compact.row_names == ("pose rotation", "pose translation", "geometry mouth", "geometry eyes")
+    assert compact.images.shape[1:3] == (6, 4)
+    np.testing.assert_array_equal(compact.images, full.images[:, :, 68:])
+    flipped = mirror_images(compact.images, pose=True, landmarks=False)
+    np.testing.assert_allclose(flipped, mirror_images(full.images)[:, :, 68:], atol=1e-6)
+    np.testing.assert_array_equal(flipped[:, :, 2:], compact.images[:, :, 2:])  # geometry: symmetric
+    np.testing.assert_allclose(flipped[:, 1, 0], 1 - compact.images[:, 1, 0], atol=1e-6)  # yaw flips
+    with pytest.raises(ParamsError, match="encode.landmark_rows: false leaves no rows"):
+        encode_windows(norm, _params(encode={"landmark_rows": False, "include_pose": False, "geometry_rows": False}))
+
+
+def test_image_blocks_give_each_kind_of_row_its_own_unit():
+    """Notebook 02's blocks: landmark and geometry rows in inter-ocular units, pose rows as a fraction
+    of their range, in row order; a compact image (no landmark rows) and series get the same treatment."""
+    from pseudoface.encode import row_names
+    from pseudoface.explore import image_blocks
+    p = _params(encode={"geometry_rows": True})
+    full_rows = row_names(True) + ("geometry mouth", "geometry eyes")
+    image = np.full((6, 72, 4), 0.6)  # every value 0.1 above neutral
+    blocks = image_blocks(image, full_rows, p)
+    assert [len(b["rows"]) for b in blocks] == [68, 2, 2]
+    assert [b["unit"].split("<br>")[1] for b in blocks] == ["(IOD)", "(range)", "(IOD)"]
+    r = 2 * p.encode.displacement_range
+    np.testing.assert_allclose([b["z"].max() for b in blocks], [0.1 * r, 0.2, 0.1 * r])
+    compact = image_blocks(image[:, 68:], full_rows[68:], p)
+    assert [b["rows"] for b in compact] == [("pose rotation", "pose translation"), ("geometry mouth", "geometry eyes")]
+    series = image_blocks(np.full((1, 3, 4), 0.6), ("pose_Tx", "gaze_0_x", "AU01_r"), p)
+    assert len(series) == 1 and "(encoded)" in series[0]["unit"]

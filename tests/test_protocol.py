@@ -206,5 +206,7 @@ def test_seed_comparison_stays_the_papers_network_whatever_the_default_options()
     """The seed preset comparison overrides the user's options that would change the paper's CNN."""
     params = params_from_dict({"model": {"stem": "rows", "row_bins": 6}}, cvmod.COMPARISONS["seed preset (frame layout)"])
     assert params.model.stem == "square" and params.model.row_bins == 1 and params.model.preset == "seed"
+    # the paper's landmark image, whatever the encoder's defaults (its config hash is the old preset's)
+    assert params.encode.landmark_rows and not params.encode.geometry_rows
     model = model_from_params(params.model, (3, 68, 3))
     assert model.cnn[0].kernel_size == (3, 3)

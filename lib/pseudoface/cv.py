@@ -36,7 +36,8 @@ COMPARISONS = {
     # the seed as its code runs: no input scaling, last LSTM state, no augmentation, the first 16 frames
     "seed preset (frame layout)": ["encode.layout=frame", "model.preset=seed", "model.clip_windows=16",
                                    "encode.frame_count=16", "model.input_scaling=false", "model.pooling=last",
-                                   "train.mirror=false", "model.stem=square", "model.row_bins=1"],
+                                   "train.mirror=false", "model.stem=square", "model.row_bins=1",
+                                   "encode.landmark_rows=true", "encode.geometry_rows=false"],
     "window layout, no alignment": ["normalise.align=false"],
 }
 

@@ -6,8 +6,12 @@ Layouts: the ``window`` layout (default) and the seed's ``frame`` layout.
 window (Du, Fu & Wang 2015 style), :func:`encode_windows`:
     ``window_seconds`` of frames every ``hop_seconds`` -> one image (C, R, W):
     channels X, Y, Z (+ their frame-to-frame velocity if ``velocity_channels``); rows = the 68
-    landmarks ordered by facial region (jaw, brows, nose, eyes, mouth) + 2 pose rows (rotation
-    x/y/z, translation x/y/z as the three channels); columns = time at ``target_fps``.
+    landmarks ordered by facial region (jaw, brows, nose, eyes, mouth) if ``landmark_rows`` + 2 pose
+    rows (rotation x/y/z, translation x/y/z as the three channels) + 2 geometry rows if
+    ``geometry_rows``; columns = time at ``target_fps``. The default image is the compact one: pose
+    and geometry rows only (4 rows; ``landmark_rows: false``, ``geometry_rows: true``), on which the
+    network learns more of the benchmark's cue families than on the 68-row image
+    (benchmarks/bench_quality.py, README); the 68 landmark rows are one option away.
     Landmark value = displacement from the session's median aligned face in inter-ocular units,
     mapped to [0, 1] by ``0.5 + d / (2 * displacement_range)`` and clipped (clip rate reported).
     With ``geometry_rows`` two more rows (after pose): per-frame distances between landmarks (mouth
@@ -41,7 +45,7 @@ from .corpus import Corpus, Session, require_landmarks
 from .face import MIRROR, REGIONS, ROW_ORDER
 from .features import landmark_signals, session_features
 from .normalise import Normalised, normalise_session
-from .params import Params
+from .params import Params, ParamsError
 from .textio import DataError
 
 ENCODER_VERSION = 3  # 3: per-session features are the functionals + region motion
@@ -86,21 +90,22 @@ def _to_unit(values: np.ndarray, half_range: float) -> tuple[np.ndarray, int]:
 GEOMETRY = (("mouth_open", "mouth_width", "mouth_corner_drop"), ("eye_open", "brow_height", None))
 
 
-def mirror_images(images: np.ndarray, pose: bool = True) -> np.ndarray:
+def mirror_images(images: np.ndarray, pose: bool = True, landmarks: bool = True) -> np.ndarray:
     """Left-right mirror of window-layout landmark pseudo-images (..., C, R, W), C = 3 or 6
-    (X, Y, Z [+ their velocities]), R = 68 [+ 2 pose rows if ``pose``] [+ 2 geometry rows]: rows go
-    to their counterparts, and values along x (displacement and velocity x; head yaw and roll;
-    translation x) flip about 0.5; geometry rows are symmetric and stay.
-    Amplitude is untouched: a mirrored face moves exactly as much."""
+    (X, Y, Z [+ their velocities]), R = [68 landmark rows if ``landmarks``] [+ 2 pose rows if
+    ``pose``] [+ 2 geometry rows]: landmark rows go to their counterparts, and values along x
+    (displacement and velocity x; head yaw and roll; translation x) flip about 0.5; geometry rows
+    are symmetric and stay. Amplitude is untouched: a mirrored face moves exactly as much."""
     C, R = images.shape[-3], images.shape[-2]
-    order = [ROW_ORDER.index(MIRROR[ROW_ORDER[r]]) for r in range(68)] + list(range(68, R))
+    n = 68 if landmarks else 0  # the first pose row
+    order = [ROW_ORDER.index(MIRROR[ROW_ORDER[r]]) for r in range(n)] + list(range(n, R))
     out = images[..., order, :].copy()
     for base in range(0, C, 3):  # the X channel of the values, then of the velocities
-        out[..., base, :68, :] = 1.0 - out[..., base, :68, :]
-        if pose and R >= 70:  # pose rows: rotation (pitch, yaw, roll) and translation (x, y, z) as channels
-            out[..., base + 1, 68, :] = 1.0 - out[..., base + 1, 68, :]  # yaw
-            out[..., base + 2, 68, :] = 1.0 - out[..., base + 2, 68, :]  # roll
-            out[..., base, 69, :] = 1.0 - out[..., base, 69, :]  # translation x
+        out[..., base, :n, :] = 1.0 - out[..., base, :n, :]
+        if pose and R >= n + 2:  # pose rows: rotation (pitch, yaw, roll) and translation (x, y, z) as channels
+            out[..., base + 1, n, :] = 1.0 - out[..., base + 1, n, :]  # yaw
+            out[..., base + 2, n, :] = 1.0 - out[..., base + 2, n, :]  # roll
+            out[..., base, n + 1, :] = 1.0 - out[..., base, n + 1, :]  # translation x
     return out
 
 
@@ -111,8 +116,8 @@ def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, 
     median_face = np.median(xyz[norm.valid], axis=0)  # (68, 3) the session's own neutral
     disp = np.where(norm.valid[:, None, None], xyz - median_face, 0.0)
     img, clipped = _to_unit(disp, e.displacement_range)  # (T, 68, 3)
-    rows = [img]
-    names = row_names(False)
+    rows = [img] if e.landmark_rows else []
+    names = row_names(False) if e.landmark_rows else ()
     if e.include_pose:
         pose = norm.pose - np.median(norm.pose[norm.valid], axis=0)
         if e.pose_reference == "absolute":  # rotation from the template face, so a lowered head shows as a level
@@ -122,7 +127,7 @@ def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, 
         tra, c2 = _to_unit(pose[:, 3:], e.translation_range)
         clipped += c1 + c2
         rows += [rot[:, None, :], tra[:, None, :]]
-        names = row_names(True)
+        names = names + row_names(True)[68:]
     if e.geometry_rows:  # two rows of face geometry, three signals each as the channels
         sig = landmark_signals(norm.landmarks)
         zero = np.zeros(len(norm.valid))
@@ -132,6 +137,9 @@ def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, 
         clipped += c3
         rows += [geo[:, None, :3], geo[:, None, 3:]]
         names = names + ("geometry mouth", "geometry eyes")
+    if not rows:
+        raise ParamsError("encode.landmark_rows: false leaves no rows without encode.include_pose or "
+                          "encode.geometry_rows; set one of them true")
     frames = np.concatenate(rows, axis=1).transpose(0, 2, 1)  # (T, 3, R)
     return _with_velocity(frames, e.velocity_channels), clipped, names
 
@@ -214,9 +222,12 @@ def _session_key(session: Session, params: Params) -> dict:
         stamp = [st.st_size, st.st_mtime_ns]
     except OSError:
         stamp = []
+    encode = dataclasses.asdict(params.encode)
+    if encode["landmark_rows"]:  # added later: at its default it leaves existing cache entries valid
+        del encode["landmark_rows"]
     return {"source": session.source, "stamp": stamp, "v": ENCODER_VERSION,
             "data": {k: v for k, v in dataclasses.asdict(params.data).items() if k not in ("splits", "max_participants")},
-            "normalise": dataclasses.asdict(params.normalise), "encode": dataclasses.asdict(params.encode),
+            "normalise": dataclasses.asdict(params.normalise), "encode": encode,
             "valid": int(session.valid.sum()), "frames": session.n_frames}
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .corpus import Corpus
-from .encode import encode_frames, encode_session, encode_windows
-from .face import MOUTH_INNER_VERTICAL
+from .encode import GEOMETRY, encode_frames, encode_session, encode_windows, row_names
+from .face import MOUTH_INNER_VERTICAL, REGIONS
 from .normalise import Normalised, normalise_session
 from .params import Params, load_params, project_root
 
@@ -149,7 +149,8 @@ def example_window(ctx: Context) -> dict | None:
     W = enc.images.shape[-1]
     raw_t = int(ctx.params.encode.window_seconds * s.fps)
     return {"participant": pid, "raw": np.asarray(s.landmarks[:raw_t]), "normalised": norm.landmarks[:W],
-            "image": enc.images[0], "rows": enc.row_names, "seed_frame": frames.images[0]}
+            "image": enc.images[0], "rows": enc.row_names, "seed_frame": frames.images[0],
+            "seed_rows": row_names(False)}
 
 
 def class_mean_images(ctx: Context) -> tuple[np.ndarray, np.ndarray, tuple]:
@@ -184,13 +185,30 @@ def image_blocks(image: np.ndarray, rows: tuple, params: Params, centred: bool =
     rate = params.normalise.target_fps / 4 if velocity else 1.0  # velocity = 0.5 + 4 * change per frame
     what = ("|velocity|" if magnitude else "velocity") if velocity else ("|displacement|" if magnitude else "displacement")
     per = "/s" if velocity else ""
-    if not (rows and rows[0].startswith("jaw")):
+    kinds = [_row_kind(r) for r in rows]
+    if "other" in kinds:  # series (E-DAIC): one block of encoded values
         what = ("|value − 0.5|" if magnitude else "value − 0.5") if not velocity else what
         return [{"z": z * rate, "rows": tuple(rows), "unit": f"{what}<br>(encoded{per})"}]
-    blocks = [{"z": z[:, :68] * 2 * e.displacement_range * rate, "rows": tuple(rows[:68]), "unit": f"{what}<br>(IOD{per})"}]
-    if len(rows) > 68:
-        blocks.append({"z": z[:, 68:] * 2 * rate, "rows": tuple(rows[68:]), "unit": f"pose<br>(range{per})"})
+    # landmark and geometry rows are displacements in IOD, pose rows fractions of their range; one
+    # block per consecutive run of a kind, in the image's row order
+    scale = {"landmarks": 2 * e.displacement_range, "geometry": 2 * e.displacement_range, "pose": 2.0}
+    unit = {"landmarks": f"{what}<br>(IOD{per})", "geometry": f"geometry<br>(IOD{per})", "pose": f"pose<br>(range{per})"}
+    blocks, start = [], 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or kinds[i] != kinds[start]:
+            k = kinds[start]
+            blocks.append({"z": z[:, start:i] * scale[k] * rate, "rows": tuple(rows[start:i]), "unit": unit[k]})
+            start = i
     return blocks
+
+
+def _row_kind(name: str) -> str:
+    """The kind of a window pseudo-image row, from its name (encode.row_names and the geometry rows)."""
+    if name.startswith("pose "):
+        return "pose"
+    if name.startswith("geometry "):
+        return "geometry"
+    return "landmarks" if name.split(" ")[0] in REGIONS else "other"
 
 
 def class_mean_blocks(ctx: Context) -> dict:
@@ -270,9 +288,33 @@ def amplitude_sentence(summary: pd.DataFrame) -> str:
     return "Median per-participant SD — " + "; ".join(parts) + ". Each point is one participant."
 
 
+# What the X, Y, Z channels of the rows other than landmarks hold (encode.landmark_frames)
+ROW_CHANNELS = {"pose rotation": ("pitch", "yaw", "roll"), "pose translation": ("x", "y", "z"),
+                "geometry mouth": GEOMETRY[0], "geometry eyes": GEOMETRY[1]}
+
+
+def image_caption(rows: tuple) -> str:
+    """What the rows of a window pseudo-image are, for its figure's caption."""
+    parts = []
+    if any(_row_kind(r) == "landmarks" for r in rows):
+        parts.append("the 68 landmarks grouped by facial region")
+    if "pose rotation" in rows:
+        parts.append("two head-pose rows, rotation (pitch, yaw, roll in the X, Y, Z panels) and translation "
+                     "(their own colour scale: a fraction of the encoding range)")
+    if "geometry mouth" in rows:
+        parts.append("two face-geometry rows, mouth (opening, width, corner drop in the X, Y, Z panels) and eyes "
+                     "(eye opening, brow height; the Z panel is unused)")
+    listed = "; ".join(parts) if parts else "the encoded series"
+    return (f"Rows, top to bottom: {listed}; columns: time. White is no movement; colour limits are symmetric "
+            "at the 99th percentile of |value| of each row group. IOD: inter-ocular units.")
+
+
 def class_difference_sentence(blocks_diff: list, what: str = "displacement") -> str:
     """Per facial region (first block's rows), the depressed-minus-not difference averaged over
-    channels and time: is it the same sign everywhere, and where is it largest."""
+    channels and time: is it the same sign everywhere, and where is it largest. An image without
+    landmark rows: the largest difference of each signal (row and channel) of each block instead."""
+    if _row_kind(blocks_diff[0]["rows"][0]) in ("pose", "geometry"):
+        return _signal_difference_sentence(blocks_diff, what)
     z, rows = blocks_diff[0]["z"], blocks_diff[0]["rows"]
     per_row = z.mean(axis=(0, 2))
     regions = pd.Series(per_row, index=[r.split(" ")[0] for r in rows]).groupby(level=0, sort=False).mean()
@@ -286,3 +328,18 @@ def class_difference_sentence(blocks_diff: list, what: str = "displacement") -> 
         head = f"The sign of the difference in mean |{what}| varies between facial regions"
     return (f"{head}: averaged over channels and time, from {regions[lo]:.2g} {unit} ({lo}) to {regions[hi]:.2g} "
             f"{unit} ({hi}). Blue: less in the depressed class.").replace("-", "−")
+
+
+def _signal_difference_sentence(blocks_diff: list, what: str) -> str:
+    """Per block of pose or geometry rows: the signal (row, channel) whose depressed-minus-not
+    difference, averaged over time, is largest in size."""
+    found = []
+    for b in blocks_diff:
+        mean = b["z"].mean(axis=2)  # (C, R)
+        c, r = np.unravel_index(np.argmax(np.abs(mean)), mean.shape)
+        names = ROW_CHANNELS.get(b["rows"][r], ())
+        signal = names[c % 3] if c % 3 < len(names) and names[c % 3] else f"channel {c + 1}"
+        unit = re.search(r"\(([^)]*)\)", b["unit"]).group(1)
+        found.append(f"{signal.replace('_', ' ')} ({b['rows'][r]}) {mean[c, r]:+.2g} {unit}")
+    return (f"Largest difference in mean |{what}| per row group, depressed − not depressed, averaged over time: "
+            + "; ".join(found) + ". Blue: less in the depressed class.").replace("-", "−")

@@ -63,8 +63,11 @@ class EncodeParams:
     # face (absolute: a head held lowered all session shows); translation is always relative
     pose_reference: Literal["session_median", "absolute"] = "absolute"
     velocity_channels: bool = True  # add frame-to-frame velocity channels
-    # add two rows of face geometry (mouth opening, width and corner drop; eye opening, brow height)
-    geometry_rows: bool = False
+    # two rows of face geometry (mouth opening, width and corner drop; eye opening, brow height)
+    geometry_rows: bool = True
+    # the 68 landmark rows (the paper's image); false (default): pose and geometry rows only, a
+    # compact image of face signals (benchmarks/bench_quality.py: the network learns more cues from it)
+    landmark_rows: bool = False
     displacement_range: float = 0.15  # |displacement| in inter-ocular units mapped to [0, 1]
     rotation_range_deg: float = 20.0  # pose rotation range relative to the session median
     translation_range: float = 0.5  # pose translation range, inter-ocular units

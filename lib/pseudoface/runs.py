@@ -56,7 +56,8 @@ def code_version() -> str:
 # Keys added after run folders were first written, left out of the hash while at the value that
 # behaves as before (so existing runs stay reusable; set to anything else, they count)
 _NEUTRAL_WHEN = {("train", "session_clips"): 1, ("encode", "geometry_rows"): False, ("model", "row_bins"): 1, ("train", "threads"): 0,
-                 ("model", "stem"): "square"}
+                 ("model", "stem"): "square",
+                 ("encode", "landmark_rows"): True}
 # Where the folds ran changes no number (a ray run reuses a local one and the reverse): never hashed
 EXECUTION_KEYS = (("cv", "executor"), ("cv", "ray_address"), ("cv", "max_retries"))
 

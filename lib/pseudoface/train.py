@@ -166,7 +166,9 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
     best_state, best_loss, best_epoch, waited, history = None, np.inf, 0, 0, []
     smooth = max(1, t.smooth_epochs)
     shape = images[train_ids[0]].shape  # (N, C, R, W)
-    mirror = t.mirror and params.encode.layout == "window" and shape[1] in (3, 6) and shape[2] in (68, 70, 72)
+    e = params.encode  # landmark window images (not series): their rows are known
+    rows = 68 * e.landmark_rows + 2 * e.include_pose + 2 * e.geometry_rows
+    mirror = t.mirror and e.layout == "window" and shape[1] in (3, 6) and shape[2] == rows
     for epoch in range(1, t.epochs + 1):
         model.train()
         M = max(1, t.session_clips)
@@ -188,7 +190,7 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
             batch = np.stack(clips)  # (B * M, K, C, R, W)
             if mirror:  # half the clips mirrored left-right (signal-preserving augmentation)
                 flip = rng.random(len(batch)) < 0.5
-                batch[flip] = mirror_images(batch[flip], params.encode.include_pose)
+                batch[flip] = mirror_images(batch[flip], e.include_pose, e.landmark_rows)
             x = torch.from_numpy(batch).to(device)
             y = torch.from_numpy(y_train[idx]).to(device)
             opt.zero_grad()
