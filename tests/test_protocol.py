@@ -210,3 +210,25 @@ def test_seed_comparison_stays_the_papers_network_whatever_the_default_options()
     assert params.encode.landmark_rows and not params.encode.geometry_rows
     model = model_from_params(params.model, (3, 68, 3))
     assert model.cnn[0].kernel_size == (3, 3)
+
+
+@pytest.mark.parametrize("encode, rows, mirrored", [
+    ({}, 4, True),  # the default compact image: pose + geometry rows
+    ({"landmark_rows": True, "geometry_rows": False}, 70, True),  # the 68-row image
+    ({}, 31, False),  # rows that are not this encoder's landmark image (e.g. series): never mirrored
+])
+def test_training_mirrors_landmark_images_of_either_layout(monkeypatch, encode, rows, mirrored):
+    from pseudoface import train as train_mod
+    rng = np.random.default_rng(0)
+    images = {f"p{i}": rng.random((6, 6, rows, 8), dtype=np.float32) for i in range(6)}
+    labels = {pid: i % 2 for i, pid in enumerate(images)}
+    params = params_from_dict({"encode": encode, "model": {"clip_windows": 2},
+                               "train": {"epochs": 1, "batch_size": 4, "clips_per_participant": 2}})
+    calls = []
+    real = train_mod.mirror_images
+    monkeypatch.setattr(train_mod, "mirror_images", lambda x, *a: calls.append(a) or real(x, *a))
+    ids = list(images)
+    train_mod.train_model(images, labels, ids[:4], ids[4:], params, 0, torch.device("cpu"))
+    assert bool(calls) == mirrored
+    if mirrored:  # told which rows are there
+        assert calls[0] == (True, encode.get("landmark_rows", False))
