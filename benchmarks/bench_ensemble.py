@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
@@ -58,8 +59,8 @@ def cell(family: str, seed: int, args) -> dict:
             val_logit.update(zip(va_ids, score_participants(trained.model, enc.images, va_ids, K, device)))
             if m == 0:
                 single = (trained.probability(test_logits[0]), trained.threshold)
-        ens = 1 / (1 + np.exp(-np.mean(test_logits, axis=0)))
-        val_p = 1 / (1 + np.exp(-np.array([val_logit[p] for p in train_ids])))
+        ens = expit(np.mean(test_logits, axis=0))
+        val_p = expit(np.array([val_logit[p] for p in train_ids]))
         ens_threshold = best_threshold(y_tr, val_p)
         feat_score, feat_pred = fit_predict("feature_model", table.loc[train_ids].reset_index(),
                                     table.loc[test_ids].reset_index(), enc.feature_cols, seed + fold)

@@ -45,7 +45,7 @@ from .corpus import Corpus, Session, require_landmarks
 from .face import MIRROR, REGIONS, ROW_ORDER
 from .features import landmark_signals, session_features
 from .normalise import Normalised, normalise_session
-from .params import Params, ParamsError
+from .params import Params, ParamsError, without_neutral
 from .textio import DataError
 
 ENCODER_VERSION = 3  # 3: per-session features are the functionals + region motion
@@ -222,12 +222,10 @@ def _session_key(session: Session, params: Params) -> dict:
         stamp = [st.st_size, st.st_mtime_ns]
     except OSError:
         stamp = []
-    encode = dataclasses.asdict(params.encode)
-    if encode["landmark_rows"]:  # added later: at its default it leaves existing cache entries valid
-        del encode["landmark_rows"]
     return {"source": session.source, "stamp": stamp, "v": ENCODER_VERSION,
             "data": {k: v for k, v in dataclasses.asdict(params.data).items() if k not in ("splits", "max_participants")},
-            "normalise": dataclasses.asdict(params.normalise), "encode": encode,
+            "normalise": without_neutral("normalise", dataclasses.asdict(params.normalise)),
+            "encode": without_neutral("encode", dataclasses.asdict(params.encode)),
             "valid": int(session.valid.sum()), "frames": session.n_frames}
 
 

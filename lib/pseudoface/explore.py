@@ -6,6 +6,7 @@ is true), nothing here returns per-participant raw landmark sequences, participa
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from dataclasses import dataclass
@@ -194,11 +195,10 @@ def image_blocks(image: np.ndarray, rows: tuple, params: Params, centred: bool =
     scale = {"landmarks": 2 * e.displacement_range, "geometry": 2 * e.displacement_range, "pose": 2.0}
     unit = {"landmarks": f"{what}<br>(IOD{per})", "geometry": f"geometry<br>(IOD{per})", "pose": f"pose<br>(range{per})"}
     blocks, start = [], 0
-    for i in range(1, len(rows) + 1):
-        if i == len(rows) or kinds[i] != kinds[start]:
-            k = kinds[start]
-            blocks.append({"z": z[:, start:i] * scale[k] * rate, "rows": tuple(rows[start:i]), "unit": unit[k]})
-            start = i
+    for k, run in itertools.groupby(kinds):
+        end = start + len(list(run))
+        blocks.append({"z": z[:, start:end] * scale[k] * rate, "rows": tuple(rows[start:end]), "unit": unit[k]})
+        start = end
     return blocks
 
 

@@ -150,6 +150,19 @@ class Params:
         return dataclasses.asdict(self)
 
 
+# Keys added after run folders and cached encodings were first written: left out of config hashes
+# (runs.config_hash) and cache keys (encode's) while at the value that behaves as before, so
+# existing runs and cache entries stay valid; set to anything else, they count
+NEUTRAL_WHEN = {("train", "session_clips"): 1, ("encode", "geometry_rows"): False, ("model", "row_bins"): 1,
+                ("train", "threads"): 0, ("model", "stem"): "square", ("encode", "landmark_rows"): True}
+_ABSENT = object()
+
+
+def without_neutral(section: str, values: dict) -> dict:
+    """``values`` (one section of :meth:`Params.to_dict`) without the keys at their neutral value."""
+    return {k: v for k, v in values.items() if NEUTRAL_WHEN.get((section, k), _ABSENT) != v}
+
+
 # Settings that run the whole pipeline in seconds on 2 cores (tests and ``--smoke``): one epoch,
 # two folds, short clips. Their numbers mean nothing; they show every stage runs.
 SMOKE = ("train.epochs=1", "train.patience=1", "cv.folds=2", "cv.bootstrap=20", "model.clip_windows=4",

@@ -26,7 +26,7 @@ from .cache import atomic_write_bytes, atomic_write_text
 from .encode import EncodedCorpus
 from .evaluate import calibration_summary, paired_bootstrap_difference, summarise
 from .model import count_parameters, model_from_params
-from .params import Params, ParamsError, params_from_dict
+from .params import Params, ParamsError, params_from_dict, without_neutral
 
 RUN_FILE = "run.json"
 METRICS = "metrics.json"
@@ -53,21 +53,13 @@ def code_version() -> str:
     return __version__
 
 
-# Keys added after run folders were first written, left out of the hash while at the value that
-# behaves as before (so existing runs stay reusable; set to anything else, they count)
-_NEUTRAL_WHEN = {("train", "session_clips"): 1, ("encode", "geometry_rows"): False, ("model", "row_bins"): 1, ("train", "threads"): 0,
-                 ("model", "stem"): "square",
-                 ("encode", "landmark_rows"): True}
 # Where the folds ran changes no number (a ray run reuses a local one and the reverse): never hashed
 EXECUTION_KEYS = (("cv", "executor"), ("cv", "ray_address"), ("cv", "max_retries"))
 
 
 def config_hash(params: Params) -> str:
-    cfg = params.to_dict()
-    cfg.pop("report", None)
-    for (section, key), value in _NEUTRAL_WHEN.items():
-        if cfg.get(section, {}).get(key) == value:
-            del cfg[section][key]
+    cfg = {name: without_neutral(name, section) if isinstance(section, dict) else section
+           for name, section in params.to_dict().items() if name != "report"}
     for section, key in EXECUTION_KEYS:
         cfg.get(section, {}).pop(key, None)
     return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:12]
