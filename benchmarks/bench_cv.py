@@ -2,7 +2,7 @@
 with glibc's default allocator settings against pseudoface's tuned ones, in the same run.
 
 Default: a synthetic corpus with DAIC-WOZ-length sessions (16 min) but fewer participants, the
-real-corpus training defaults (params dataclass defaults: K = 16, 30 epochs, patience 6, 4 clips
+real-corpus training defaults (params dataclass defaults: K = 8, 30 epochs, patience 6, 4 clips
 per participant, 5 folds) and one repeat. Every cost then scales with the number of participants
 at fixed session length, so the projection to 189 sessions is ``measured x 189 / participants``
 (stated, not measured). Target: <= 20 min on 2 CPU cores with the default preset.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 
 def child(args) -> None:
-    from pseudoface.cv import run_cv
+    from pseudoface.cv import RunSpec, cross_validate
     from pseudoface.encode import encode_corpus
     from pseudoface.params import params_from_dict
     from pseudoface.read import load_corpus
@@ -37,7 +37,7 @@ def child(args) -> None:
     t_prep = time.perf_counter() - t
     t = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        metrics = run_cv(params, Path(tmp) / "run", enc, progress=False)
+        [(metrics, _)] = cross_validate([RunSpec(params, Path(tmp) / "run", enc)], progress=False)
     t_cv = time.perf_counter() - t
     use = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"prep": t_prep, "cv": t_cv, "user": use.ru_utime, "sys": use.ru_stime,

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pseudoface.cv import run_cv
+from pseudoface.cv import RunSpec, cross_validate
 from pseudoface.encode import encode_corpus
 from pseudoface.evaluate import macro_f1, paired_bootstrap_difference
 from pseudoface.params import params_from_dict
@@ -58,7 +58,7 @@ def cell(family: str, seed: int, args) -> dict:
         m = previous  # this cell's run is already there (same config and data): reused, not retrained
         seconds = m["seconds"]
     else:
-        m = run_cv(params, run_dir, enc, progress=False, replace=True)
+        [(m, _)] = cross_validate([RunSpec(params, run_dir, enc, replace=True)], progress=False)
         seconds = time.perf_counter() - t
     pred = pd.read_csv(run_dir / "predictions.csv", dtype={"participant_id": str})
     folds = json.loads((run_dir / "metrics.json").read_text())["fold_details"]

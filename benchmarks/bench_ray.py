@@ -32,7 +32,7 @@ from pathlib import Path
 
 
 def child(args) -> None:
-    from pseudoface.cv import run_cv
+    from pseudoface.cv import RunSpec, cross_validate
     from pseudoface.encode import encode_corpus
     from pseudoface.params import params_from_dict
     from pseudoface.read import load_corpus
@@ -44,7 +44,7 @@ def child(args) -> None:
         from pseudoface.executor import start_local_ray  # here: the benchmark's worker count, not the machine's cores
         start_local_ray(args.workers, 1 << 30)
         start = time.perf_counter() - t
-    metrics = run_cv(params, Path(args.out), enc, progress=False)
+    [(metrics, _)] = cross_validate([RunSpec(params, Path(args.out), enc)], progress=False)
     wall = time.perf_counter() - t
     if params.cv.executor == "ray":
         import ray

@@ -42,7 +42,6 @@ def test_window_counts():
 @pytest.mark.parametrize("sections, shape", [
     ({"encode": LANDMARKS}, (6, 70, 60)),  # X, Y, Z and their velocities
     ({"encode": LANDMARKS | {"include_pose": False}}, (6, 68, 60)),
-    ({"encode": LANDMARKS | {"velocity_channels": False}}, (3, 70, 60)),
     ({"encode": LANDMARKS | {"geometry_rows": True}}, (6, 72, 60)),  # + mouth and eye/brow geometry rows
     ({"encode": LANDMARKS | {"window_seconds": 2.0, "hop_seconds": 1.0}, "normalise": {"target_fps": 10.0}}, (6, 70, 20)),
 ])
@@ -116,11 +115,11 @@ def test_masked_frames_never_produce_nan():
     xyz[40:100] = np.nan
     xyz[200] = np.inf
     valid[200] = False
-    p = _params(encode={"velocity_channels": True, "max_missing_fraction": 1.0})
+    p = _params(encode={"max_missing_fraction": 1.0})
     norm = normalise_landmarks(xyz, valid, 30.0, p)
     assert np.isfinite(norm.landmarks).all() and np.isfinite(norm.pose).all()
     for layout in ("window", "frame"):
-        q = _params(encode={"layout": layout, "max_missing_fraction": 1.0, "velocity_channels": True})
+        q = _params(encode={"layout": layout, "max_missing_fraction": 1.0})
         assert np.isfinite(encode(norm, q).images).all()
 
 
@@ -156,32 +155,6 @@ def test_forward_backward(preset, shape):
     assert logits.shape == (2,)
     torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor([0.0, 1.0])).backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
-
-
-def test_row_bins_keep_where_on_the_face_a_movement_was():
-    torch.manual_seed(0)
-    banded = CNNLSTM(6, "default", rows=72, row_bins=6).eval()
-    assert banded.lstm.input_size == 48 * 6 and count_parameters(banded) < 225_000
-    x = torch.full((1, 1, 6, 72, 60), 0.5)
-    flat = banded.cnn(x.reshape(1, 6, 72, 60)).reshape(48, 6)  # (features, bands) of a still face
-    x[..., :6, :] = torch.rand(1, 1, 6, 6, 60)  # movement in the top rows only
-    moved = banded.cnn(x.reshape(1, 6, 72, 60)).reshape(48, 6)
-    changed = (moved - flat).abs().sum(0)  # per band
-    assert changed[0] > 0 and torch.all(changed[2:] == 0)  # only the top band saw it
-    assert banded(torch.rand(2, 3, 6, 72, 60)).shape == (2,)
-
-
-def test_rows_stem_tells_which_row_moved():
-    torch.manual_seed(0)
-    model = CNNLSTM(6, "default", rows=70, stem="rows").eval()
-    assert model.cnn[0].kernel_size == (70, 5) and count_parameters(model) < 225_000
-    x = torch.full((2, 1, 6, 70, 60), 0.5)
-    wave = 0.2 * torch.sin(torch.linspace(0, 20, 60))
-    x[0, 0, 0, 50] += wave  # the same movement in a mouth row ...
-    x[1, 0, 0, 20] += wave  # ... and in a brow row
-    feats = model.cnn(x.reshape(2, 6, 70, 60)).reshape(2, -1)
-    assert not torch.allclose(feats[0], feats[1], atol=1e-4)  # told apart by where they were
-    assert model(torch.rand(2, 3, 6, 70, 60)).shape == (2,)
 
 
 @pytest.mark.slow
@@ -251,14 +224,16 @@ def test_platt_map_and_calibration_summary():
 
 
 def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
-    from pseudoface.encode import mirror_images
+    from pseudoface.encode import RowLayout, mirror_images
     from pseudoface.face import MIRROR
     f = animate(Person(300, 3, 0, 1.0, 1.0), 8, 30, np.random.default_rng(2))
     p = _lm_params()
     norm = normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, p)
-    images = encode_windows(norm, p).images  # (N, 3, 70, W)
-    flipped = mirror_images(images)
-    np.testing.assert_allclose(mirror_images(flipped), images, atol=1e-6)
+    images = encode_windows(norm, p).images  # (N, 6, 70, W)
+    layout = RowLayout.of(p.encode)
+    assert layout == RowLayout(landmarks=True, pose=True, geometry=False) and layout.holds(images.shape)
+    flipped = mirror_images(images, layout)
+    np.testing.assert_allclose(mirror_images(flipped, layout), images, atol=1e-6)
     assert images.shape[1] == 6  # X, Y, Z and their velocities
     yz = [1, 2, 4, 5]
     np.testing.assert_allclose(flipped[:, yz, 36], images[:, yz, MIRROR[36]])  # y/z of an eye corner: the other one's
@@ -267,7 +242,7 @@ def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
 
 
 def test_geometry_rows_show_a_wider_mouth_and_survive_mirroring():
-    from pseudoface.encode import mirror_images
+    from pseudoface.encode import RowLayout, mirror_images
     f = _frames(16.0, seed=3)
     xyz = f["landmarks"].copy()
     half = len(xyz) // 2
@@ -282,19 +257,24 @@ def test_geometry_rows_show_a_wider_mouth_and_survive_mirroring():
     eyes = enc.images[:, 0, 71].mean(axis=1)  # eye opening: untouched by the smile
     assert abs(eyes[-1] - eyes[0]) < 0.05
     np.testing.assert_allclose(enc.images[:, 2, 71], 0.5)  # the unused third channel is neutral
-    flipped = mirror_images(enc.images)
+    layout = RowLayout.of(p.encode)
+    assert layout.rows == 72 and layout.names == enc.row_names
+    flipped = mirror_images(enc.images, layout)
     np.testing.assert_array_equal(flipped[:, :, 70:], enc.images[:, :, 70:])  # symmetric measures
-    np.testing.assert_allclose(mirror_images(flipped), enc.images, atol=1e-6)
+    np.testing.assert_allclose(mirror_images(flipped, layout), enc.images, atol=1e-6)
     no_pose = encode_windows(norm, _lm_params(encode={"geometry_rows": True, "include_pose": False,
                                                       "max_missing_fraction": 1.0})).images
     assert no_pose.shape[2] == 70  # geometry right after the landmarks: mirroring must not treat it as pose
-    np.testing.assert_array_equal(mirror_images(no_pose, pose=False)[:, :, 68:], no_pose[:, :, 68:])
+    no_pose_layout = RowLayout(landmarks=True, pose=False, geometry=True)
+    np.testing.assert_array_equal(mirror_images(no_pose, no_pose_layout)[:, :, 68:], no_pose[:, :, 68:])
+    with pytest.raises(ValueError, match="70 rows"):  # told the wrong layout: refused, never misread
+        mirror_images(no_pose, layout)
 
 
 def test_compact_images_keep_pose_and_geometry_and_mirror_like_the_full_ones():
     """``landmark_rows: false``: the same pose and geometry rows as the full image, without the 68
     landmark rows; mirroring flips yaw, roll and translation x and leaves geometry alone."""
-    from pseudoface.encode import mirror_images
+    from pseudoface.encode import RowLayout, mirror_images
     f = _frames(16.0, seed=4)
     full_p = _params(encode={"geometry_rows": True, "landmark_rows": True, "max_missing_fraction": 1.0})
     compact_p = _params(encode={"geometry_rows": True, "landmark_rows": False, "max_missing_fraction": 1.0})
@@ -303,12 +283,12 @@ def test_compact_images_keep_pose_and_geometry_and_mirror_like_the_full_ones():
     assert compact.row_names == ("pose rotation", "pose translation", "geometry mouth", "geometry eyes")
     assert compact.images.shape[1:3] == (6, 4)
     np.testing.assert_array_equal(compact.images, full.images[:, :, 68:])
-    flipped = mirror_images(compact.images, pose=True, landmarks=False)
-    np.testing.assert_allclose(flipped, mirror_images(full.images)[:, :, 68:], atol=1e-6)
+    flipped = mirror_images(compact.images, RowLayout.of(compact_p.encode))
+    np.testing.assert_allclose(flipped, mirror_images(full.images, RowLayout.of(full_p.encode))[:, :, 68:], atol=1e-6)
     np.testing.assert_array_equal(flipped[:, :, 2:], compact.images[:, :, 2:])  # geometry: symmetric
     np.testing.assert_allclose(flipped[:, 1, 0], 1 - compact.images[:, 1, 0], atol=1e-6)  # yaw flips
-    with pytest.raises(ParamsError, match="encode.landmark_rows: false leaves no rows"):
-        encode_windows(norm, _params(encode={"landmark_rows": False, "include_pose": False, "geometry_rows": False}))
+    with pytest.raises(ParamsError, match="encode.landmark_rows: false leaves no rows"):  # refused in params
+        _params(encode={"landmark_rows": False, "include_pose": False, "geometry_rows": False})
 
 
 def test_image_blocks_give_each_kind_of_row_its_own_unit():

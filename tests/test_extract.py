@@ -241,7 +241,7 @@ def test_extracted_clips_are_a_corpus_that_a_trained_run_scores(extracted, synth
     run = tmp_path / "run"
     params = params_from_dict({"dataset": "synthetic", "data": {"root": str(synth_root)}},
                               list(SMOKE) + ["encode.window_seconds=1", "encode.hop_seconds=0.5"])
-    cvmod.run_cv(params, run, encoded(params), progress=False)
+    cvmod.cross_validate([cvmod.RunSpec(params, run, encoded(params))], progress=False)
     clips = [str(out / "WolfgangLanger_Pexels.csv"), str(out / "face_noface.csv")]
     assert main(["predict", "--run", str(run), *clips]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

@@ -30,8 +30,6 @@ def test_overrides_dotted_and_typed():
                                                          "data.splits=[train, dev]", "train.lr=0.01"])
     assert p.train.epochs == 3 and p.encode.layout == "frame"
     assert p.data.splits == ("train", "dev") and p.train.lr == 0.01
-    assert p.train.threshold_rule == "inner_val_f1"
-    assert params_from_dict({}, ["train.threshold_rule=0.5"]).train.threshold_rule == "0.5"
 
 
 @pytest.mark.parametrize("override, message", [
@@ -44,6 +42,12 @@ def test_overrides_dotted_and_typed():
     ("dataset=imagenet", r"dataset: expected one of"),
     ("train=3", r"train: expected a section"),
     ("noequals", r"expected key=value"),
+    # checks across keys and bounds: one Params validation, at load time, not mid-run
+    ("train.threads=-1", r"train\.threads: expected 0 or more"),
+    ("cv.max_retries=-2", r"cv\.max_retries: expected 0 or more"),
+    ("cv.folds=1", r"cv\.folds: expected 2 or more"),
+    ("model.clip_windows=0", r"model\.clip_windows: expected 1 or more"),
+    ("train.inner_val_fraction=1.5", r"train\.inner_val_fraction: expected a fraction"),
 ])
 def test_bad_values_name_the_key(override, message):
     with pytest.raises(ParamsError, match=message):

@@ -7,11 +7,11 @@ import torch
 
 from conftest import encoded
 from pseudoface import cv as cvmod
+from pseudoface import fold as foldmod
 from pseudoface.cli import main
 from pseudoface.model import CNNLSTM, model_from_params
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
 from pseudoface.runs import run_matches
-from pseudoface.train import check_protocol
 
 FAST = list(SMOKE) + ["train.epochs=2", "train.patience=2", "cv.folds=3", "cv.bootstrap=50"]
 
@@ -20,11 +20,17 @@ def _params(root, extra=()):
     return params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}}, FAST + list(extra))
 
 
+def run_cv(params, out, enc, **spec):
+    [(metrics, reused)] = cvmod.cross_validate([cvmod.RunSpec(params, out, enc, **spec)], progress=False)
+    assert not reused
+    return metrics
+
+
 @pytest.fixture(scope="module")
 def run(synth_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     params = _params(synth_root)
-    metrics = cvmod.run_cv(params, out, encoded(params), progress=False)
+    metrics = run_cv(params, out, encoded(params))
     return out, metrics, params
 
 
@@ -77,12 +83,12 @@ def test_test_fold_cannot_influence_choices(synth_root):
     """Changing the labels of the outer test participants changes no epoch, threshold or score."""
     params = _params(synth_root)
     prep = encoded(params)
-    r, f, train_ids, test_ids = 0, *cvmod.outer_splits(prep.table, params, 0)[0]
-    a = cvmod.run_fold(prep, params, r, f, train_ids, test_ids, torch.device("cpu"))
+    r, f, train_ids, test_ids = 0, *foldmod.outer_splits(prep.table, params, 0)[0]
+    a = foldmod.run_fold(prep, params, r, f, train_ids, test_ids, torch.device("cpu"))
     flipped = prep.table.copy()
     flipped.loc[flipped.participant_id.isin(test_ids), "label"] ^= 1
     prep.table = flipped
-    b = cvmod.run_fold(prep, params, r, f, train_ids, test_ids, torch.device("cpu"))
+    b = foldmod.run_fold(prep, params, r, f, train_ids, test_ids, torch.device("cpu"))
     assert a["best_epoch"] == b["best_epoch"] and a["threshold"] == b["threshold"]
     assert [p["score"] for p in a["predictions"]] == [p["score"] for p in b["predictions"]]
 
@@ -91,32 +97,31 @@ def test_test_fold_cannot_influence_choices(synth_root):
 def test_deterministic_and_resume(synth_root, tmp_path, run, monkeypatch):
     _, first, params = run
     enc = encoded(params)
-    again = cvmod.run_cv(params, tmp_path / "a", enc, progress=False)
+    again = run_cv(params, tmp_path / "a", enc)
     assert again["macro_f1"]["folds"] == first["macro_f1"]["folds"]
     # simulate a crash after the first fold: keep only that fold's file, resume
     (tmp_path / "a" / "folds" / "r0_f1.json").unlink()
     (tmp_path / "a" / "folds" / "r0_f2.json").unlink()
     calls = []
-    real = cvmod.run_fold
-    monkeypatch.setattr(cvmod, "run_fold", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
-    resumed = cvmod.run_cv(params, tmp_path / "a", enc, resume=True, progress=False)
+    real = foldmod.run_fold
+    monkeypatch.setattr(foldmod, "run_fold", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    resumed = run_cv(params, tmp_path / "a", enc, resume=True)
     assert calls == [1, 2] and resumed["macro_f1"]["folds"] == first["macro_f1"]["folds"]
 
 
-def test_params_errors():
-    with pytest.raises(ParamsError, match="balanced_sampling: cannot be combined"):
-        check_protocol(params_from_dict({}, ["train.balanced_sampling=true"]))
-    check_protocol(params_from_dict({}, ["train.balanced_sampling=true", "train.loss=focal"]))
-    # a stem that spans every row leaves one row: bands of rows after it are refused, not ignored
-    with pytest.raises(ParamsError, match="model.row_bins: 6 bands of rows cannot follow model.stem: rows"):
-        check_protocol(params_from_dict({}, ["model.stem=rows", "model.row_bins=6"]))
-    check_protocol(params_from_dict({}, ["model.stem=rows"]))
+def test_spec_reuses_only_a_matching_finished_run(run, monkeypatch):
+    """``reuse`` reads a finished run of the same configuration back and trains nothing."""
+    out, first, params = run
+    monkeypatch.setattr(foldmod, "run_fold", lambda *a, **k: pytest.fail("a reused run trained a fold"))
+    [(metrics, reused)] = cvmod.cross_validate([cvmod.RunSpec(params, out, encoded(params), reuse=True)],
+                                               progress=False)
+    assert reused and metrics["macro_f1"] == first["macro_f1"]
 
 
 def test_official_protocol_splits(synth_root):
     params = _params(synth_root, ["cv.protocol=official"])
     prep = encoded(params)
-    folds = cvmod.outer_splits(prep.table, params, 0)
+    folds = foldmod.outer_splits(prep.table, params, 0)
     split = dict(zip(prep.table.participant_id, prep.table.split))
     assert {split[p] for p in folds[0][1]} == {"train"} and {split[p] for p in folds[0][2]} == {"dev"}
     assert {split[p] for p in folds[1][2]} == {"test"}
@@ -136,7 +141,7 @@ def test_default_synthetic_model_beats_random_and_does_not_collapse(tmp_path):
     from pseudoface.synthetic import write_corpus
     root = write_corpus(tmp_path / "c", participants=40, seconds=60, seed=0)
     params = load_params("params/synthetic.yaml", [f"data.root={root}", "cv.bootstrap=100"])
-    m = cvmod.run_cv(params, tmp_path / "run", encoded(params), progress=False)
+    m = run_cv(params, tmp_path / "run", encoded(params))
     assert m["macro_f1"]["mean"] > m["baselines"]["stratified_random"]["macro_f1"]["mean"]
     ppr = m["predicted_positive_rate"]["mean"]
     assert 0.05 < ppr < 0.95
@@ -164,23 +169,23 @@ def test_other_configuration_in_run_folder(run, tmp_path, synth_root):
     shutil.copytree(out, folder)
     other = _params(synth_root, ["train.lr=0.002"])
     with pytest.raises(ParamsError, match="holds a run of another configuration"):
-        cvmod.run_cv(other, folder, encoded(other), progress=False)
+        run_cv(other, folder, encoded(other))
     assert run_matches(folder, params) and not run_matches(folder, other)
-    metrics, reused = cvmod.run_or_reuse(other, folder)  # the report's own folders: replaced, not refused
+    # the report's own folders: replaced, not refused
+    [(metrics, reused)] = cvmod.cross_validate([cvmod.RunSpec(other, folder, replace=True, reuse=True)], progress=False)
     assert not reused and run_matches(folder, other) and metrics["config"]["train"]["lr"] == 0.002
     assert len(list((folder / "folds").glob("*.json"))) == 3
 
 
-@pytest.mark.parametrize("session_clips, examples, clips", [(1, 8, 8), (4, 2, 8)])
-def test_session_clips_put_the_loss_on_a_participants_mean_logit(monkeypatch, session_clips, examples, clips):
-    """With train.session_clips = M every training example is M clips of one participant, scored
-    by their mean logit (as scoring does): the loss sees batch/M examples, the network all the clips."""
+def test_training_sees_each_participant_clips_per_participant_times_an_epoch(monkeypatch):
+    """One epoch: every inner-training participant ``clips_per_participant`` times, in batches of
+    ``batch_size`` clips, the loss on each batch's clip logits."""
     from pseudoface import train as train_mod
     rng = np.random.default_rng(0)
     images = {f"p{i}": rng.random((12, 3, 10, 8), dtype=np.float32) + (i % 2) * 0.1 for i in range(8)}
     labels = {pid: i % 2 for i, pid in enumerate(images)}
     params = params_from_dict({"model": {"clip_windows": 2}, "train": {
-        "epochs": 1, "batch_size": 8, "clips_per_participant": 4, "session_clips": session_clips, "mirror": False}})
+        "epochs": 1, "batch_size": 8, "clips_per_participant": 4, "mirror": False}})
     seen = {"loss": [], "forward": []}
     real_loss, real_forward = train_mod.loss_fn, train_mod.CNNLSTM.forward
 
@@ -197,15 +202,24 @@ def test_session_clips_put_the_loss_on_a_participants_mean_logit(monkeypatch, se
     monkeypatch.setattr(train_mod.CNNLSTM, "forward", forward)
     ids = list(images)
     train_mod.train_model(images, labels, ids[:6], ids[6:], params, 0, torch.device("cpu"))
-    assert seen["forward"][0] == clips and seen["loss"][0] == examples
-    # every participant is seen clips_per_participant times per epoch, in M-clip examples
-    assert sum(seen["forward"]) == 6 * 4 and sum(seen["loss"]) == 6 * 4 // session_clips
+    assert seen["forward"] == seen["loss"] == [8, 8, 8]  # 6 participants x 4 clips in batches of 8
+
+
+def test_epoch_selector_keeps_the_best_trailing_mean_and_stops_after_patience():
+    from pseudoface.train import EpochSelector
+    model = CNNLSTM(3, "default")
+    sel = EpochSelector(patience=2)
+    # trailing means over 3 epochs: 1.0, 0.75, 0.667, 0.5 (best, epoch 4), 0.533, 0.6 -> stop
+    stops = [sel.update(e, v, model) for e, v in enumerate([1.0, 0.5, 0.5, 0.5, 0.6, 0.7], start=1)]
+    assert stops == [False] * 5 + [True] and sel.best_epoch == 4 and sel.state is not None
 
 
 def test_seed_comparison_stays_the_papers_network_whatever_the_default_options():
     """The seed preset comparison overrides the user's options that would change the paper's CNN."""
-    params = params_from_dict({"model": {"stem": "rows", "row_bins": 6}}, cvmod.COMPARISONS["seed preset (frame layout)"])
-    assert params.model.stem == "square" and params.model.row_bins == 1 and params.model.preset == "seed"
+    params = params_from_dict({"model": {"pooling": "mean", "input_scaling": True}, "train": {"mirror": True}},
+                              cvmod.COMPARISONS["seed preset (frame layout)"])
+    assert params.model.preset == "seed" and params.model.pooling == "last" and not params.model.input_scaling
+    assert not params.train.mirror
     # the paper's landmark image, whatever the encoder's defaults (its config hash is the old preset's)
     assert params.encode.landmark_rows and not params.encode.geometry_rows
     model = model_from_params(params.model, (3, 68, 3))
@@ -231,4 +245,5 @@ def test_training_mirrors_landmark_images_of_either_layout(monkeypatch, encode, 
     train_mod.train_model(images, labels, ids[:4], ids[4:], params, 0, torch.device("cpu"))
     assert bool(calls) == mirrored
     if mirrored:  # told which rows are there
-        assert calls[0] == (True, encode.get("landmark_rows", False))
+        from pseudoface.encode import RowLayout
+        assert calls[0] == (RowLayout(encode.get("landmark_rows", False), True, encode.get("geometry_rows", True)),)

@@ -102,7 +102,7 @@ def headline(metrics: dict) -> str:
 
 
 def cmd_cv(args) -> int:
-    from .cv import run_cv
+    from .cv import RunSpec, cross_validate
     from .encode import encode_corpus
     from .read import corpus_summary, ensure_synthetic, load_corpus
     from .runs import default_run_dir
@@ -113,7 +113,7 @@ def cmd_cv(args) -> int:
     corpus = load_corpus(params)
     print("\n".join(corpus_summary(corpus)))
     enc = encode_corpus(corpus, params, progress=True)
-    metrics = run_cv(params, out, enc, resume=args.resume)
+    [(metrics, _)] = cross_validate([RunSpec(params, out, enc, resume=args.resume)])
     print(f"{params.dataset} ({params.cv.protocol}, {metrics['n_participants']} participants): " + headline(metrics))
     print(f"wrote {out}/metrics.json in {metrics['seconds']:.0f} s")
     for p in corpus.problems:
@@ -144,7 +144,7 @@ def cmd_sweep(args) -> int:
 
 def cmd_predict(args) -> int:
     """Score sessions with every fold model of a run: mean logit, median fold threshold."""
-    from .cv import predict_paths
+    from .predict import predict_paths
     rows, problems = predict_paths(Path(args.run), args.paths)
     print("participant,score,prediction")
     for pid, prob, pred in rows:

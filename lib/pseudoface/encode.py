@@ -5,10 +5,10 @@ Layouts: the ``window`` layout (default) and the seed's ``frame`` layout.
 
 window (Du, Fu & Wang 2015 style), :func:`encode_windows`:
     ``window_seconds`` of frames every ``hop_seconds`` -> one image (C, R, W):
-    channels X, Y, Z (+ their frame-to-frame velocity if ``velocity_channels``); rows = the 68
+    channels X, Y, Z and their frame-to-frame velocities; rows (:class:`RowLayout`) = the 68
     landmarks ordered by facial region (jaw, brows, nose, eyes, mouth) if ``landmark_rows`` + 2 pose
-    rows (rotation x/y/z, translation x/y/z as the three channels) + 2 geometry rows if
-    ``geometry_rows``; columns = time at ``target_fps``. The default image is the compact one: pose
+    rows (rotation x/y/z, translation x/y/z as the three channels) if ``include_pose`` + 2 geometry
+    rows if ``geometry_rows``; columns = time at ``target_fps``. The default image is the compact one: pose
     and geometry rows only (4 rows; ``landmark_rows: false``, ``geometry_rows: true``), on which the
     network learns more of the benchmark's cue families than on the 68-row image
     (benchmarks/bench_quality.py, README); the 68 landmark rows are one option away.
@@ -16,8 +16,8 @@ window (Du, Fu & Wang 2015 style), :func:`encode_windows`:
     mapped to [0, 1] by ``0.5 + d / (2 * displacement_range)`` and clipped (clip rate reported).
     With ``geometry_rows`` two more rows (after pose): per-frame distances between landmarks (mouth
     opening, width, corner drop; eye opening, brow height) from the session median, as channels.
-    Pose = relative to the session median (rotation from the template face instead with
-    ``pose_reference: absolute``), rotation over +-``rotation_range_deg`` and translation over
+    Pose = rotation from the template face (a head held lowered all session shows) and translation
+    relative to the session median, rotation over +-``rotation_range_deg`` and translation over
     +-``translation_range`` inter-ocular units. Masked frames are neutral (0.5) and windows
     with more than ``max_missing_fraction`` masked frames are skipped and counted. Amplitude is
     kept: half the movement gives images half as far from 0.5.
@@ -45,7 +45,7 @@ from .corpus import Corpus, Session, require_landmarks
 from .face import MIRROR, REGIONS, ROW_ORDER
 from .features import landmark_signals, session_features
 from .normalise import Normalised, normalise_session
-from .params import Params, ParamsError, without_neutral
+from .params import EncodeParams, Params, without_neutral
 from .textio import DataError
 
 ENCODER_VERSION = 3  # 3: per-session features are the functionals + region motion
@@ -77,6 +77,39 @@ def row_names(include_pose: bool) -> tuple:
     return names + (("pose rotation", "pose translation") if include_pose else ())
 
 
+@dataclass(frozen=True)
+class RowLayout:
+    """The rows of a landmark window pseudo-image, top to bottom: the 68 landmark rows (region
+    order, :data:`face.ROW_ORDER`) if ``landmarks``, 2 pose rows (rotation, translation) if
+    ``pose``, 2 geometry rows (mouth, eyes) if ``geometry``. Built by :meth:`of` from the encode
+    params; the encoder writes this layout, training and mirroring read it."""
+    landmarks: bool = True
+    pose: bool = True
+    geometry: bool = False
+
+    @classmethod
+    def of(cls, e: EncodeParams) -> "RowLayout":
+        return cls(e.landmark_rows, e.include_pose, e.geometry_rows)
+
+    @property
+    def first_pose(self) -> int:
+        return 68 if self.landmarks else 0
+
+    @property
+    def rows(self) -> int:
+        return self.first_pose + 2 * self.pose + 2 * self.geometry
+
+    @property
+    def names(self) -> tuple:
+        return ((row_names(False) if self.landmarks else ()) + (row_names(True)[68:] if self.pose else ())
+                + (("geometry mouth", "geometry eyes") if self.geometry else ()))
+
+    def holds(self, image_shape: tuple) -> bool:
+        """True when landmark window images of shape (..., C, R, W) have this layout: 6 channels
+        (X, Y, Z and velocities; series images have 2) and this many rows."""
+        return image_shape[-3] == 6 and image_shape[-2] == self.rows
+
+
 def _to_unit(values: np.ndarray, half_range: float) -> tuple[np.ndarray, int]:
     scaled = 0.5 + values / (2.0 * half_range)
     clipped = int(np.count_nonzero((scaled < 0) | (scaled > 1)))
@@ -90,19 +123,20 @@ def _to_unit(values: np.ndarray, half_range: float) -> tuple[np.ndarray, int]:
 GEOMETRY = (("mouth_open", "mouth_width", "mouth_corner_drop"), ("eye_open", "brow_height", None))
 
 
-def mirror_images(images: np.ndarray, pose: bool = True, landmarks: bool = True) -> np.ndarray:
-    """Left-right mirror of window-layout landmark pseudo-images (..., C, R, W), C = 3 or 6
-    (X, Y, Z [+ their velocities]), R = [68 landmark rows if ``landmarks``] [+ 2 pose rows if
-    ``pose``] [+ 2 geometry rows]: landmark rows go to their counterparts, and values along x
-    (displacement and velocity x; head yaw and roll; translation x) flip about 0.5; geometry rows
+def mirror_images(images: np.ndarray, layout: RowLayout) -> np.ndarray:
+    """Left-right mirror of window-layout landmark pseudo-images (..., C, R, W) of ``layout``, C =
+    3 or 6 (X, Y, Z [+ their velocities]): landmark rows go to their counterparts, and values along
+    x (displacement and velocity x; head yaw and roll; translation x) flip about 0.5; geometry rows
     are symmetric and stay. Amplitude is untouched: a mirrored face moves exactly as much."""
     C, R = images.shape[-3], images.shape[-2]
-    n = 68 if landmarks else 0  # the first pose row
+    if R != layout.rows:
+        raise ValueError(f"mirror_images: images have {R} rows, the layout {layout} has {layout.rows}")
+    n = layout.first_pose
     order = [ROW_ORDER.index(MIRROR[ROW_ORDER[r]]) for r in range(n)] + list(range(n, R))
     out = images[..., order, :].copy()
     for base in range(0, C, 3):  # the X channel of the values, then of the velocities
         out[..., base, :n, :] = 1.0 - out[..., base, :n, :]
-        if pose and R >= n + 2:  # pose rows: rotation (pitch, yaw, roll) and translation (x, y, z) as channels
+        if layout.pose:  # pose rows: rotation (pitch, yaw, roll) and translation (x, y, z) as channels
             out[..., base + 1, n, :] = 1.0 - out[..., base + 1, n, :]  # yaw
             out[..., base + 2, n, :] = 1.0 - out[..., base + 2, n, :]  # roll
             out[..., base, n + 1, :] = 1.0 - out[..., base, n + 1, :]  # translation x
@@ -111,24 +145,21 @@ def mirror_images(images: np.ndarray, pose: bool = True, landmarks: bool = True)
 
 def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, tuple]:
     """(T, 3 or 6, R) per-frame columns in [0, 1], number of clipped values, row names."""
-    e = params.encode
+    e, layout = params.encode, RowLayout.of(params.encode)
     xyz = norm.landmarks[:, list(ROW_ORDER), :]  # (T, 68, 3)
     median_face = np.median(xyz[norm.valid], axis=0)  # (68, 3) the session's own neutral
     disp = np.where(norm.valid[:, None, None], xyz - median_face, 0.0)
     img, clipped = _to_unit(disp, e.displacement_range)  # (T, 68, 3)
-    rows = [img] if e.landmark_rows else []
-    names = row_names(False) if e.landmark_rows else ()
-    if e.include_pose:
+    rows = [img] if layout.landmarks else []
+    if layout.pose:
         pose = norm.pose - np.median(norm.pose[norm.valid], axis=0)
-        if e.pose_reference == "absolute":  # rotation from the template face, so a lowered head shows as a level
-            pose[:, :3] = norm.pose[:, :3]
+        pose[:, :3] = norm.pose[:, :3]  # rotation from the template face, so a lowered head shows as a level
         pose = np.where(norm.valid[:, None], pose, 0.0)
         rot, c1 = _to_unit(np.rad2deg(pose[:, :3]), e.rotation_range_deg)
         tra, c2 = _to_unit(pose[:, 3:], e.translation_range)
         clipped += c1 + c2
         rows += [rot[:, None, :], tra[:, None, :]]
-        names = names + row_names(True)[68:]
-    if e.geometry_rows:  # two rows of face geometry, three signals each as the channels
+    if layout.geometry:  # two rows of face geometry, three signals each as the channels
         sig = landmark_signals(norm.landmarks)
         zero = np.zeros(len(norm.valid))
         geo = np.stack([zero if k is None else sig[k] for k in GEOMETRY[0] + GEOMETRY[1]], axis=1)  # (T, 6)
@@ -136,19 +167,13 @@ def landmark_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, 
         geo, c3 = _to_unit(geo, e.displacement_range)
         clipped += c3
         rows += [geo[:, None, :3], geo[:, None, 3:]]
-        names = names + ("geometry mouth", "geometry eyes")
-    if not rows:
-        raise ParamsError("encode.landmark_rows: false leaves no rows without encode.include_pose or "
-                          "encode.geometry_rows; set one of them true")
-    frames = np.concatenate(rows, axis=1).transpose(0, 2, 1)  # (T, 3, R)
-    return _with_velocity(frames, e.velocity_channels), clipped, names
+    frames = np.concatenate(rows, axis=1).transpose(0, 2, 1)  # (T, 3, R); params.check: R > 0
+    return _with_velocity(frames), clipped, layout.names
 
 
-def _with_velocity(frames: np.ndarray, velocity: bool) -> np.ndarray:
+def _with_velocity(frames: np.ndarray) -> np.ndarray:
     """(T, C, R) -> (T, 2C, R) with frame-to-frame change mapped by 0.5 + 4 * delta (+-0.125 of the
-    range per frame spans [0, 1]) when ``velocity``; unchanged otherwise."""
-    if not velocity:
-        return frames
+    range per frame spans [0, 1])."""
     vel = np.clip(0.5 + 4.0 * np.diff(frames, axis=0, prepend=frames[:1]), 0, 1).astype(np.float32)
     return np.concatenate([frames, vel], axis=1)
 
@@ -167,7 +192,7 @@ def series_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, tu
         cols.append(np.where(norm.valid, col, 0.5 if not name.startswith("AU") else 0.0))
         clipped += c
     frames = np.stack(cols, axis=1)[:, None, :].astype(np.float32)  # (T, 1, S)
-    return _with_velocity(frames, params.encode.velocity_channels), clipped, tuple(norm.series_names)
+    return _with_velocity(frames), clipped, tuple(norm.series_names)
 
 
 def encode_windows(norm: Normalised, params: Params) -> Encoded:
@@ -223,7 +248,7 @@ def _session_key(session: Session, params: Params) -> dict:
     except OSError:
         stamp = []
     return {"source": session.source, "stamp": stamp, "v": ENCODER_VERSION,
-            "data": {k: v for k, v in dataclasses.asdict(params.data).items() if k not in ("splits", "max_participants")},
+            "data": {k: v for k, v in dataclasses.asdict(params.data).items() if k != "splits"},
             "normalise": without_neutral("normalise", dataclasses.asdict(params.normalise)),
             "encode": without_neutral("encode", dataclasses.asdict(params.encode)),
             "valid": int(session.valid.sum()), "frames": session.n_frames}

@@ -1,6 +1,7 @@
 """Where fold trainings run: in this process (``cv.executor: local``) or as Ray tasks (``ray``).
 
-The unit of work is one fold of one configuration (:func:`cv.run_fold`, seeded per fold). ``local``
+The unit of work is one fold of one configuration (:class:`fold.FoldJob`, trained by
+:func:`fold.run_fold`, seeded per fold). ``local``
 runs the units one after another in this process, as ``cv`` always did. ``ray`` submits each as one
 task asking for ``train.threads`` CPUs (1 when 0) and a GPU when ``train.device`` is ``cuda`` (or
 ``auto`` on a cluster that has GPUs). With no ``cv.ray_address`` a local Ray sized to this machine
@@ -29,8 +30,12 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .plan import fold_threads
+
+if TYPE_CHECKING:  # the fold module (and torch) load when folds run, not when the CLI starts
+    from .fold import FoldJob
 
 FAULT_ENV = "PSEUDOFACE_FAULT"
 LOCAL_START_ATTEMPTS = 3
@@ -39,23 +44,6 @@ LOCAL_OBJECT_STORE_FRACTION = 0.3  # of physical memory, at most (Ray's own defa
 
 class FoldsFailed(RuntimeError):
     """A run none of whose folds finished (each failed after its retries); the message names them."""
-
-
-@dataclass
-class FoldJob:
-    """One fold training of one run: what a worker needs besides the shared corpus."""
-    run: int  # index of the run (configuration) in the pool
-    corpus: int  # index of the shared encoded corpus it trains on
-    params: object  # Params
-    repeat: int
-    fold: int
-    train_ids: list
-    test_ids: list
-    label: str = ""  # for messages: "<run folder> r0_f1"
-
-    @property
-    def name(self) -> str:
-        return f"r{self.repeat}_f{self.fold}"
 
 
 @dataclass
@@ -113,8 +101,9 @@ class LocalExecutor:
     def where(self) -> str:
         return "this process"
 
-    def run(self, run_fold, jobs: list, corpora: list, on_result, bar=None) -> list:
+    def run(self, jobs: list[FoldJob], corpora: list, on_result, bar=None) -> list:
         import torch
+        from .fold import run_fold
         from .model import pick_device
         failures: list = []
         previous = torch.get_num_threads()
@@ -134,12 +123,13 @@ class LocalExecutor:
         pass
 
 
-def _ray_fold(run_fold, shared, params_dict: dict, repeat: int, fold: int, train_ids: list, test_ids: list,
+def _ray_fold(shared, params_dict: dict, repeat: int, fold: int, train_ids: list, test_ids: list,
               threads: int, fault: str | None) -> dict:
-    """The Ray task body: one fold training (``cv.run_fold``, passed by reference) on a worker; its
-    result, with the model state, goes back to the driver."""
+    """The Ray task body: one fold training (:func:`fold.run_fold`) on a worker; its result, with
+    the model state, goes back to the driver."""
     import torch
     from .encode import EncodedCorpus
+    from .fold import run_fold
     from .model import pick_device
     from .params import params_from_dict
     from .runs import code_version
@@ -244,7 +234,7 @@ class RayExecutor:
         kind = f"cluster at {self.address}" if self.address else "local Ray"
         return f"{kind}, {res.get('CPU', 0):g} CPU(s)" + (f", {res['GPU']:g} GPU(s)" if res.get("GPU") else "")
 
-    def run(self, run_fold, jobs: list, corpora: list, on_result, bar=None) -> list:
+    def run(self, jobs: list[FoldJob], corpora: list, on_result, bar=None) -> list:
         from .runs import code_version
         ray = self.ray
         driver_version = code_version()
@@ -259,7 +249,7 @@ class RayExecutor:
         for job in jobs:
             opts = {"num_cpus": self.threads, "num_gpus": self._gpus(job.params), "max_retries": self.max_retries,
                     "retry_exceptions": False, "name": f"pseudoface {job.label}"}
-            ref = task.options(**opts).remote(run_fold, shared[job.corpus], job.params.to_dict(), job.repeat, job.fold,
+            ref = task.options(**opts).remote(shared[job.corpus], job.params.to_dict(), job.repeat, job.fold,
                                               job.train_ids, job.test_ids, self.threads, fault_for(job.name))
             pending[ref] = job
         failures = []
@@ -353,11 +343,6 @@ def _restore(saved: dict | None) -> None:
 
 def make_executor(params, payload_bytes: int = 0):
     """The executor ``cv.executor`` names (Ray is imported only for ``ray``)."""
-    from .params import ParamsError
-    if params.train.threads < 0:
-        raise ParamsError(f"train.threads: expected 0 (this machine's cores) or more; got {params.train.threads}")
-    if params.cv.max_retries < 0:
-        raise ParamsError(f"cv.max_retries: expected 0 or more; got {params.cv.max_retries}")
     return RayExecutor(params, payload_bytes) if params.cv.executor == "ray" else LocalExecutor(params)
 
 

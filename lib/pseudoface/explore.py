@@ -181,7 +181,7 @@ def image_blocks(image: np.ndarray, rows: tuple, params: Params, centred: bool =
     image already holds value − 0.5 (e.g. class means of |value − 0.5|)."""
     e = params.encode
     z = np.asarray(image, float) if centred else np.asarray(image, float) - 0.5
-    half = z.shape[0] // 2 if e.velocity_channels and z.shape[0] % 2 == 0 and z.shape[0] > 1 else z.shape[0]
+    half = z.shape[0] // 2 if z.shape[0] % 2 == 0 and z.shape[0] > 1 else z.shape[0]  # values, then velocities
     z = z[half:] if velocity else z[:half]
     rate = params.normalise.target_fps / 4 if velocity else 1.0  # velocity = 0.5 + 4 * change per frame
     what = ("|velocity|" if magnitude else "velocity") if velocity else ("|displacement|" if magnitude else "displacement")
@@ -218,7 +218,7 @@ def class_mean_blocks(ctx: Context) -> dict:
     means, diff, rows = class_mean_images(ctx)
     blocks = [image_blocks(m, rows, ctx.params, centred=True, magnitude=True) for m in means]
     limits = [robust_limit(blocks[0][b]["z"], blocks[1][b]["z"]) for b in range(len(blocks[0]))]
-    velocity = ctx.params.encode.velocity_channels and ctx.has_landmarks
+    velocity = ctx.has_landmarks
     return {"not depressed": blocks[0], "depressed": blocks[1], "limits": limits,
             "difference": image_blocks(diff, rows, ctx.params, centred=True),
             "velocity difference": image_blocks(diff, rows, ctx.params, centred=True, velocity=True) if velocity else None,

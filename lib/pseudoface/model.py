@@ -10,14 +10,6 @@ Presets:
   by the mean of the LSTM's states (``model.pooling: mean``); the seed comparison keeps the paper's
   last state and raw inputs.
 
-``stem: rows`` (``model.stem``) makes the first convolution's kernel span every row (R x 5: each
-filter a learned weighting of landmarks and pose rows over 5 time steps, so it knows which part of
-the face moved) and the later ones time only (1 x 3); ``square`` (default) is 3 x 3 throughout.
-
-``row_bins`` > 1 (``model.row_bins``) pools the CNN's output over time only and into that many
-bands of rows (face regions, top to bottom), so the LSTM sees where a movement was; 1 (default)
-is the global average pool.
-
 Optional input standardisation (``rows`` given): each (channel, row) of a pseudo-image is shifted
 and scaled by constants held as buffers (saved in the checkpoint, not trained), set by
 :func:`set_input_scaling` from the training participants only. The window layout maps every row
@@ -38,8 +30,7 @@ PRESETS = {
 
 
 class CNNLSTM(nn.Module):
-    def __init__(self, in_channels: int = 3, preset: str = "default", dropout: float = 0.5, rows: int | None = None,
-                 row_bins: int = 1, stem: str = "square", height: int | None = None):
+    def __init__(self, in_channels: int = 3, preset: str = "default", dropout: float = 0.5, rows: int | None = None):
         super().__init__()
         cfg = PRESETS[preset]
         self.scaled = rows is not None
@@ -47,31 +38,20 @@ class CNNLSTM(nn.Module):
             self.register_buffer("input_shift", torch.zeros(in_channels, rows, 1))
             self.register_buffer("input_scale", torch.ones(in_channels, rows, 1))
         n = len(cfg["channels"])
-        if stem == "rows":  # first kernel spans every row (a learned mix of landmarks), then time only
-            height = height or rows
-            if not height:
-                raise ValueError("stem 'rows' needs the image height")
-            convs, pool = [((height, 5), (0, 2))] + [((1, 3), (0, 1))] * (n - 1), (1, 2)
-            if row_bins > 1:  # train.check_protocol refuses the pair in params
-                raise ValueError("row_bins > 1 cannot follow stem 'rows' (one row is left after its first layer)")
-        else:
-            convs, pool = [(3, 1)] * n, 2
         layers, c_in = [], in_channels
-        for i, (c_out, (kernel, pad)) in enumerate(zip(cfg["channels"], convs)):
-            layers.append(nn.Conv2d(c_in, c_out, kernel_size=kernel, padding=pad))
+        for i, c_out in enumerate(cfg["channels"]):
+            layers.append(nn.Conv2d(c_in, c_out, kernel_size=3, padding=1))
             if cfg["batch_norm"]:
                 layers.append(nn.BatchNorm2d(c_out))
             layers.append(nn.ReLU(inplace=True))
             if i < n - 1:
-                layers.append(nn.MaxPool2d(pool, ceil_mode=True))
+                layers.append(nn.MaxPool2d(2, ceil_mode=True))
             c_in = c_out
-        # time (and rows) averaged away; ``row_bins`` > 1 keeps that many bands of rows (face
-        # regions from top to bottom), so the LSTM sees where on the face a movement was
-        layers.append(nn.AdaptiveAvgPool2d((row_bins, 1)))
+        layers.append(nn.AdaptiveAvgPool2d((1, 1)))  # rows and time averaged away
         # channels-last convolution weights: ~30% faster training and ~35% faster inference on CPU
         # (measured, 2 cores); numerically the same network
         self.cnn = nn.Sequential(*layers).to(memory_format=torch.channels_last)
-        self.lstm = nn.LSTM(c_in * row_bins, cfg["hidden"], batch_first=True)
+        self.lstm = nn.LSTM(c_in, cfg["hidden"], batch_first=True)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(cfg["hidden"], 1)
 
@@ -93,8 +73,7 @@ class CNNLSTM(nn.Module):
 def model_from_params(model_params, input_shape) -> CNNLSTM:
     """The network ``params.model`` describes, for inputs of shape (C, R, W)."""
     C, R, _ = input_shape
-    model = CNNLSTM(C, model_params.preset, model_params.dropout, rows=R if model_params.input_scaling else None,
-                    row_bins=model_params.row_bins, stem=model_params.stem, height=R)
+    model = CNNLSTM(C, model_params.preset, model_params.dropout, rows=R if model_params.input_scaling else None)
     model.pooling = model_params.pooling
     return model
 

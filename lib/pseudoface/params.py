@@ -42,7 +42,6 @@ class DataParams:
     bad_cells: Literal["error", "mask"] = "error"  # a non-numeric cell: stop, or mask its frame
     mask_quirk_spans: bool = True  # mask the documented interruptions (DAIC-WOZ 373, 444)
     splits: tuple = ()  # keep only these splits (empty: every labelled split)
-    max_participants: int = 0  # >0: keep the first N usable participants (smoke runs)
     cache_dir: Optional[str] = None  # parsed-array cache (default: ~/.cache/pseudoface)
 
 
@@ -59,10 +58,6 @@ class EncodeParams:
     window_seconds: float = 4.0
     hop_seconds: float = 2.0
     include_pose: bool = True  # add head-pose rows (window layout)
-    # head rotation rows relative to the session's median pose (movement only) or to the template
-    # face (absolute: a head held lowered all session shows); translation is always relative
-    pose_reference: Literal["session_median", "absolute"] = "absolute"
-    velocity_channels: bool = True  # add frame-to-frame velocity channels
     # two rows of face geometry (mouth opening, width and corner drop; eye opening, brow height)
     geometry_rows: bool = True
     # the 68 landmark rows (the paper's image); false (default): pose and geometry rows only, a
@@ -83,9 +78,6 @@ class ModelParams:
     dropout: float = 0.5
     input_scaling: bool = True  # standardise each (channel, row) by constants from the training participants
     pooling: Literal["last", "mean"] = "mean"  # clip summary: the LSTM's last state or the mean of its states
-    row_bins: int = 1  # CNN output pooled over time and into this many bands of rows (1: global pool)
-    # first convolution: 3x3 (square) or spanning every row (rows: a learned mix of landmarks, then time only)
-    stem: Literal["square", "rows"] = "square"
 
 
 @dataclass(frozen=True)
@@ -96,16 +88,6 @@ class TrainParams:
     weight_decay: float = 1e-4
     batch_size: int = 16
     clips_per_participant: int = 4  # random clips sampled per participant per epoch
-    # clips per training example: the loss is on the mean logit of this many clips of one
-    # participant (scoring's mean over the session), so sparse cues are counted over more time
-    session_clips: int = 1
-    loss: Literal["weighted_bce", "focal", "bce_focal"] = "weighted_bce"
-    focal_gamma: float = 2.0
-    balanced_sampling: bool = False  # cannot be combined with a pos_weight loss
-    threshold_rule: Literal["inner_val_f1", "prevalence", "0.5"] = "inner_val_f1"
-    # the epoch: lowest inner-validation loss, or lowest mean over the last ``smooth_epochs`` epochs
-    # (a few validation participants make a single epoch's loss noisy)
-    smooth_epochs: int = 3
     mirror: bool = True  # mirror half the training clips left-right (landmark window layout only)
     calibration: Literal["none", "platt"] = "none"  # platt: a logistic map of logits fitted on inner validation
     inner_val_fraction: float = 0.25
@@ -146,15 +128,41 @@ class Params:
     cv: CVParams = field(default_factory=CVParams)
     report: ReportParams = field(default_factory=ReportParams)
 
+    def __post_init__(self):
+        check(self)
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def check(p: Params) -> None:
+    """Every check that spans keys or bounds a value, in one place: raised when a :class:`Params` is
+    built (from a file, overrides or a dict), so no stage finds a bad combination mid-run."""
+    e = p.encode
+    if e.layout == "window" and not (e.landmark_rows or e.include_pose or e.geometry_rows):
+        raise ParamsError("encode.landmark_rows: false leaves no rows without encode.include_pose or "
+                          "encode.geometry_rows; set one of them true")
+    positive = {"train.epochs": p.train.epochs, "train.patience": p.train.patience,
+                "train.batch_size": p.train.batch_size, "train.clips_per_participant": p.train.clips_per_participant,
+                "model.clip_windows": p.model.clip_windows, "cv.folds": p.cv.folds, "cv.repeats": p.cv.repeats}
+    non_negative = {"train.threads": p.train.threads, "cv.max_retries": p.cv.max_retries,
+                    "train.val_clips": p.train.val_clips}
+    for key, value in positive.items():
+        if value < 1:
+            raise ParamsError(f"{key}: expected 1 or more; got {value}")
+    for key, value in non_negative.items():
+        if value < 0:
+            raise ParamsError(f"{key}: expected 0 or more; got {value}")
+    if p.cv.protocol == "cv" and p.cv.folds < 2:
+        raise ParamsError(f"cv.folds: expected 2 or more for cross-validation; got {p.cv.folds}")
+    if not 0 < p.train.inner_val_fraction < 1:
+        raise ParamsError(f"train.inner_val_fraction: expected a fraction between 0 and 1; got {p.train.inner_val_fraction}")
 
 
 # Keys added after run folders and cached encodings were first written: left out of config hashes
 # (runs.config_hash) and cache keys (encode's) while at the value that behaves as before, so
 # existing runs and cache entries stay valid; set to anything else, they count
-NEUTRAL_WHEN = {("train", "session_clips"): 1, ("encode", "geometry_rows"): False, ("model", "row_bins"): 1,
-                ("train", "threads"): 0, ("model", "stem"): "square", ("encode", "landmark_rows"): True}
+NEUTRAL_WHEN = {("encode", "geometry_rows"): False, ("train", "threads"): 0, ("encode", "landmark_rows"): True}
 _ABSENT = object()
 
 
@@ -186,8 +194,6 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     if origin is Literal:
         choices = typing.get_args(hint)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) in choices:
-            value = str(value)  # e.g. threshold_rule: 0.5
         if value not in choices:
             raise ParamsError(f"{key}: expected one of {', '.join(map(str, choices))}; got {value!r}")
         return value

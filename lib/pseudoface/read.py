@@ -99,8 +99,6 @@ def build_corpus(dataset: str, root: Path, labels: pd.DataFrame, found: dict, re
         pid = session.participant_id
         if params.data.splits and split_of[pid] not in params.data.splits:
             flow.dropped.append((pid, "usable", f"split {split_of[pid]} not in data.splits"))
-        elif params.data.max_participants and len(sessions) >= params.data.max_participants:
-            flow.dropped.append((pid, "usable", "beyond data.max_participants"))
         else:
             sessions[pid] = session
     flow.counts["usable"] = len(sessions)

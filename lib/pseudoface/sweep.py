@@ -118,7 +118,7 @@ def run_sweep(grid_file: str | Path, params_file: str | None = None, overrides: 
               out: str | Path | None = None, progress: bool = True, publish_to: Path | None = None
               ) -> tuple[pd.DataFrame, Path]:
     """Run (or reuse) every point of the grid; (the sweep table, the path of sweep.csv)."""
-    from .cv import pooled_runs
+    from .cv import RunSpec, cross_validate
     from .read import ensure_synthetic
     from .report import private_paths, scrub
     grid_file = Path(grid_file)
@@ -135,7 +135,8 @@ def run_sweep(grid_file: str | Path, params_file: str | None = None, overrides: 
     print(f"sweep {grid_file.stem}: {len(points)} point(s) over {', '.join(grid)}; {folds} fold trainings in all, "
           f"{ready} point(s) already finished (reused)", flush=True)
     started = time.perf_counter()
-    results = pooled_runs(configs, progress=progress, desc="sweep folds", resume=True)
+    results = cross_validate([RunSpec(p, d, resume=True, replace=True, reuse=True) for p, d in configs],
+                             progress=progress, desc="sweep folds")
     table = pd.DataFrame([row(point, params, run_dir, metrics, reused)
                           for (point, params), (_, run_dir), (metrics, reused) in zip(points, configs, results)])
     out = Path(out) if out else Path("runs") / first.dataset / "sweeps" / grid_file.stem

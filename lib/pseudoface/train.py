@@ -1,20 +1,19 @@
-"""Training one model on one (inner) split: clip sampling, losses on logits, early stopping.
+"""Training one model on one (inner) split: clip sampling, a loss on logits, early stopping.
 
-- Training: each epoch draws ``clips_per_participant`` random clips of K consecutive windows per
-  participant, labelled by the participant (optionally class-balanced sampling instead); with
-  ``session_clips`` = M > 1 an example is M clips of one participant and the loss is on their mean
-  logit (what scoring computes), the clips per step and per epoch staying the same.
+- Training (:func:`train_epoch`): each epoch draws ``clips_per_participant`` random clips of K
+  consecutive windows per participant (:func:`sample_batches`, :func:`sample_clips`), labelled by
+  the participant; half of the landmark images are mirrored left-right.
 - Scoring: a participant's score is the mean logit over all its non-overlapping K-window clips
   (a participant with fewer than K windows gives one clip, padded by repeating its last window);
   probability = sigmoid(mean logit).
-- Losses on logits: ``weighted_bce`` (pos_weight = N_neg / N_pos of the inner-train
-  participants, computed once), ``focal`` (gamma), ``bce_focal`` (the seed's sum of both).
-- The epoch is chosen by inner-validation loss with patience (per epoch on up to ``val_clips``
-  evenly spaced clips per participant, for speed on long sessions; optionally the mean over the
-  last ``smooth_epochs`` epochs); an optional Platt map of logits (``calibration: platt``) and the
-  threshold (``threshold_rule``) are fitted on inner-validation scores only. Input scaling
-  constants (``model.input_scaling``) come from the inner-training participants. The outer test
-  fold never reaches this module.
+- Loss: binary cross-entropy on logits with pos_weight = N_neg / N_pos of the inner-train
+  participants, computed once.
+- Selection (:class:`EpochSelector`): the epoch with the lowest inner-validation loss, averaged
+  over the last :data:`SMOOTH_EPOCHS` epochs, with patience (per epoch on up to ``val_clips``
+  evenly spaced clips per participant, for speed on long sessions); an optional Platt map of
+  logits (``calibration: platt``) and the macro-F1-best threshold are fitted on inner-validation
+  scores only. Input scaling constants (``model.input_scaling``) come from the inner-training
+  participants. The outer test fold never reaches this module.
 """
 from __future__ import annotations
 
@@ -29,10 +28,10 @@ import torch
 import torch.nn.functional as F
 from scipy.special import expit
 
-from .encode import mirror_images
+from .encode import RowLayout, mirror_images
 from .evaluate import best_threshold, macro_f1
 from .model import CNNLSTM, model_from_params, set_input_scaling
-from .params import Params, ParamsError
+from .params import Params
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
@@ -85,17 +84,6 @@ def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return (a, b) if a > 0 else (1.0, 0.0)
 
 
-def check_protocol(params: Params) -> None:
-    t = params.train
-    if t.balanced_sampling and t.loss in ("weighted_bce", "bce_focal"):
-        raise ParamsError("train.balanced_sampling: cannot be combined with a pos_weight loss "
-                          f"(train.loss: {t.loss}); use train.loss: focal or switch sampling off")
-    m = params.model
-    if m.stem == "rows" and m.row_bins > 1:  # one row is left after a first layer that spans them all
-        raise ParamsError(f"model.row_bins: {m.row_bins} bands of rows cannot follow model.stem: rows (its first "
-                          "convolution spans every row, leaving one); set row_bins: 1 or stem: square")
-
-
 def _pad(images: np.ndarray, K: int) -> np.ndarray:
     if len(images) >= K:
         return images
@@ -109,16 +97,10 @@ def eval_clips(images: np.ndarray, K: int) -> np.ndarray:
     return np.stack([images[s:s + K] for s in starts])
 
 
-def loss_fn(logits: torch.Tensor, y: torch.Tensor, params: Params, pos_weight: float) -> torch.Tensor:
-    t = params.train
+def loss_fn(logits: torch.Tensor, y: torch.Tensor, pos_weight: float) -> torch.Tensor:
+    """Binary cross-entropy on logits with the positive class weighted by ``pos_weight``."""
     pw = torch.tensor(pos_weight, dtype=logits.dtype, device=logits.device)
-    bce = F.binary_cross_entropy_with_logits(logits, y, pos_weight=pw)
-    if t.loss == "weighted_bce":
-        return bce
-    p = torch.sigmoid(logits)
-    pt = torch.where(y > 0.5, p, 1 - p)
-    focal = ((1 - pt) ** t.focal_gamma * F.binary_cross_entropy_with_logits(logits, y, reduction="none")).mean()
-    return focal if t.loss == "focal" else bce + focal
+    return F.binary_cross_entropy_with_logits(logits, y, pos_weight=pw)
 
 
 @torch.no_grad()
@@ -139,18 +121,75 @@ def score_participants(model: CNNLSTM, images: dict, pids: list, K: int, device:
     return np.asarray(out)
 
 
-def choose_threshold(rule: str, y_val: np.ndarray, p_val: np.ndarray, prevalence: float) -> float:
-    if rule == "0.5":
-        return 0.5
-    if rule == "prevalence":  # predict the inner-train prevalence as positive on inner validation
-        return float(np.quantile(p_val, 1 - prevalence)) if len(p_val) else 0.5
-    return best_threshold(y_val, p_val)
+# The epoch is the lowest mean inner-validation loss over the last few epochs: a few validation
+# participants make a single epoch's loss noisy (docs/experiments.md)
+SMOOTH_EPOCHS = 3
+
+
+def sample_batches(n_train: int, per_participant: int, batch_size: int, rng: np.random.Generator):
+    """One epoch's examples: each training participant ``per_participant`` times, shuffled, in
+    batches of ``batch_size`` indices."""
+    order = rng.permutation(np.repeat(np.arange(n_train), per_participant))
+    return [order[b:b + batch_size] for b in range(0, len(order), batch_size)]
+
+
+def sample_clips(sessions: list, K: int, layout: RowLayout | None, rng: np.random.Generator) -> np.ndarray:
+    """One random clip of K consecutive windows from each session -> (B, K, C, R, W); with a
+    ``layout`` (landmark window images) half of them mirrored left-right (a signal-preserving
+    augmentation)."""
+    clips = []
+    for imgs in sessions:
+        imgs = _pad(imgs, K)
+        s = rng.integers(0, len(imgs) - K + 1)
+        clips.append(imgs[s:s + K])
+    batch = np.stack(clips)  # (B, K, C, R, W)
+    if layout is not None:
+        flip = rng.random(len(batch)) < 0.5
+        batch[flip] = mirror_images(batch[flip], layout)
+    return batch
+
+
+def train_epoch(model: CNNLSTM, opt, images: dict, train_ids: list, y_train: np.ndarray, params: Params,
+                pos_weight: float, layout: RowLayout | None, rng: np.random.Generator, device: torch.device) -> float:
+    """One epoch of clip training; the mean training loss."""
+    t, K = params.train, params.model.clip_windows
+    model.train()
+    losses = []
+    for idx in sample_batches(len(train_ids), t.clips_per_participant, t.batch_size, rng):
+        x = torch.from_numpy(sample_clips([images[train_ids[i]] for i in idx], K, layout, rng)).to(device)
+        y = torch.from_numpy(y_train[idx]).to(device)
+        opt.zero_grad()
+        loss = loss_fn(model(x), y, pos_weight)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return float(np.mean(losses))
+
+
+class EpochSelector:
+    """Early stopping on inner-validation loss: keeps the state of the epoch with the lowest
+    trailing mean over :data:`SMOOTH_EPOCHS` epochs; ``stop`` after ``patience`` epochs without
+    improvement."""
+
+    def __init__(self, patience: int):
+        self.patience, self.losses = patience, []
+        self.best, self.best_epoch, self.state, self.waited = np.inf, 0, None, 0
+
+    def update(self, epoch: int, val_loss: float, model: CNNLSTM) -> bool:
+        """Record an epoch; True when training should stop."""
+        self.losses.append(val_loss)
+        score = float(np.mean(self.losses[-SMOOTH_EPOCHS:]))
+        if score < self.best - 1e-4:
+            self.best, self.best_epoch, self.waited = score, epoch, 0
+            self.state = copy.deepcopy(model.state_dict())
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
 
 
 def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, params: Params, seed: int,
                 device: torch.device, progress=None) -> Trained:
-    """Fit on ``train_ids``, choose epoch and threshold on ``val_ids`` (both inner, never test)."""
-    check_protocol(params)
+    """Fit on ``train_ids``, choose epoch, threshold (and Platt map) on ``val_ids`` (both inner, never test)."""
     t, K = params.train, params.model.clip_windows
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -159,65 +198,25 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
     model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     y_train = np.array([labels[p] for p in train_ids], dtype=np.float32)
-    n_pos = max(1.0, float(y_train.sum()))
-    pos_weight = float((len(y_train) - y_train.sum()) / n_pos)  # once per fold, inner-train only
-    loss_weight = 1.0 if t.loss == "focal" else pos_weight
+    pos_weight = float((len(y_train) - y_train.sum()) / max(1.0, float(y_train.sum())))  # once per fold, inner-train only
     y_val = np.array([labels[p] for p in val_ids])
-    best_state, best_loss, best_epoch, waited, history = None, np.inf, 0, 0, []
-    smooth = max(1, t.smooth_epochs)
-    shape = images[train_ids[0]].shape  # (N, C, R, W)
-    e = params.encode  # landmark window images (not series): their rows are known
-    rows = 68 * e.landmark_rows + 2 * e.include_pose + 2 * e.geometry_rows
-    mirror = t.mirror and e.layout == "window" and shape[1] in (3, 6) and shape[2] == rows
+    layout = RowLayout.of(params.encode)  # landmark window images mirror; series and frame images do not
+    mirror = t.mirror and params.encode.layout == "window" and layout.holds(images[train_ids[0]].shape)
+    selector, history = EpochSelector(t.patience), []
     for epoch in range(1, t.epochs + 1):
-        model.train()
-        M = max(1, t.session_clips)
-        per_participant = max(1, t.clips_per_participant // M)  # examples of M clips each
-        if t.balanced_sampling:
-            w = np.where(y_train > 0.5, 0.5 / n_pos, 0.5 / max(1.0, len(y_train) - y_train.sum()))
-            order = rng.choice(len(train_ids), size=len(train_ids) * per_participant, p=w / w.sum())
-        else:
-            order = rng.permutation(np.repeat(np.arange(len(train_ids)), per_participant))
-        losses = []
-        per_step = max(1, t.batch_size // M)  # examples per step: the same clips per step for any M
-        for b in range(0, len(order), per_step):
-            idx = order[b:b + per_step]
-            clips = []
-            for i in idx:
-                imgs = _pad(images[train_ids[i]], K)
-                for s in rng.integers(0, len(imgs) - K + 1, size=M) if M > 1 else [rng.integers(0, len(imgs) - K + 1)]:
-                    clips.append(imgs[s:s + K])
-            batch = np.stack(clips)  # (B * M, K, C, R, W)
-            if mirror:  # half the clips mirrored left-right (signal-preserving augmentation)
-                flip = rng.random(len(batch)) < 0.5
-                batch[flip] = mirror_images(batch[flip], e.include_pose, e.landmark_rows)
-            x = torch.from_numpy(batch).to(device)
-            y = torch.from_numpy(y_train[idx]).to(device)
-            opt.zero_grad()
-            logits = model(x).reshape(len(idx), M).mean(1)  # mean logit per example, as in scoring
-            loss = loss_fn(logits, y, params, loss_weight)
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+        train_loss = train_epoch(model, opt, images, train_ids, y_train, params, pos_weight,
+                                 layout if mirror else None, rng, device)
         val_logits = score_participants(model, images, val_ids, K, device, max_clips=t.val_clips)
-        val_loss = float(loss_fn(torch.from_numpy(val_logits).float(), torch.from_numpy(y_val).float(),
-                                 params, loss_weight))
-        val_f1 = macro_f1(y_val, (val_logits >= 0).astype(int))
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val_loss,
-                        "val_macro_f1": val_f1})
+        val_loss = float(loss_fn(torch.from_numpy(val_logits).float(), torch.from_numpy(y_val).float(), pos_weight))
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                        "val_macro_f1": macro_f1(y_val, (val_logits >= 0).astype(int))})
         if progress is not None:
             progress.set_postfix(epoch=epoch, val_loss=f"{val_loss:.3f}")
-        score = float(np.mean([h["val_loss"] for h in history[-smooth:]]))  # trailing mean
-        if score < best_loss - 1e-4:
-            best_loss, best_epoch, waited = score, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            waited += 1
-            if waited >= t.patience:
-                break
-    model.load_state_dict(best_state)
+        if selector.update(epoch, val_loss, model):
+            break
+    model.load_state_dict(selector.state)
     val_logits = score_participants(model, images, val_ids, K, device)
     platt = fit_platt(val_logits, y_val) if t.calibration == "platt" else (1.0, 0.0)
-    trained = Trained(model, best_epoch, 0.5, history, pos_weight, platt)
-    trained.threshold = choose_threshold(t.threshold_rule, y_val, trained.probability(val_logits), float(y_train.mean()))
+    trained = Trained(model, selector.best_epoch, 0.5, history, pos_weight, platt)
+    trained.threshold = best_threshold(y_val, trained.probability(val_logits))
     return trained
