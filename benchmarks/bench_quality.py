@@ -38,19 +38,21 @@ from pseudoface.synthetic import EFFECTS, write_corpus
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def corpus(family: str, seed: int, participants: int, seconds: float) -> Path:
-    root = OUT / "corpora" / f"{family}-s{seed}-n{participants}-t{seconds:g}"
+def corpus(family: str, seed: int, participants: int, seconds: float, fmt: str = "daic_woz") -> Path:
+    layout = "" if fmt == "daic_woz" else f"-{fmt}"
+    root = OUT / "corpora" / f"{family}-s{seed}-n{participants}-t{seconds:g}{layout}"
     if not is_synthetic(root):
-        write_corpus(root, participants=participants, seconds=seconds, seed=seed, effect=family)
+        write_corpus(root, participants=participants, seconds=seconds, seed=seed, effect=family, fmt=fmt)
     return root
 
 
 def cell(family: str, seed: int, args) -> dict:
-    root = corpus(family, seed, args.participants, args.seconds)
-    params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}},
+    root = corpus(family, seed, args.participants, args.seconds, args.format)
+    dataset = "synthetic" if args.format == "daic_woz" else args.format
+    params = params_from_dict({"dataset": dataset, "data": {"root": str(root)}},
                               ["cv.repeats=1", "cv.folds=5", f"cv.seed={seed}"] + args.overrides)
     enc = encode_corpus(load_corpus(params), params)
-    run_dir = OUT / "runs" / f"{family}-s{seed}-{config_hash(params)[:10]}"  # one folder per config
+    run_dir = OUT / "runs" / f"{family}-s{seed}-{args.format}-{config_hash(params)[:10]}"  # one folder per config
     t = time.perf_counter()
     done = run_dir / "metrics.json"
     previous = json.loads(done.read_text()) if done.is_file() else {}
@@ -91,6 +93,8 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--participants", type=int, default=60)
     ap.add_argument("--seconds", type=float, default=90.0)
+    ap.add_argument("--format", choices=["daic_woz", "e_daic"], default="daic_woz",
+                    help="corpus layout: 3-D landmarks (DAIC-WOZ) or pose, gaze and AU series (E-DAIC)")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--json", default=None, help="also write every cell's numbers here")
     args = ap.parse_args()

@@ -18,7 +18,8 @@ import pytest
 from conftest import DATA
 from pseudoface import extract
 from pseudoface.cli import main
-from pseudoface.face import OUTER_EYE_CORNERS, template_face
+from pseudoface.face import OUTER_EYE_CORNERS, rotation_matrix, template_face
+from pseudoface.normalise import rotation_angles
 from pseudoface.params import SMOKE, params_from_dict
 from pseudoface.read import read_one_session
 from pseudoface.video_worker import MP68
@@ -31,12 +32,16 @@ W, H = 640, 360
 
 # ---------------------------------------------------------------- geometry and layout (no sidecar)
 
-def _rot(rx, ry, rz):
-    """OpenFace's R = Rx @ Ry @ Rz, written out independently of the module under test."""
+def _axes(rx, ry, rz):
+    """The elementary rotations Rx, Ry, Rz (right-handed, radians), written out independently of the library."""
     cx, sx, cy, sy, cz, sz = np.cos(rx), np.sin(rx), np.cos(ry), np.sin(ry), np.cos(rz), np.sin(rz)
-    Rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
-    Ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    Rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return (np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]]), np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]]),
+            np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]]))
+
+
+def _rot(rx, ry, rz):
+    """OpenFace's R = Rx @ Ry @ Rz."""
+    Rx, Ry, Rz = _axes(rx, ry, rz)
     return Rx @ Ry @ Rz
 
 
@@ -88,6 +93,21 @@ def test_head_pose_recovers_openface_angles_and_translation():
     assert pose[:2, 3:] == pytest.approx(angles[:2], abs=1e-9)
     assert pose[:2, :3] == pytest.approx(xyz[:2].mean(axis=1))
     assert not pose[2].any()
+
+
+def test_euler_conventions_match_hand_written_rotations():
+    """The three conventions (scipy letter strings) against the matrices multiplied out by hand: the
+    synthetic head and the template alignment use R = Rz @ Ry @ Rx (face.rotation_matrix,
+    normalise.rotation_angles); OpenFace's pose_R* use R = Rx @ Ry @ Rz (extract.openface_angles)."""
+    angles = np.array([[0.3, -0.4, 0.2], [-0.25, 0.6, -0.5], [0.05, 0.1, 1.2], [0.0, 0.0, 0.0]])  # (T, 3) rad
+    zyx = np.stack([Rz @ Ry @ Rx for Rx, Ry, Rz in (_axes(*a) for a in angles)])  # (T, 3, 3)
+    xyz = np.stack([_rot(*a) for a in angles])
+    assert np.abs(zyx - xyz).max() > 0.1  # the two orders differ here: a swapped convention cannot pass
+    assert np.abs(rotation_matrix(*angles.T) - zyx).max() < 1e-9
+    assert np.abs(rotation_matrix(*angles[0]) - zyx[0]).max() < 1e-9  # scalars -> (3, 3)
+    assert rotation_matrix(np.zeros((2, 5)), 0.1, 0.2).shape == (2, 5, 3, 3)  # broadcast like numpy
+    assert np.abs(rotation_angles(zyx) - angles).max() < 1e-9
+    assert np.abs(extract.openface_angles(xyz) - angles).max() < 1e-9
 
 
 def test_written_csv_is_openface_layout_and_reads_first_time(tmp_path):
@@ -245,7 +265,7 @@ def test_extracted_clips_are_a_corpus_that_a_trained_run_scores(extracted, synth
     clips = [str(out / "WolfgangLanger_Pexels.csv"), str(out / "face_noface.csv")]
     assert main(["predict", "--run", str(run), *clips]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "participant,score,prediction"
+    assert lines[0] == "participant,score,prediction,fused_score,fused_prediction"
     rows = [l.split(",") for l in lines[1:]]
     assert [r[0] for r in rows] == ["WolfgangLanger_Pexels", "face_noface"]
     assert all(0.0 <= float(r[1]) <= 1.0 and r[2] in ("0", "1") for r in rows)

@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface.features import MIN_VALID_SECONDS, session_functionals
+from pseudoface.explore import signal_traces
+from pseudoface.features import MIN_VALID_SECONDS, landmark_signals, session_features, session_functionals
 from pseudoface.normalise import normalise_landmarks, normalise_series
 from pseudoface.params import params_from_dict
 from pseudoface.synthetic import Cue, Person, animate, write_openface21
@@ -110,3 +111,28 @@ def test_series_sessions_get_per_series_functionals_and_au45_blinks(tmp_path):
     no_au45 = normalise_series(rare.series[:, :3], rare.series_names[:3], rare.valid, rare.fps, PARAMS)
     assert set(session_functionals(no_au45)) == {f"{n}_{s}" for n in rare.series_names[:3]
                                                    for s in ("sd", "mean", "p10", "p90", "mean_abs_change")}
+
+
+def test_feature_model_inputs_hold_no_column_twice():
+    """No two inputs of the feature model are the same statistic under two names (as the head-pose
+    SDs once were, in both the functionals and the region motion)."""
+    norms = [normalise_landmarks(f["landmarks"], ~f["lost"], FPS, PARAMS)
+             for f in (_frames(40.0, seed, head_scale=0.5 + seed, score=4 * seed) for seed in range(5))]
+    table = pd.DataFrame([session_features(n) for n in norms])  # (sessions, features)
+    varying = table.loc[:, table.std() > 0]
+    assert varying.shape[1] > 0.9 * table.shape[1]
+    cols = list(varying)
+    same = [(a, b) for i, a in enumerate(cols) for b in cols[i + 1:]
+            if np.allclose(varying[a], varying[b], rtol=1e-5, atol=0)]
+    assert same == []
+    assert {"head_pitch_sd", "head_tz_sd", "motion_mouth_sd", "motion_eyes_speed"} <= set(table)
+
+
+def test_exploration_traces_are_the_feature_signals():
+    f = _frames(10.0, 1)
+    norm = normalise_landmarks(f["landmarks"], ~f["lost"], FPS, PARAMS)
+    traces, signals = signal_traces(norm), landmark_signals(norm.landmarks)
+    v = norm.valid
+    np.testing.assert_array_equal(traces["eye aperture (inter-ocular units)"][v], signals["eye_open"][v])
+    np.testing.assert_array_equal(traces["mouth opening (inter-ocular units)"][v], signals["mouth_open"][v])
+    assert np.isnan(traces["eye aperture (inter-ocular units)"][~v]).all()

@@ -63,7 +63,16 @@ def test_outputs_and_metrics_schema(run):
                                    "data_quality", "feature_model"}
     pred = pd.read_csv(out / "predictions.csv")
     assert list(pred.columns) == ["repeat", "fold", "participant_id", "label", "phq_score", "gender", "score",
-                                  "threshold", "prediction"]
+                                  "threshold", "prediction", "feature_score", "fused_score", "fused_prediction"]
+    # the fused model: its own row, a weight per fold from the inner-validation grid, paired with the yardstick
+    from pseudoface.fusion import WEIGHTS
+    assert set(m["fused_model"]) >= {"macro_f1", "roc_auc", "predicted_positive_rate", "weights"}
+    assert len(m["fused_model"]["weights"]) == 3 and set(m["fused_model"]["weights"]) <= set(WEIGHTS)
+    assert set(m["paired_fused_vs_feature_model"]) >= {"difference", "ci95"}
+    feature = {r["participant_id"]: s for f in sorted((out / "folds").glob("*.json"))
+               for r, s in zip(json.loads(f.read_text())["predictions"],
+                               json.loads(f.read_text())["baselines"]["feature_model"]["score"])}
+    np.testing.assert_allclose(pred.feature_score, [feature[p] for p in pred.participant_id.astype(str)])
     hist = pd.read_csv(out / "history.csv")
     assert {"repeat", "fold", "epoch", "train_loss", "val_loss"} <= set(hist.columns)
     # always-depressed macro-F1 is what arithmetic says it is
@@ -131,7 +140,7 @@ def test_predict_cli(run, synth_root, capsys):
     out, _, _ = run
     assert main(["predict", "--run", str(out), str(synth_root / "300_P")]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "participant,score,prediction" and lines[1].startswith("300,")
+    assert lines[0] == "participant,score,prediction,fused_score,fused_prediction" and lines[1].startswith("300,")
 
 
 @pytest.mark.slow

@@ -282,3 +282,17 @@ def test_report_all_skips_params_whose_corpus_is_absent(monkeypatch, capsys, tmp
     out = capsys.readouterr().out
     assert "skipped daic_woz.yaml: " in out and "DAIC_WOZ_ROOT is not set" in out
     assert "skipped e_daic.yaml: corpus root" in out
+
+
+def test_the_plan_projects_from_the_images_the_params_encode(monkeypatch):
+    from pseudoface import plan
+    from pseudoface.params import load_params
+    synthetic = ROOT / "params" / "synthetic.yaml"
+    params = load_params(synthetic)
+    assert report.planned_image_shape(params) == (6, 4, 60)  # the compact default: 2 pose + 2 geometry rows, 4 s at 15 fps
+    assert report.planned_image_shape(load_params(synthetic, ["encode.landmark_rows=true"])) == (6, 72, 60)
+    assert report.planned_image_shape(params, series=31) == (2, 31, 60)  # E-DAIC's pose, gaze and AU series
+    shapes = []
+    monkeypatch.setattr(plan, "projected_fold_seconds", lambda p, n, shape: shapes.append(shape) or 10.0)
+    assert "projected ~" in report.report_plan(params, 48)
+    assert shapes == [(6, 4, 60), (3, 68, 3), (6, 4, 60)]  # the main run, the seed preset's 68x3 frames, no alignment

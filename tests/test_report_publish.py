@@ -9,7 +9,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pseudoface import cli, report, website
+from pseudoface import cli, privacy, report, website
 from pseudoface.params import load_params
 
 ROOT = Path(__file__).parent.parent
@@ -60,20 +60,20 @@ def test_private_paths_and_scrub(tmp_path, monkeypatch):
     monkeypatch.setenv("PSEUDOFACE_CACHE_DIR", str(home / ".cache" / "pf"))
     monkeypatch.setenv("DATA", str(home / "corpora" / "DAIC"))
     params = load_params(None, ["dataset=daic_woz", "data.root=${DATA}"])
-    paths = report.private_paths(params, tmp_path / "project")
+    paths = privacy.private_paths(params, tmp_path / "project")
     assert [label for _, label in paths][:2] == ["<data root>", "<cache>"]  # longest first
     text = (f"read {home}/corpora/DAIC/300_P/x.txt; cache {home}/.cache/pf/ab; code {tmp_path}/project/lib/a.py; "
             f"{home}2 and /x{home} stay")
-    assert report.scrub(text, paths) == ("read <data root>/300_P/x.txt; cache <cache>/ab; code <project>/lib/a.py; "
-                                         f"{home}2 and /x{home} stay")
-    assert report.scrub({"a": [text]}, paths)["a"][0].startswith("read <data root>/")
+    assert privacy.scrub(text, paths) == ("read <data root>/300_P/x.txt; cache <cache>/ab; code <project>/lib/a.py; "
+                                          f"{home}2 and /x{home} stay")
+    assert privacy.scrub({"a": [text]}, paths)["a"][0].startswith("read <data root>/")
 
 
 def test_publication_fails_closed(tmp_path):
     (tmp_path / "page.html").write_text("see /srv/alice/data/300_P")
-    with pytest.raises(report.PrivacyError, match="page.html"):
-        report.check_published(tmp_path, [("/srv/alice", "~")])
-    report.check_published(tmp_path, [("/srv/bob", "~")])
+    with pytest.raises(privacy.PrivacyError, match="page.html"):
+        privacy.check_published(tmp_path, [("/srv/alice", "~")])
+    privacy.check_published(tmp_path, [("/srv/bob", "~")])
 
 
 def test_predictions_are_published_without_participant_ids():
@@ -117,11 +117,11 @@ def test_the_site_publishes_complete_reports_only(tmp_path, capsys):
 def test_an_interrupted_cv_says_which_folds_it_kept(tmp_path, monkeypatch, capsys, synth_root):
     from pseudoface import cv, encode
 
-    def stop_after_one_fold(params, out, enc, resume=False):
-        (out / "folds").mkdir(parents=True)
-        (out / "folds" / "r0_f0.json").write_text("{}")
+    def stop_after_one_fold(specs, progress=True, desc=""):
+        (specs[0].out / "folds").mkdir(parents=True)
+        (specs[0].out / "folds" / "r0_f0.json").write_text("{}")
         raise KeyboardInterrupt
-    monkeypatch.setattr(cv, "run_cv", stop_after_one_fold)
+    monkeypatch.setattr(cv, "cross_validate", stop_after_one_fold)
     monkeypatch.setattr(encode, "encode_corpus", lambda corpus, params, progress=False: None)
     out = tmp_path / "run"
     assert cli.main(["cv", "--params", str(ROOT / "params/synthetic.yaml"), "--set", f"data.root={synth_root}",

@@ -1,9 +1,11 @@
 """The site as a publication, fast: the generated conclusion follows from the paired difference,
-tables read as tables, the key results and navigation say what they should, plotly.js is shared."""
+tables read as tables, the key results and navigation say what they should, plotly.js is shared, the
+static pages escape text; the bootstrap intervals behind the numbers hold what they should."""
+import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface import captions, results, website
+from pseudoface import captions, evaluate, results, website
 
 
 def _metrics(difference, low, high, synthetic=False):
@@ -90,3 +92,57 @@ def test_plotlyjs_is_loaded_once_for_the_site(tmp_path):
     assert "plotly.js v9.9.9" not in text and text.count('<script src="../../assets/plotly.min.js"></script>') == 1
     assert "plotly.min.js" not in (site / "b.html").read_text()
     assert (site / "assets" / "plotly.min.js").read_text() == plotly.offline.get_plotlyjs()
+
+
+def test_static_pages_escape_text_and_mark_the_current_page():
+    from markupsafe import Markup
+    page = website._page("page.html.j2", "reports/synthetic/02_pseudo_images.html", ["synthetic"], False,
+                         title="A <b> & title", body=Markup("<p>kept</p>"), sources="Synthetic", built="Built now.")
+    assert page.startswith("<!doctype html>\n") and page.endswith("</html>\n")
+    assert "<title>A &lt;b&gt; &amp; title</title>" in page and "<p>kept</p>" in page  # text escaped, HTML kept
+    assert '<a href="../../reports/synthetic/02_pseudo_images.html" class="current" aria-current="page">' in page
+    assert '<div class="pf-menu current" tabindex="0"><span>Synthetic ▾</span>' in page and "Sweeps" not in page
+    assert "From the published reports of Synthetic; each dataset's pages carry its run's provenance." in page
+
+
+def test_banners_name_what_is_synthetic_or_from_video():
+    assert website.site_banner([], True) == "" and website.site_banner(["Synthetic"], True) == captions.banner_html()
+    assert captions.BANNER in captions.banner_html() and 'class="pf-banner" role="note"' in captions.banner_html()
+    assert "The Synthetic and OpenFace datasets are synthetic data" in website.site_banner(["Synthetic", "OpenFace"], False)
+    note = website.video_note({"from_video": True}, "DAIC-WOZ")
+    assert "<strong>From video.</strong> DAIC-WOZ: Landmarks extracted" in note and "MediaPipe&#39;s" in note
+
+
+# ---------------------------------------------------------------- the intervals behind the numbers
+
+def _predictions(n=60, agree=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.tile([0, 1, 0], n // 3)
+    return y, np.where(rng.random(len(y)) < agree, y, 1 - y)
+
+
+def test_the_bootstrap_interval_holds_the_estimate_and_is_seeded():
+    y, pred = _predictions()
+    low, high = evaluate.bootstrap_ci(y, pred, 500, seed=3)
+    assert low < evaluate.macro_f1(y, pred) < high and 0.05 < high - low < 0.5
+    assert evaluate.bootstrap_ci(y, pred, 500, seed=3) == [low, high]  # the same seed, the same interval
+
+
+def test_single_class_resamples_and_a_single_participant_are_handled():
+    y, pred = np.array([0] * 19 + [1]), np.array([0] * 18 + [1, 1])  # most resamples miss the one depressed
+    low, high = evaluate.bootstrap_ci(y, pred, 300, seed=0)
+    assert 0 <= low <= evaluate.macro_f1(y, pred) <= high <= 1
+    assert evaluate.bootstrap_ci(np.array([1]), np.array([1]), 50, seed=0) == [0.5, 0.5]  # 0 wide: no other resample
+
+
+def test_the_paired_difference_of_identical_predictions_is_exactly_zero():
+    y, pred = _predictions()
+    d = evaluate.paired_bootstrap_difference(y, pred, pred.copy(), 300, seed=1)
+    assert d == {"difference": 0.0, "ci95": [0.0, 0.0], "p_not_better": 1.0}
+
+
+def test_the_paired_difference_sees_a_better_model():
+    y, worse = _predictions(agree=0.6, seed=2)
+    better = np.where(np.random.default_rng(5).random(len(y)) < 0.9, y, 1 - y)
+    d = evaluate.paired_bootstrap_difference(y, better, worse, 500, seed=1)
+    assert d["difference"] > 0 and d["ci95"][0] < d["difference"] < d["ci95"][1] and d["p_not_better"] < 0.05

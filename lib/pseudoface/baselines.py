@@ -39,6 +39,27 @@ def feature_model(seed: int, n_train_minority: int):
         max_iter=5000, use_legacy_attributes=False))
 
 
+def fit_feature_model(train: pd.DataFrame, feature_cols: list[str], seed: int):
+    """The feature model fitted on ``train`` (label and the session feature columns)."""
+    y = train.label.to_numpy()
+    return feature_model(seed, int(min(y.sum(), len(y) - y.sum()))).fit(train[feature_cols].to_numpy(float), y)
+
+
+def linear_form(model, feature_cols: list[str]) -> dict:
+    """A fitted feature model as plain numbers (column names, standardisation, coefficients): what a
+    checkpoint stores so that ``predict`` can compute its logit without pickled objects."""
+    scaler, lr = model[0], model[-1]
+    return {"columns": list(feature_cols), "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+            "coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0])}
+
+
+def linear_logit(form: dict, features: dict) -> float:
+    """The feature model's logit for one session's ``features`` ({name: value}) from :func:`linear_form`."""
+    x = np.array([float(features[c]) for c in form["columns"]])
+    z = (x - np.array(form["mean"])) / np.array(form["scale"])
+    return float(z @ np.array(form["coef"]) + form["intercept"])
+
+
 def fit_predict(name: str, train: pd.DataFrame, test: pd.DataFrame, feature_cols: list[str],
                 seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(score, prediction) for the test participants. ``train``/``test`` carry label, gender,
@@ -65,9 +86,8 @@ def fit_predict(name: str, train: pd.DataFrame, test: pd.DataFrame, feature_cols
         X_tr = train[["valid_fraction", "duration_s"]].to_numpy(float)
         X_te = test[["valid_fraction", "duration_s"]].to_numpy(float)
     else:  # feature_model
-        X_tr, X_te = train[feature_cols].to_numpy(float), test[feature_cols].to_numpy(float)
-        model = feature_model(seed, int(min(y.sum(), len(y) - y.sum()))).fit(X_tr, y)
-        score = model.predict_proba(X_te)[:, 1]
+        model = fit_feature_model(train, feature_cols, seed)
+        score = model.predict_proba(test[feature_cols].to_numpy(float))[:, 1]
         return score, (score >= 0.5).astype(int)
     model = _lr(seed).fit(X_tr, y)
     score = model.predict_proba(X_te)[:, 1]

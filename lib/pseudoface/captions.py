@@ -6,10 +6,13 @@ caption and the note (one to three sentences the notebook computed); ``page.tabl
 note)`` shows "Table n." above a table with readable headers, integers as integers, scores to three
 decimals and no index column. Everything is a display output, so papermill records it and both
 renderers (nbconvert, Quarto) show it.
+
+HTML lives in jinja2 templates (``lib/pseudoface/templates/``), rendered by :func:`render` with
+autoescape on: values are escaped unless they are ``markupsafe.Markup`` (HTML rendered before).
 """
 from __future__ import annotations
 
-import html
+import functools
 
 import numpy as np
 import pandas as pd
@@ -30,8 +33,25 @@ HEADERS = {  # column name -> what a reader sees
 LABELS = {0: "not depressed", 1: "depressed"}
 
 
+@functools.cache
+def _templates():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    return Environment(loader=PackageLoader("pseudoface", "templates"), undefined=StrictUndefined,
+                       autoescape=select_autoescape(("html", "html.j2")))
+
+
+def render(template: str, **values) -> str:
+    """``lib/pseudoface/templates/<template>`` filled with ``values`` (HTML templates escape them)."""
+    return _templates().get_template(template).render(**values)
+
+
+def template_text(name: str) -> str:
+    """A file of ``lib/pseudoface/templates/`` as it is (the stylesheet, nbconvert's cell template)."""
+    return _templates().loader.get_source(_templates(), name)[0]
+
+
 def banner_html() -> str:
-    return f'<div class="pf-banner" role="note"><strong>Synthetic corpus.</strong> {html.escape(BANNER)}</div>'
+    return render("banner.html.j2", label="Synthetic corpus.", dataset="", text=BANNER)
 
 
 def readable(frame: pd.DataFrame, headers: dict | None = None) -> pd.DataFrame:

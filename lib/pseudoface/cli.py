@@ -143,12 +143,13 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    """Score sessions with every fold model of a run: mean logit, median fold threshold."""
+    """Score sessions with every fold model of a run: the network (mean logit, median fold
+    threshold) and the fused model (mean fused logit, 0.5)."""
     from .predict import predict_paths
     rows, problems = predict_paths(Path(args.run), args.paths)
-    print("participant,score,prediction")
-    for pid, prob, pred in rows:
-        print(f"{pid},{prob:.4f},{pred}")
+    print("participant,score,prediction,fused_score,fused_prediction")
+    for pid, prob, pred, fused, fused_pred in rows:
+        print(f"{pid},{prob:.4f},{pred},{fused:.4f},{fused_pred}")
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     return 1 if problems else 0

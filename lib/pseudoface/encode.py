@@ -48,7 +48,7 @@ from .normalise import Normalised, normalise_session
 from .params import EncodeParams, Params, without_neutral
 from .textio import DataError
 
-ENCODER_VERSION = 3  # 3: per-session features are the functionals + region motion
+ENCODER_VERSION = 4  # 3: per-session features are the functionals + region motion; 4: head-pose SDs no longer repeated in region motion
 ENCODE_THREADS = max(1, min(2, os.cpu_count() or 1))  # measured 1.75x on 2 cores
 
 SERIES_RANGES = {"pose_T": 60.0, "pose_R": 0.35, "gaze_": 0.35}  # +- physical range per kind

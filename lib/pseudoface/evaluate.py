@@ -41,29 +41,38 @@ def mean_sd(values) -> dict:
             "std": float(v.std(ddof=1)) if v.size > 1 else float("nan")}
 
 
+def _bootstrap(data: tuple, statistic, n_boot: int, seed: int):
+    """scipy's percentile bootstrap over participants: the arrays in ``data`` are resampled together
+    (``paired=True``: one participant keeps its label and its predictions), ``n_boot`` resamples from
+    a generator seeded with ``seed``. Returns (95% interval, the resampled statistics).
+
+    Resamples holding one class only need no special case: macro-F1 is defined on them
+    (``zero_division=0``: the absent class scores 0, as in the loop this replaced), so scipy never
+    meets an undefined value. scipy refuses fewer than two participants; every resample of one
+    participant is that participant, so the interval is then the point value, 0 wide."""
+    from scipy.stats import bootstrap
+    data = tuple(np.asarray(d) for d in data)
+    if len(data[0]) < 2:
+        value = float(statistic(*data))
+        return [value, value], np.full(n_boot, value)
+    res = bootstrap(data, statistic, n_resamples=n_boot, paired=True, vectorized=False, method="percentile",
+                    confidence_level=0.95, rng=np.random.default_rng(seed))
+    ci = res.confidence_interval
+    return [float(ci.low), float(ci.high)], res.bootstrap_distribution
+
+
 def bootstrap_ci(y: np.ndarray, pred: np.ndarray, n_boot: int, seed: int, stat=macro_f1) -> list:
     """95% percentile interval of ``stat`` over participants resampled with replacement."""
-    rng = np.random.default_rng(seed)
-    y, pred = np.asarray(y), np.asarray(pred)
-    vals = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(y), len(y))
-        vals.append(stat(y[idx], pred[idx]))
-    return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
+    return _bootstrap((y, pred), stat, n_boot, seed)[0]
 
 
 def paired_bootstrap_difference(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, n_boot: int,
                                 seed: int) -> dict:
     """Macro-F1(a) - macro-F1(b) on the same participants, with a paired 95% bootstrap interval
     and the fraction of resamples where a is not better (a one-sided bootstrap p)."""
-    rng = np.random.default_rng(seed)
     y, a, b = map(np.asarray, (y, pred_a, pred_b))
-    diffs = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(y), len(y))
-        diffs.append(macro_f1(y[idx], a[idx]) - macro_f1(y[idx], b[idx]))
-    return {"difference": macro_f1(y, a) - macro_f1(y, b),
-            "ci95": [float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))],
+    ci, diffs = _bootstrap((y, a, b), lambda y, a, b: macro_f1(y, a) - macro_f1(y, b), n_boot, seed)
+    return {"difference": macro_f1(y, a) - macro_f1(y, b), "ci95": ci,
             "p_not_better": float(np.mean(np.asarray(diffs) <= 0))}
 
 

@@ -17,12 +17,13 @@ import pandas as pd
 
 from .corpus import Corpus
 from .encode import GEOMETRY, encode_frames, encode_session, encode_windows, row_names
-from .face import MOUTH_INNER_VERTICAL, REGIONS
+from .face import REGIONS
+from .features import landmark_signals
 from .normalise import Normalised, normalise_session
 from .params import Params, load_params, project_root
+from .read import ensure_synthetic, load_corpus
 
 IOD = "inter-ocular units"  # lengths after normalisation: the outer-eye-corner distance is 1
-from .read import ensure_synthetic, load_corpus
 
 
 @dataclass
@@ -92,13 +93,11 @@ def quality_table(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def landmark_signals(norm: Normalised) -> dict:
-    """Interpretable per-frame signals of a normalised session, keyed 'name (unit)'."""
-    xyz = norm.landmarks
-    a, b = MOUTH_INNER_VERTICAL
-    mouth = np.linalg.norm(xyz[:, a] - xyz[:, b], axis=1)
-    eye = (np.linalg.norm(xyz[:, 37] - xyz[:, 41], axis=1) + np.linalg.norm(xyz[:, 44] - xyz[:, 46], axis=1)) / 2
-    out = {f"mouth opening ({IOD})": mouth, f"eye aperture ({IOD})": eye,
+def signal_traces(norm: Normalised) -> dict:
+    """Per-frame signals of a normalised session to plot, keyed 'name (unit)', NaN on invalid frames:
+    mouth opening and eye aperture of :func:`features.landmark_signals`, head yaw and pitch."""
+    signals = landmark_signals(norm.landmarks)
+    out = {f"mouth opening ({IOD})": signals["mouth_open"], f"eye aperture ({IOD})": signals["eye_open"],
            "head yaw (degrees)": np.rad2deg(norm.pose[:, 1]), "head pitch (degrees)": np.rad2deg(norm.pose[:, 0])}
     return {k: np.where(norm.valid, v, np.nan) for k, v in out.items()}
 
@@ -113,7 +112,7 @@ def signal_summary(ctx: Context) -> pd.DataFrame:
     labels = dict(zip(ctx.corpus.labels.participant_id, ctx.corpus.labels.label))
     rows = []
     for pid, s in ctx.corpus.sessions.items():
-        sig = landmark_signals(normalise_session(s, ctx.params))
+        sig = signal_traces(normalise_session(s, ctx.params))
         rows.append({"label": labels[pid], **{f"SD of {k}": float(np.nanstd(v)) for k, v in sig.items()}})
     return pd.DataFrame(rows)
 

@@ -34,7 +34,6 @@ and depth. The output folder carries ``VIDEO_MARKER`` so reports can say so.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -45,10 +44,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
-from .cache import atomic_write_bytes, atomic_write_text
-from .face import LEFT_EYE, OUTER_EYE_CORNERS, RIGHT_EYE, template_face
+from . import openface
+from .cache import atomic_write_text
+from .face import LEFT_EYE, RIGHT_EYE, template_face
 from .normalise import kabsch
+from .params import project_root
 from .textio import DataError
 
 INTERPUPILLARY_MM = 63.0  # prior: adult mean interpupillary distance (Dodgson 2004: 63.4 mm)
@@ -58,8 +60,7 @@ WORKER = Path(__file__).with_name("video_worker.py")
 RECORD = 4 + 68 * 3  # float64 values per frame record (video_worker.RECORD)
 NOT_OPENFACE = ("Landmarks extracted from video with MediaPipe's face mesh (pseudoface extract): not OpenFace/CLNF "
                 "landmarks; point definitions, depth and scale (a 63 mm interpupillary prior) differ.")
-_ROOT = Path(__file__).resolve().parents[2]  # the source checkout (editable install)
-REQUIREMENTS = _ROOT / "requirements-video.txt"
+REQUIREMENTS = project_root() / "requirements-video.txt"  # ships with the source checkout (editable install)
 
 
 class VideoEnvError(DataError):
@@ -70,7 +71,7 @@ class VideoEnvError(DataError):
 
 def video_env_dir() -> Path:
     """``$PSEUDOFACE_VIDEO_ENV``, else ``.venv-video`` in the checkout."""
-    return Path(os.environ.get("PSEUDOFACE_VIDEO_ENV") or _ROOT / ".venv-video")
+    return Path(os.environ.get("PSEUDOFACE_VIDEO_ENV") or project_root() / ".venv-video")
 
 
 def _python(env: Path) -> Path:
@@ -137,11 +138,9 @@ def to_camera_mm(norm: np.ndarray, found: np.ndarray, width: int, height: int) -
 
 
 def openface_angles(R: np.ndarray) -> np.ndarray:
-    """(T, 3, 3) rotations -> (T, 3) angles (rad) with R = Rx @ Ry @ Rz, OpenFace's pose_R* convention."""
-    ry = np.arcsin(np.clip(R[:, 0, 2], -1.0, 1.0))
-    rx = np.arctan2(-R[:, 1, 2], R[:, 2, 2])
-    rz = np.arctan2(-R[:, 0, 1], R[:, 0, 0])
-    return np.stack([rx, ry, rz], axis=1)
+    """(T, 3, 3) rotations -> (T, 3) angles (rad) with R = Rx @ Ry @ Rz, OpenFace's pose_R* convention
+    (intrinsic x-y-z: scipy's upper-case "XYZ")."""
+    return Rotation.from_matrix(R).as_euler("XYZ")
 
 
 def head_pose(xyz: np.ndarray, found: np.ndarray) -> np.ndarray:
@@ -160,29 +159,17 @@ def head_pose(xyz: np.ndarray, found: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- the OpenFace CSV
 
-def openface_columns() -> list[str]:
-    return (["frame", "face_id", "timestamp", "confidence", "success",
-             "pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
-            + [f"{a}_{i}" for a in "xy" for i in range(68)] + [f"{a}_{i}" for a in "XYZ" for i in range(68)])
-
-
 def write_openface_csv(path: Path, timestamps: np.ndarray, found: np.ndarray, xyz: np.ndarray,
                        pixels: np.ndarray, pose: np.ndarray) -> None:
-    """One OpenFace 2.x-layout CSV (``", "`` separators, as FeatureExtraction writes), atomically."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    T = len(timestamps)
-    success = found.astype(np.int64)
-    cols = ([np.arange(1, T + 1), np.zeros(T, np.int64), np.round(timestamps, 3), success.astype(float), success]
-            + [np.round(pose[:, j], 3) for j in range(3)] + [np.round(pose[:, j], 6) for j in range(3, 6)]
-            + [np.round(pixels[:, i, a], 3) for a in range(2) for i in range(68)]
-            + [np.round(xyz[:, i, a], 3) for a in range(3) for i in range(68)])
-    table = pa.table({f"c{i}": c for i, c in enumerate(cols)})
-    buf = io.BytesIO()
-    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=False))
-    body = buf.getvalue().replace(b",", b", ")
-    header = (", ".join(openface_columns()) + "\n").encode()
-    atomic_write_bytes(path, lambda fh: (fh.write(header), fh.write(body)))
+    """One video's frames as an OpenFace 2.x CSV (:func:`openface.write_csv`): pose (mm to 3 decimals,
+    radians to 6), 2-D pixels ``x_*``, ``y_*`` and 3-D ``X_*``, ``Y_*``, ``Z_*`` (to 3 decimals);
+    confidence is 1 / 0 as ``found``."""
+    names = ["pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
+    cols = [np.round(pose[:, j], 3) for j in range(3)] + [np.round(pose[:, j], 6) for j in range(3, 6)]
+    names += [f"{a}_{i}" for a in "xy" for i in range(68)] + openface.LANDMARKS
+    cols += [np.round(pixels[:, i, a], 3) for a in range(2) for i in range(68)]
+    cols += [np.round(xyz[:, i, a], 3) for a in range(3) for i in range(68)]
+    openface.write_csv(path, timestamps, found.astype(float), found, dict(zip(names, cols)))
 
 
 # ---------------------------------------------------------------- one video through the worker

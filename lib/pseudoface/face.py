@@ -7,6 +7,7 @@ on the nose bridge; it is the target of rigid alignment and the base of the synt
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 REGIONS = {  # region -> landmark indices, in the row order pseudo-images use
     "jaw": tuple(range(0, 17)),
@@ -70,11 +71,7 @@ def template_face() -> np.ndarray:
 
 
 def rotation_matrix(rx: np.ndarray, ry: np.ndarray, rz: np.ndarray) -> np.ndarray:
-    """Rotation matrices (..., 3, 3) from angles in radians, R = Rz @ Ry @ Rx (pitch, yaw, roll)."""
-    rx, ry, rz = np.broadcast_arrays(np.asarray(rx, float), np.asarray(ry, float), np.asarray(rz, float))
-    cx, sx, cy, sy, cz, sz = np.cos(rx), np.sin(rx), np.cos(ry), np.sin(ry), np.cos(rz), np.sin(rz)
-    one, zero = np.ones_like(rx), np.zeros_like(rx)
-    Rx = np.stack([one, zero, zero, zero, cx, -sx, zero, sx, cx], -1).reshape(rx.shape + (3, 3))
-    Ry = np.stack([cy, zero, sy, zero, one, zero, -sy, zero, cy], -1).reshape(rx.shape + (3, 3))
-    Rz = np.stack([cz, -sz, zero, sz, cz, zero, zero, zero, one], -1).reshape(rx.shape + (3, 3))
-    return Rz @ Ry @ Rx
+    """Rotation matrices (..., 3, 3) from angles in radians, R = Rz @ Ry @ Rx (pitch, yaw, roll; extrinsic
+    x-y-z: scipy's lower-case "xyz")."""
+    angles = np.stack(np.broadcast_arrays(np.asarray(rx, float), np.asarray(ry, float), np.asarray(rz, float)), -1)
+    return Rotation.from_euler("xyz", angles.reshape(-1, 3)).as_matrix().reshape(angles.shape[:-1] + (3, 3))

@@ -45,7 +45,9 @@ TRANSLATIONS = ("head_tx", "head_ty", "head_tz")
 
 
 def landmark_signals(xyz: np.ndarray) -> dict[str, np.ndarray]:
-    """(T, 68, 3) inter-ocular units -> {name: (T,)} per-frame face signals (see module docstring)."""
+    """(T, 68, 3) inter-ocular units -> {name: (T,)} per-frame face signals (see module docstring), in
+    the input's dtype. The one definition: the feature model, encode's geometry rows and the
+    exploration notebook's signal traces (``explore.signal_traces``) all read these."""
     def dist(a, b):
         return np.linalg.norm(xyz[:, a] - xyz[:, b], axis=-1)  # (T,)
 
@@ -170,29 +172,19 @@ def session_functionals(norm: Normalised) -> dict[str, float]:
 
 
 def region_motion(norm: Normalised) -> dict[str, float]:
-    """Per-session movement statistics (valid frames only): for each facial region the SD of the
-    displacement from the session median face and the mean absolute frame-to-frame speed (both in
-    inter-ocular units), and the SD of head rotation (deg) and translation; for series sessions the
-    SD and mean absolute change of every series."""
+    """Per-region movement statistics of a landmark session (valid frames only): for each facial
+    region the SD of the displacement from the session median face and the mean absolute
+    frame-to-frame speed, both in inter-ocular units. (Head pose SDs are ``head_*_sd`` of
+    :func:`session_functionals`, not repeated here.)"""
     v = norm.valid
+    xyz = norm.landmarks
+    disp = xyz - np.median(xyz[v], axis=0)
+    both = v[1:] & v[:-1]
+    speed = np.linalg.norm(np.diff(xyz, axis=0), axis=2)[both]  # (T', 68)
     feats = {}
-    if norm.landmarks is not None:
-        xyz = norm.landmarks
-        disp = xyz - np.median(xyz[v], axis=0)
-        both = v[1:] & v[:-1]
-        speed = np.linalg.norm(np.diff(xyz, axis=0), axis=2)[both]  # (T', 68)
-        for name, idx in REGIONS.items():
-            feats[f"{name}_sd"] = float(np.linalg.norm(disp[v][:, list(idx)], axis=2).std())
-            feats[f"{name}_speed"] = float(speed[:, list(idx)].mean()) if speed.size else 0.0
-        pose = norm.pose[v]
-        for j, name in enumerate(("rot_x", "rot_y", "rot_z", "tr_x", "tr_y", "tr_z")):
-            feats[f"pose_{name}_sd"] = float(np.rad2deg(pose[:, j]).std() if j < 3 else pose[:, j].std())
-    else:
-        s = norm.series
-        both = v[1:] & v[:-1]
-        for j, name in enumerate(norm.series_names):
-            feats[f"{name}_sd"] = float(s[v, j].std())
-            feats[f"{name}_change"] = float(np.abs(np.diff(s[:, j]))[both].mean()) if both.any() else 0.0
+    for name, idx in REGIONS.items():
+        feats[f"{name}_sd"] = float(np.linalg.norm(disp[v][:, list(idx)], axis=2).std())
+        feats[f"{name}_speed"] = float(speed[:, list(idx)].mean()) if speed.size else 0.0
     return feats
 
 

@@ -19,8 +19,9 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 
 from .baselines import BASELINES, fit_predict
 from .encode import EncodedCorpus
+from .fusion import fuse
 from .params import Params, ParamsError
-from .train import score_participants, train_model
+from .train import score, train_model
 
 
 def outer_splits(table: pd.DataFrame, params: Params, repeat: int) -> list:
@@ -69,14 +70,15 @@ class FoldJob:
 def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_ids: list, test_ids: list,
              device: torch.device, progress=None) -> dict:
     """Train on the fold's outer-training participants (epoch and threshold on inner validation),
-    predict its test participants, and fit every baseline on the same split."""
+    predict its test participants, fuse the network with the feature model (:mod:`fusion`, its
+    weight on inner validation), and fit every baseline on the same split."""
     labels = dict(zip(enc.table.participant_id, enc.table.label))
     seed = params.cv.seed + 1000 * repeat + fold
     inner_train, inner_val = inner_split(train_ids, labels, params.train.inner_val_fraction, seed)
     assert not set(inner_train) & set(inner_val) and not set(train_ids) & set(test_ids)
     t0 = time.perf_counter()
     trained = train_model(enc.images, labels, inner_train, inner_val, params, seed, device, progress)
-    logits = score_participants(trained.model, enc.images, test_ids, params.model.clip_windows, device)
+    logits = score(trained.model, enc.images, test_ids, params, device)
     prob = trained.probability(logits)
     pred = (prob >= trained.threshold).astype(int)
     table = enc.table.set_index("participant_id")
@@ -84,14 +86,16 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
              "phq_score": float(table.at[pid, "phq_score"]), "gender": table.at[pid, "gender"],
              "score": float(p), "threshold": trained.threshold, "prediction": int(d)}
             for pid, p, d in zip(test_ids, prob, pred)]
+    fused = fuse(enc.table, enc.feature_cols, inner_train, inner_val, train_ids, test_ids,
+                 score(trained.model, enc.images, inner_val, params, device), logits, trained.pos_weight, seed)
     tr, te = table.loc[train_ids].reset_index(), table.loc[test_ids].reset_index()
     base = {}
     for name in BASELINES:
-        score, bpred = fit_predict(name, tr, te, enc.feature_cols, seed)
-        base[name] = {"score": [float(s) for s in score], "prediction": [int(b) for b in bpred]}
+        bscore, bpred = fit_predict(name, tr, te, enc.feature_cols, seed)
+        base[name] = {"score": [float(s) for s in bscore], "prediction": [int(b) for b in bpred]}
     return {"repeat": repeat, "fold": fold, "train_ids": train_ids, "test_ids": test_ids,
             "inner_train_ids": inner_train, "inner_val_ids": inner_val, "best_epoch": trained.best_epoch,
             "threshold": trained.threshold, "pos_weight": trained.pos_weight, "platt": list(trained.platt),
             "seconds": time.perf_counter() - t0,
             "history": [h | {"repeat": repeat, "fold": fold} for h in trained.history],
-            "predictions": rows, "baselines": base, "state": trained.model.state_dict()}
+            "predictions": rows, "baselines": base, "fused": fused, "state": trained.model.state_dict()}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from .corpus import Session
 from .face import OUTER_EYE_CORNERS, template_face
@@ -66,11 +67,9 @@ def kabsch(points: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def rotation_angles(R: np.ndarray) -> np.ndarray:
-    """(T, 3, 3) rotation matrices -> (T, 3) angles (rad) for R = Rz @ Ry @ Rx."""
-    ry = np.arcsin(np.clip(-R[:, 2, 0], -1, 1))
-    rx = np.arctan2(R[:, 2, 1], R[:, 2, 2])
-    rz = np.arctan2(R[:, 1, 0], R[:, 0, 0])
-    return np.stack([rx, ry, rz], axis=1)
+    """(T, 3, 3) rotation matrices -> (T, 3) angles (rad, x/y/z) for R = Rz @ Ry @ Rx (extrinsic x-y-z:
+    scipy's lower-case "xyz"), the inverse of :func:`face.rotation_matrix`."""
+    return Rotation.from_matrix(R).as_euler("xyz")
 
 
 def resample(values: np.ndarray, valid: np.ndarray, fps: float, target_fps: float) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,8 @@ timestamps rise strictly (a video's, and ``pseudoface extract``'s output) gives 
 median step, so clips at 23.976, 25 or 30 fps (or extracted with ``--every N``) are all timed
 right, when that rate is a camera's (1-120 fps); otherwise ``data.fps``: OpenFace's timestamps
 for an image sequence are zeros, repeats or made-up steps (its own test file steps 1 ms).
+
+:func:`write_csv` writes this layout (``pseudoface extract`` and the synthetic E-DAIC corpus).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import pandas as pd
 from .corpus import SERIES, Session, frame_flags
 from .labels import LABEL_COLUMNS, apply_label_rule, normalise_gender
 from .params import Params
-from .textio import DataError, describe_source, read_columns, read_header
+from .textio import DataError, describe_source, read_columns, read_header, write_columns
 
 FORMAT = "openface"
 LAYOUT = "<participant_id>.csv files and labels.csv"
@@ -57,6 +59,17 @@ def read_session(pid: str, source, params: Params, mask_quirks: bool = False) ->
     return Session(FORMAT, pid, describe_source(source), timestamps, confidence, success, valid,
                    frame_rate(timestamps, params.data.fps),
                    landmarks=landmarks, series=series, series_names=tuple(extra), bad_cells=n_bad)
+
+
+def write_csv(path: Path, timestamps: np.ndarray, confidence: np.ndarray, success: np.ndarray,
+              columns: dict[str, np.ndarray]) -> None:
+    """One OpenFace 2.x FeatureExtraction CSV (``", "`` separators), atomically: ``frame`` (1-based),
+    ``face_id`` 0, ``timestamp`` (s, to 3 decimals), ``confidence`` (to 2 decimals), ``success``
+    (0/1), then ``columns`` (name -> (T,) values, written as given) in their order."""
+    T = len(timestamps)
+    write_columns(path, ["frame", "face_id", "timestamp", "confidence", "success", *columns],
+                  [np.arange(1, T + 1), np.zeros(T, np.int64), np.round(timestamps, 3), np.round(confidence, 2),
+                   np.asarray(success, np.int64), *columns.values()])
 
 
 def frame_rate(timestamps: np.ndarray, default: float) -> float:

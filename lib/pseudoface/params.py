@@ -74,7 +74,10 @@ class EncodeParams:
 @dataclass(frozen=True)
 class ModelParams:
     preset: Literal["default", "seed"] = "default"
-    clip_windows: int = 8  # K consecutive pseudo-images per clip fed to the LSTM
+    # what the network reads: clips of K windows, a participant scored by the mean clip logit (the
+    # paper's design), or the whole session, one logit per participant (model.SessionNet)
+    scope: Literal["clip", "session"] = "clip"
+    clip_windows: int = 8  # clip scope: K consecutive pseudo-images per clip fed to the LSTM
     dropout: float = 0.5
     input_scaling: bool = True  # standardise each (channel, row) by constants from the training participants
     pooling: Literal["last", "mean"] = "mean"  # clip summary: the LSTM's last state or the mean of its states
@@ -87,7 +90,10 @@ class TrainParams:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     batch_size: int = 16
-    clips_per_participant: int = 4  # random clips sampled per participant per epoch
+    clips_per_participant: int = 4  # random clips (session scope: spans) sampled per participant per epoch
+    # session scope: a training example is a random contiguous span of at most this many windows
+    # (2 min at the 2 s hop; a 16-minute session has ~480), scored whole
+    span_windows: int = 64
     mirror: bool = True  # mirror half the training clips left-right (landmark window layout only)
     calibration: Literal["none", "platt"] = "none"  # platt: a logistic map of logits fitted on inner validation
     inner_val_fraction: float = 0.25
@@ -144,7 +150,8 @@ def check(p: Params) -> None:
                           "encode.geometry_rows; set one of them true")
     positive = {"train.epochs": p.train.epochs, "train.patience": p.train.patience,
                 "train.batch_size": p.train.batch_size, "train.clips_per_participant": p.train.clips_per_participant,
-                "model.clip_windows": p.model.clip_windows, "cv.folds": p.cv.folds, "cv.repeats": p.cv.repeats}
+                "model.clip_windows": p.model.clip_windows, "cv.folds": p.cv.folds, "cv.repeats": p.cv.repeats,
+                "train.span_windows": p.train.span_windows}
     non_negative = {"train.threads": p.train.threads, "cv.max_retries": p.cv.max_retries,
                     "train.val_clips": p.train.val_clips}
     for key, value in positive.items():
@@ -155,6 +162,9 @@ def check(p: Params) -> None:
             raise ParamsError(f"{key}: expected 0 or more; got {value}")
     if p.cv.protocol == "cv" and p.cv.folds < 2:
         raise ParamsError(f"cv.folds: expected 2 or more for cross-validation; got {p.cv.folds}")
+    if p.model.scope == "session" and (p.model.preset != "default" or p.encode.layout != "window"):
+        raise ParamsError("model.scope: session reads window pseudo-images with the default preset's CNN "
+                          f"(model.preset: {p.model.preset}, encode.layout: {p.encode.layout}); set scope: clip")
     if not 0 < p.train.inner_val_fraction < 1:
         raise ParamsError(f"train.inner_val_fraction: expected a fraction between 0 and 1; got {p.train.inner_val_fraction}")
 

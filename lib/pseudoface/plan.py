@@ -55,9 +55,11 @@ def projected_fold_seconds(params, n_participants: int, image_shape: tuple) -> f
     """A rough upper bound for one fold training (every epoch run) before any fold has finished."""
     t = params.train
     n_train = n_participants * (1 - 1 / max(2, params.cv.folds)) * (1 - t.inner_val_fraction)
-    pixels = math.prod(image_shape) / (6 * 70 * 60)  # relative to the default window image
+    pixels = math.prod(image_shape) / (6 * 70 * 60)  # relative to the 68-landmark window image (bench_cv measured it)
     clips = n_train * t.clips_per_participant + n_participants * t.inner_val_fraction * max(1, t.val_clips) / 3
-    return 2.0 + SECONDS_PER_CLIP_WINDOW * t.epochs * clips * params.model.clip_windows * pixels
+    # windows per training example: a clip, or a span of half to all of span_windows (3/4 on average)
+    windows = params.model.clip_windows if params.model.scope == "clip" else 0.75 * t.span_windows
+    return 2.0 + SECONDS_PER_CLIP_WINDOW * t.epochs * clips * windows * pixels
 
 
 class Progress:

@@ -8,13 +8,12 @@ then). A report stopped midway publishes nothing; what it left under ``reports/_
 on the site and is cleared by the next report of that dataset. The site is :mod:`website`'s: it
 publishes only datasets whose four notebooks carry the same stamp.
 
-Privacy, fail closed like :mod:`explore`: no published file contains the data root, the labels
-folder, the cache directory, the project folder or the user's home directory. Path-valued overrides
-reach the kernels through environment variables (the notebooks show ``data.root=${PSEUDOFACE_DATA_ROOT}``),
-papermill's metadata paths are made relative, every string in the notebooks and downloads is
-scrubbed, and the result is checked before it is moved into place. The synthetic marker and
-``report.allow_participant_data`` relax only what :mod:`explore` relaxes (participant identifiers,
-per-participant sequences), never the paths.
+Privacy, fail closed like :mod:`explore`: no published file contains a local path (:mod:`privacy`
+lists them, replaces them and checks). Path-valued overrides reach the kernels through environment
+variables (the notebooks show ``data.root=${PSEUDOFACE_DATA_ROOT}``), papermill's metadata paths are
+made relative, every string in the notebooks and downloads is scrubbed, and the result is checked
+before it is moved into place. The synthetic marker and ``report.allow_participant_data`` relax only
+what :mod:`explore` relaxes (participant identifiers, per-participant sequences), never the paths.
 """
 from __future__ import annotations
 
@@ -31,9 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cache import atomic_write_text, cache_root
+from .cache import atomic_write_text
 from .extract import from_video
 from .params import Params, ParamsError, load_params
+from .privacy import PrivacyError, check_published, private_paths, scrub
 from .read import ensure_synthetic, is_synthetic, load_corpus
 from .runs import COMPARISONS, HISTORY, METRICS, PREDICTIONS
 
@@ -48,10 +48,6 @@ PATH_KEYS = ("data.root", "data.labels_dir", "data.cache_dir")
 # kernel" at shutdown) stays out of the terminal: a failing cell is reported from the executed notebook,
 # a dead kernel by papermill's error. Cell output goes into the notebooks, never to the terminal.
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
-
-
-class PrivacyError(RuntimeError):
-    """A file about to be published still contains a local path."""
 
 
 class ReportInterrupted(KeyboardInterrupt):
@@ -95,54 +91,6 @@ def notebook_inputs(params_file: str, overrides: list, root: Path, dataset: str)
             shown_file = "${PSEUDOFACE_PARAMS_FILE}"
     run_dir = str(Path("runs") / dataset / "report")
     return {"params_file": shown_file, "overrides": shown, "run_dir": run_dir}, env
-
-
-def private_paths(params: Params, root: Path) -> list[tuple[str, str]]:
-    """(local path, what is published instead), longest first: the data root, the labels folder,
-    the cache directory, the project folder and the home directory, each as given and resolved."""
-    named = [(params.data.root, "<data root>"), (params.data.labels_dir, "<labels folder>"),
-             (str(cache_root(params.data.cache_dir)), "<cache>"), (str(root), "<project>"),
-             (str(Path.home()), "~")]
-    pairs: dict[str, str] = {}
-    for raw, label in named:
-        if not raw or "${" in raw:
-            continue
-        path = Path(raw).expanduser()
-        forms = {str(path.absolute()), str(path.resolve())} | ({raw} if os.path.isabs(raw) else set())
-        for form in forms:
-            form = form.rstrip("/\\")
-            if len(form) > 1:
-                pairs.setdefault(form, label)
-    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
-
-
-def _path_pattern(path: str) -> re.Pattern:
-    # a whole path component sequence: /root matches /root and /root/x, never /rootfs or /x/root
-    return re.compile(rf"(?<![\w.\-]){re.escape(path)}(?![\w.\-])")
-
-
-def scrub(value, paths: list[tuple[str, str]]):
-    """``value`` (a string, or lists/dicts of them) with every private path replaced."""
-    if isinstance(value, str):
-        for path, label in paths:
-            if path in value:
-                value = _path_pattern(path).sub(label, value)
-        return value
-    if isinstance(value, list):
-        return [scrub(v, paths) for v in value]
-    if isinstance(value, dict):
-        return {k: scrub(v, paths) for k, v in value.items()}
-    return value
-
-
-def check_published(folder: Path, paths: list[tuple[str, str]]) -> None:
-    """Fail closed: raise PrivacyError if any file under ``folder`` still holds a private path."""
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        text = file.read_text(errors="replace")
-        for path, _ in paths:
-            if path in text and _path_pattern(path).search(text):
-                raise PrivacyError(f"{file.name}: still contains a local path ({len(path)} characters); "
-                                   "not published")
 
 
 def _anonymous_predictions(predictions: pd.DataFrame, seed: int | None = None) -> pd.DataFrame:
@@ -374,13 +322,32 @@ def report_targets(root: Path, params_file: str | None, every: bool) -> list[str
     return out
 
 
-def report_plan(params: Params, participants: int) -> str:
+def planned_image_shape(params: Params, series: int = 0) -> tuple[int, int, int]:
+    """(C, R, W) of one pseudo-image the params encode, before any is encoded: the window layout's
+    rows from :class:`encode.RowLayout` (the default compact image: 6 x 4 x 60), or ``series`` rows
+    of 2 channels for a corpus of per-frame series (E-DAIC); the frame layout's (3, 68, 3) or resized
+    (3, S, S) frame."""
+    from .encode import RowLayout
+    e = params.encode
+    if e.layout == "frame":
+        return (3, e.frame_size, e.frame_size) if e.frame_size else (3, 68, 3)
+    steps = int(round(e.window_seconds * params.normalise.target_fps))  # the encoder's window at target_fps
+    return (2, series, steps) if series else (6, RowLayout.of(e).rows, steps)  # X, Y, Z + their velocities
+
+
+def report_plan(params: Params, participants: int, series: int = 0) -> str:
     """The report's fold trainings (the main run and each comparison variant, unless reused), where
     they run (``--ray`` passes ``cv.executor``/``cv.ray_address`` to the notebooks' runs) and a rough
-    projection; notebook 03 runs them (on Ray: the variants' folds as one pool)."""
+    projection from each run's image shape (``series``: see :func:`planned_image_shape`); notebook 03
+    runs them (on Ray: the variants' folds as one pool)."""
+    from dataclasses import asdict
+
     from .cv import COMPARISONS
+    from .params import params_from_dict
     from .plan import duration_text, fold_threads, projected_fold_seconds
-    runs = 1 + (len(COMPARISONS) - 1 if params.report.comparisons else 0)
+    variants = ([params_from_dict(asdict(params), overrides) for overrides in COMPARISONS.values() if overrides]
+                if params.report.comparisons else [])  # the default is the main run
+    runs = 1 + len(variants)
     folds = params.cv.repeats * (params.cv.folds if params.cv.protocol == "cv" else 2)
     threads = fold_threads(params)
     if params.cv.executor == "ray" and params.cv.ray_address:
@@ -390,10 +357,15 @@ def report_plan(params: Params, participants: int) -> str:
         where = f"a local Ray: {workers} at once, {threads} thread(s) each"
     else:
         where, workers = "in the notebook's process, one after another", 1
-    per_fold = projected_fold_seconds(params, participants, (6, 70, 60))
-    # the main run first, then the variants (one pool on Ray)
-    steps = -(-folds // workers) + -(-(folds * (runs - 1)) // workers) if workers else 0
-    projection = f"; projected ~{duration_text(steps * per_fold)} if none is reused (rough)" if workers else ""
+    projection = ""
+    if workers:
+        def per_fold(p: Params) -> float:
+            return projected_fold_seconds(p, participants, planned_image_shape(p, series))
+        # the main run first, then the variants (one pool on Ray)
+        seconds = -(-folds // workers) * per_fold(params)
+        if variants:
+            seconds += -(-(folds * len(variants)) // workers) * sum(map(per_fold, variants)) / len(variants)
+        projection = f"; projected ~{duration_text(seconds)} if none is reused (rough)"
     return f"plan: up to {runs * folds} fold trainings ({runs} run(s) x {folds}), {where}{projection}"
 
 
@@ -406,7 +378,9 @@ def run_report(root: Path, params_files: list[str], overrides: list[str]) -> lis
         ensure_synthetic(params)
         corpus = load_corpus(params)  # a broken corpus is one clear error here, not four failed notebooks
         print(f"report for {params.dataset} ({Path(params_file).name}):", flush=True)
-        print("  " + report_plan(params, len(corpus.sessions)), flush=True)
+        first = next(iter(corpus.sessions.values()), None)
+        series = len(first.series_names) if first is not None and first.landmarks is None else 0
+        print("  " + report_plan(params, len(corpus.sessions), series), flush=True)
         try:
             found = execute_notebooks(params_file, params.dataset, overrides, root)
         except ReportInterrupted as exc:

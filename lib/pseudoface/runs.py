@@ -13,6 +13,7 @@ import json
 import platform
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from .cache import atomic_write_bytes, atomic_write_text
 from .encode import EncodedCorpus
 from .evaluate import calibration_summary, paired_bootstrap_difference, summarise
 from .model import count_parameters, model_from_params
-from .params import Params, ParamsError, params_from_dict, without_neutral
+from .params import Params, ParamsError, params_from_dict, project_root, without_neutral
 
 RUN_FILE = "run.json"
 METRICS = "metrics.json"
@@ -41,7 +42,7 @@ CHECKPOINTS = "checkpoints"
 def code_version() -> str:
     """The package version, plus the git commit (and ``.dirty``) when run from a checkout."""
     try:
-        root = Path(__file__).resolve().parents[2]
+        root = project_root()
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, timeout=5).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "lib"],
@@ -114,13 +115,24 @@ def save_fold(out: Path, result: dict) -> None:
     name = fold_name(result["repeat"], result["fold"])
     state = result.pop("state")
     meta = {"repeat": result["repeat"], "fold": result["fold"], "threshold": result["threshold"],
-            "best_epoch": result["best_epoch"], "platt": result.get("platt", [1.0, 0.0])}
+            "best_epoch": result["best_epoch"], "platt": result.get("platt", [1.0, 0.0]),
+            "fusion_weight": result["fused"]["weight"], "feature_model": result["fused"]["feature_model"]}
     atomic_write_bytes(out / CHECKPOINTS / f"{name}.pt", lambda fh: torch.save({"state_dict": state, "meta": meta}, fh))
     atomic_write_text(out / FOLDS / f"{name}.json", json.dumps(result))
 
 
-def load_models(run: Path) -> tuple[list, dict]:
-    """[(model in eval mode, threshold, (a, b) Platt map)] for every fold checkpoint, and the run's metrics."""
+@dataclass
+class FoldModel:
+    """One fold's trained models, as its checkpoint holds them."""
+    network: torch.nn.Module  # in eval mode
+    threshold: float  # on the network's (calibrated) probability
+    platt: tuple  # (a, b): probability = sigmoid(a * logit + b)
+    fusion_weight: float  # the network's share of the fused logit (:mod:`fusion`)
+    feature_model: dict  # the feature model's linear form (baselines.linear_form)
+
+
+def load_models(run: Path) -> tuple[list[FoldModel], dict]:
+    """A :class:`FoldModel` for every fold checkpoint, and the run's metrics."""
     meta = json.loads((run / METRICS).read_text())
     params = params_from_dict(meta["config"])
     models = []
@@ -128,8 +140,9 @@ def load_models(run: Path) -> tuple[list, dict]:
         blob = torch.load(ckpt, map_location="cpu", weights_only=True)
         model = model_from_params(params.model, meta["input_shape"])
         model.load_state_dict(blob["state_dict"])
-        a, b = blob["meta"].get("platt", (1.0, 0.0))
-        models.append((model.eval(), float(blob["meta"]["threshold"]), (float(a), float(b))))
+        a, b = blob["meta"]["platt"]
+        models.append(FoldModel(model.eval(), float(blob["meta"]["threshold"]), (float(a), float(b)),
+                                float(blob["meta"]["fusion_weight"]), blob["meta"]["feature_model"]))
     if not models:
         raise ParamsError(f"{run}: no checkpoints (run `pseudoface cv` first)")
     return models, meta
@@ -152,11 +165,19 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
         frame = pd.DataFrame(rows)
         base_preds[name] = frame
         baselines[name] = {k: v for k, v in summarise(frame, 200, params.cv.seed).items() if k != "folds"}
+    fused = pd.DataFrame([dict(p, score=s, prediction=d) for r in results for p, s, d in
+                          zip(r["predictions"], r["fused"]["score"], r["fused"]["prediction"])])
+    predictions["feature_score"] = base_preds["feature_model"].score.to_numpy()
+    predictions["fused_score"] = fused.score.to_numpy()
+    predictions["fused_prediction"] = fused.prediction.to_numpy()
     first = predictions[predictions.repeat == 0].sort_values("participant_id")
     feat = base_preds["feature_model"]
     feat = feat[feat.repeat == 0].sort_values("participant_id")
+    fused_first = fused[fused.repeat == 0].sort_values("participant_id")
     paired = paired_bootstrap_difference(first.label.to_numpy(), first.prediction.to_numpy(),
                                          feat.prediction.to_numpy(), params.cv.bootstrap, params.cv.seed)
+    paired_fused = paired_bootstrap_difference(first.label.to_numpy(), fused_first.prediction.to_numpy(),
+                                               feat.prediction.to_numpy(), params.cv.bootstrap, params.cv.seed)
     input_shape = next(iter(enc.images.values())).shape[1:]
     c = enc.corpus
     metrics = {
@@ -181,6 +202,10 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
                          for f, r in zip(summary["folds"], sorted(results, key=lambda r: (r["repeat"], r["fold"])))],
         "baselines": baselines,
         "paired_vs_feature_model": paired,
+        # the network and the feature model stacked on inner-validation scores (fusion.py)
+        "fused_model": {k: v for k, v in summarise(fused, params.cv.bootstrap, params.cv.seed).items() if k != "folds"}
+        | {"weights": [r["fused"]["weight"] for r in results]},
+        "paired_fused_vs_feature_model": paired_fused,
         "encode": {"windows": int(enc.encode_summary.windows.sum()),
                    "skipped_windows": int(enc.encode_summary.skipped_windows.sum()),
                    "clip_rate": float(enc.encode_summary.clip_rate.mean())},

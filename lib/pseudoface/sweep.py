@@ -120,7 +120,7 @@ def run_sweep(grid_file: str | Path, params_file: str | None = None, overrides: 
     """Run (or reuse) every point of the grid; (the sweep table, the path of sweep.csv)."""
     from .cv import RunSpec, cross_validate
     from .read import ensure_synthetic
-    from .report import private_paths, scrub
+    from .privacy import private_paths, scrub
     grid_file = Path(grid_file)
     base, fixed, grid = load_grid(grid_file)
     base = params_file or base or str(project_root() / "params" / "synthetic.yaml")

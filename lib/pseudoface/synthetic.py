@@ -17,18 +17,17 @@ Deterministic for a seed; the marker file records the family, its strength and s
 """
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
+from . import openface
+from .cache import atomic_write_text
 from .corpus import AUS, GAZE, POSE, SYNTHETIC_MARKER
 from .face import rotation_matrix, template_face
-from .cache import atomic_write_bytes, atomic_write_text
+from .textio import write_columns
 
 GENERATOR_VERSION = 1
 MISSING_IDS = (342, 394, 398, 460)  # absent from the real DAIC-WOZ numbering too
@@ -237,22 +236,13 @@ def animate(person: Person, seconds: float, fps: float, rng: np.random.Generator
             "brow": brow, "blink": blink, "confidence": confidence, "success": success, "lost": lost}
 
 
-def _write_table(path: Path, header: list[str], columns: list[np.ndarray]) -> None:
-    """Write numeric columns with OpenFace's ``", "`` separators, atomically."""
-    table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
-    buf = io.BytesIO()
-    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=False))
-    body = buf.getvalue().replace(b",", b", ")
-    atomic_write_bytes(path, lambda fh: (fh.write((", ".join(header) + "\n").encode()), fh.write(body)))
-
-
 def write_clnf(path: Path, frames: dict, fps: float) -> None:
     xyz = np.round(frames["landmarks"], 3)  # (T, 68, 3)
     T = xyz.shape[0]
     header = ["frame", "timestamp", "confidence", "success"] + [f"{a}{i}" for a in "XYZ" for i in range(68)]
     cols = [np.arange(1, T + 1), np.round(np.arange(T) / fps, 3), np.round(frames["confidence"], 6),
             frames["success"]] + [xyz[:, i, a] for a in range(3) for i in range(68)]
-    _write_table(path, header, cols)
+    write_columns(path, header, cols)
 
 
 def write_openface21(path: Path, frames: dict, fps: float, rng: np.random.Generator) -> None:
@@ -268,13 +258,10 @@ def write_openface21(path: Path, frames: dict, fps: float, rng: np.random.Genera
              "AU12_r": 3 * frames["smile"], "AU25_r": frames["mouth"] / 3, "AU26_r": frames["mouth"] / 4,
              "AU45_r": 3 * frames["blink"]}
     aus = [np.clip(drive.get(n, 0) + np.abs(0.3 * _smooth(rng, T, fps, 1.0)[:, 0]), 0, 5) for n in AUS]
-    header = (["frame", "face_id", "timestamp", "confidence", "success"] + list(GAZE) + list(POSE)
-              + list(AUS) + [n.replace("_r", "_c") for n in AUS])
-    cols = ([np.arange(1, T + 1), np.zeros(T, int), np.round(np.arange(T) / fps, 3),
-             np.round(frames["confidence"], 2), frames["success"]]
-            + [np.round(g, 6) for g in gaze] + [np.round(p, 6) for p in pose]
+    names = list(GAZE) + list(POSE) + list(AUS) + [n.replace("_r", "_c") for n in AUS]
+    cols = ([np.round(g, 6) for g in gaze] + [np.round(p, 6) for p in pose]
             + [np.round(a, 2) for a in aus] + [(a > 1).astype(int) for a in aus])
-    _write_table(path, header, cols)
+    openface.write_csv(path, np.arange(T) / fps, frames["confidence"], frames["success"], dict(zip(names, cols)))
 
 
 def _split_of(i: int, n: int) -> str:
@@ -379,8 +366,3 @@ def write_corpus(out: str | Path, participants: int = 48, seconds: float = 75.0,
               "note": "Synthetic data written by pseudoface; not clinical data."}
     atomic_write_text(out / SYNTHETIC_MARKER, json.dumps(marker, indent=2) + "\n")
     return out
-
-
-def marker_info(root: Path) -> dict:
-    path = Path(root) / SYNTHETIC_MARKER
-    return json.loads(path.read_text()) if path.is_file() else {}

@@ -7,7 +7,8 @@ stripped, so OpenFace's ``", "`` separators are fine. The fast path is one maint
 slow exact pass finds the first problem and raises one :class:`DataError` line naming the file,
 the line, the column and what was expected (or, with ``bad_cells='mask'``, turns non-numeric
 cells into NaN and counts them). The parsed matrix is cached by the source's identity (path,
-size, modification time), so each file is parsed once.
+size, modification time), so each file is parsed once. :func:`write_columns` writes such a table
+(the synthetic corpus, ``pseudoface extract``).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .cache import cached, source_identity
+from .cache import atomic_write_bytes, cached, source_identity
 
 Source = Union[str, Path, tuple]
 PARSER_VERSION = 3
@@ -143,3 +144,15 @@ def read_columns(source: Source, columns: Sequence[str], *, bad_cells: str = "er
 
     arrays, scalars = cached("parsed", key, parse, cache_root, enabled=cache)
     return arrays["matrix"], int(scalars["bad_cells"])
+
+
+def write_columns(path: Path, header: Sequence[str], columns: Sequence[np.ndarray]) -> None:
+    """Write numeric (T,) ``columns`` under ``header`` with the trackers' ``", "`` separators, atomically.
+
+    Values are written as given (round them first): pyarrow's shortest round-trip text, integers
+    without a decimal point."""
+    table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=False))
+    body = buf.getvalue().replace(b",", b", ")
+    atomic_write_bytes(path, lambda fh: (fh.write((", ".join(header) + "\n").encode()), fh.write(body)))

@@ -30,7 +30,7 @@ from scipy.special import expit
 
 from .encode import RowLayout, mirror_images
 from .evaluate import best_threshold, macro_f1
-from .model import CNNLSTM, model_from_params, set_input_scaling
+from .model import CNNLSTM, SessionNet, model_from_params, set_input_scaling
 from .params import Params
 
 
@@ -126,6 +126,22 @@ def score_participants(model: CNNLSTM, images: dict, pids: list, K: int, device:
 SMOOTH_EPOCHS = 3
 
 
+@torch.no_grad()
+def score_sessions(model: SessionNet, images: dict, pids: list, device: torch.device) -> np.ndarray:
+    """One logit per participant from the whole session -> (n,) logits."""
+    model.eval()
+    return np.asarray([float(model(torch.from_numpy(np.ascontiguousarray(images[pid][None])).to(device))[0])
+                       for pid in pids])
+
+
+def score(model, images: dict, pids: list, params: Params, device: torch.device, max_clips: int = 0) -> np.ndarray:
+    """Participants' logits as ``model.scope`` defines them (session: the whole session; clip: the
+    mean over its clips, ``max_clips`` evenly spaced ones when > 0)."""
+    if params.model.scope == "session":
+        return score_sessions(model, images, pids, device)
+    return score_participants(model, images, pids, params.model.clip_windows, device, max_clips=max_clips)
+
+
 def sample_batches(n_train: int, per_participant: int, batch_size: int, rng: np.random.Generator):
     """One epoch's examples: each training participant ``per_participant`` times, shuffled, in
     batches of ``batch_size`` indices."""
@@ -149,14 +165,32 @@ def sample_clips(sessions: list, K: int, layout: RowLayout | None, rng: np.rando
     return batch
 
 
-def train_epoch(model: CNNLSTM, opt, images: dict, train_ids: list, y_train: np.ndarray, params: Params,
+def sample_spans(sessions: list, span: int, layout: RowLayout | None, rng: np.random.Generator) -> np.ndarray:
+    """One random contiguous span from each session -> (B, L, C, R, W), L drawn once per batch
+    between half and all of min(``span``, the shortest session's windows); with a ``layout``
+    (landmark window images) half of the spans mirrored left-right. The pooled statistics are
+    per-window averages and extremes, so a span is a smaller sample of the same session."""
+    longest = min(span, min(len(s) for s in sessions))
+    L = int(rng.integers((longest + 1) // 2, longest + 1))
+    batch = np.stack([s[start:start + L] for s in sessions for start in [rng.integers(0, len(s) - L + 1)]])
+    if layout is not None:
+        flip = rng.random(len(batch)) < 0.5
+        batch[flip] = mirror_images(batch[flip], layout)
+    return batch
+
+
+def train_epoch(model, opt, images: dict, train_ids: list, y_train: np.ndarray, params: Params,
                 pos_weight: float, layout: RowLayout | None, rng: np.random.Generator, device: torch.device) -> float:
-    """One epoch of clip training; the mean training loss."""
+    """One epoch: random clips (clip scope) or spans (session scope) of every training
+    participant, ``clips_per_participant`` times each; the mean training loss."""
     t, K = params.train, params.model.clip_windows
     model.train()
     losses = []
     for idx in sample_batches(len(train_ids), t.clips_per_participant, t.batch_size, rng):
-        x = torch.from_numpy(sample_clips([images[train_ids[i]] for i in idx], K, layout, rng)).to(device)
+        sessions = [images[train_ids[i]] for i in idx]
+        batch = (sample_spans(sessions, t.span_windows, layout, rng) if params.model.scope == "session"
+                 else sample_clips(sessions, K, layout, rng))
+        x = torch.from_numpy(batch).to(device)
         y = torch.from_numpy(y_train[idx]).to(device)
         opt.zero_grad()
         loss = loss_fn(model(x), y, pos_weight)
@@ -190,7 +224,7 @@ class EpochSelector:
 def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, params: Params, seed: int,
                 device: torch.device, progress=None) -> Trained:
     """Fit on ``train_ids``, choose epoch, threshold (and Platt map) on ``val_ids`` (both inner, never test)."""
-    t, K = params.train, params.model.clip_windows
+    t = params.train
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = model_from_params(params.model, images[train_ids[0]].shape[1:])
@@ -206,7 +240,7 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
     for epoch in range(1, t.epochs + 1):
         train_loss = train_epoch(model, opt, images, train_ids, y_train, params, pos_weight,
                                  layout if mirror else None, rng, device)
-        val_logits = score_participants(model, images, val_ids, K, device, max_clips=t.val_clips)
+        val_logits = score(model, images, val_ids, params, device, max_clips=t.val_clips)
         val_loss = float(loss_fn(torch.from_numpy(val_logits).float(), torch.from_numpy(y_val).float(), pos_weight))
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                         "val_macro_f1": macro_f1(y_val, (val_logits >= 0).astype(int))})
@@ -215,7 +249,7 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
         if selector.update(epoch, val_loss, model):
             break
     model.load_state_dict(selector.state)
-    val_logits = score_participants(model, images, val_ids, K, device)
+    val_logits = score(model, images, val_ids, params, device)
     platt = fit_platt(val_logits, y_val) if t.calibration == "platt" else (1.0, 0.0)
     trained = Trained(model, selector.best_epoch, 0.5, history, pos_weight, platt)
     trained.threshold = best_threshold(y_val, trained.probability(val_logits))

@@ -7,7 +7,8 @@ stamps (key results, comparison, provenance), so a checkout without ``runs/`` bu
 Renderers: ``quarto render`` (``_quarto.yml``, execution off; this module writes the navigation it
 reads from ``reports/_generated/_website.yml``) where Quarto is on PATH; otherwise a static site
 from the same notebooks (nbconvert cells in one page shell: a navbar on every page with the current
-page marked, previous/next links, code folded, the synthetic banner, downloads, a provenance footer).
+page marked, previous/next links, code folded, the synthetic banner, downloads, a provenance footer;
+its HTML and CSS are the templates in ``lib/pseudoface/templates/``).
 Either way the pages then load plotly.js once from ``assets/`` instead of embedding 4.8 MB per page,
 and reference nothing outside the site.
 """
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
 from . import captions, results
 from .captions import display_name
@@ -132,10 +134,14 @@ def index_body(st: dict[str, dict]) -> str:
 def comparison_body(st: dict[str, dict]) -> str:
     from .plots import PLOTLY_CONFIG, comparison_figure
     parts = ["<p>Each variant is cross-validated in the same outer folds as the default (same seed, same participants). "
-             "<strong>default</strong>: the window layout (4 s of X/Y/Z displacement per image, with its velocity when encoded) and rigid alignment. "
-             f"<strong>seed preset</strong>: the network and input of {SEED_PAPER}: each of the first 16 valid frames' "
-             "aligned 68×3 coordinate matrix as one image (one instant, no movement), its 225k-parameter CNN-LSTM; here "
-             "at the matrix's native 68×3 size (<code>encode.frame_size: 0</code>), since the paper's 224×224 resize "
+             "<strong>default</strong>: the compact window image with rigid alignment: 4 s per image, four rows (head "
+             "rotation and translation; face geometry: mouth opening, width and corner drop, eye opening and brow "
+             "height), each signal (head rotation from the template face, the others from the session median) and its "
+             "velocity as channels; the 68 landmark rows are one option away (<code>encode.landmark_rows: true</code>). "
+             f"<strong>seed preset</strong>: the network and input of {SEED_PAPER}: the 68 landmarks on the frame "
+             "layout, each of the first 16 valid frames' aligned 68×3 coordinate matrix as one image (one instant, no "
+             "movement), its 225k-parameter CNN-LSTM; here at the matrix's native 68×3 size "
+             "(<code>encode.frame_size: 0</code>), since the paper's 224×224 resize "
              "interpolates the same values at ~2,000× the compute per second of video. "
              "<strong>no alignment</strong>: the default without the rigid alignment to the template face.</p>",
              "<p>The paired difference compares each variant with the default on the same participants (first repeat); "
@@ -234,68 +240,17 @@ def share_plotlyjs(site: Path) -> None:
 
 
 # ---------------------------------------------------------------- the static fallback
-
-SITE_CSS = """
-:root{--pf-width:1180px;--pf-accent:#2b5797;--pf-muted:#5f6b7a;--pf-line:#d9dee5}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.55;color:#1d2733;background:#fff}
-.pf-nav{position:sticky;top:0;z-index:50;background:#1f2d3d;color:#fff}
-.pf-nav-inner{max-width:var(--pf-width);margin:0 auto;padding:0 20px;display:flex;align-items:center;gap:4px;flex-wrap:wrap}
-.pf-nav a,.pf-menu>span{color:#e8eef5;text-decoration:none;padding:12px 10px;display:inline-block;font-size:15px}
-.pf-nav a:hover,.pf-menu:hover>span{background:#2e4258}
-.pf-nav .pf-brand{font-weight:700;color:#fff;margin-right:12px}
-.pf-nav a.current,.pf-menu.current>span{box-shadow:inset 0 -3px 0 #7fb2ff;color:#fff;font-weight:600}
-.pf-menu{position:relative}.pf-menu>span{cursor:default}
-.pf-menu-items{display:none;position:absolute;left:0;top:100%;background:#fff;min-width:250px;border:1px solid var(--pf-line);box-shadow:0 6px 18px rgba(0,0,0,.15)}
-.pf-menu:hover .pf-menu-items,.pf-menu:focus-within .pf-menu-items{display:block}
-.pf-menu-items a{display:block;color:#1d2733;padding:8px 14px}
-.pf-menu-items a:hover{background:#eef3fa}.pf-nav .pf-menu-items a.current{color:#1d2733;background:#eef3fa;font-weight:700;box-shadow:inset 3px 0 0 var(--pf-accent)}
-.pf-page{max-width:var(--pf-width);margin:0 auto;padding:18px 20px 40px}
-.pf-crumb{color:var(--pf-muted);font-size:14px;margin:4px 0 0}
-.pf-banner{background:#fff4d6;border:1px solid #e8c66a;border-left:6px solid #d9a400;padding:10px 14px;margin:12px 0;border-radius:4px}
-.pf-card{border:1px solid var(--pf-line);border-radius:8px;padding:6px 22px 14px;margin:22px 0;background:#fbfcfe}
-.pf-tag{font-size:14px;font-weight:400;color:var(--pf-muted);margin-left:8px}
-.pf-conclusion{font-size:18px;font-weight:600;color:#14365e}
-table.pf-key{border-collapse:collapse;margin:8px 0 12px;width:100%}
-table.pf-key th{text-align:left;width:300px;color:var(--pf-muted);font-weight:600;padding:6px 10px 6px 0;vertical-align:top}
-table.pf-key td{padding:6px 0;border-bottom:1px solid #edf0f4}
-.pf-links{margin:6px 0}.pf-prov{font-size:13px;color:var(--pf-muted)}
-.pf-page table:not(.pf-key){border-collapse:collapse;margin:8px 0;font-size:14px}
-.pf-page table:not(.pf-key) th,.pf-page table:not(.pf-key) td{border-bottom:1px solid var(--pf-line);padding:5px 10px;text-align:right}
-.pf-page table:not(.pf-key) th{background:#f2f5f9;font-weight:600}
-.pf-page table:not(.pf-key) td:first-child,.pf-page table:not(.pf-key) th:first-child{text-align:left}
-.pf-pager{display:flex;justify-content:space-between;gap:12px;margin:32px 0 8px;padding-top:14px;border-top:1px solid var(--pf-line)}
-.pf-pager a{text-decoration:none;color:var(--pf-accent);font-weight:600}
-.pf-downloads{background:#f2f5f9;border-radius:6px;padding:10px 16px;margin:24px 0 0}
-.pf-footer{border-top:1px solid var(--pf-line);color:var(--pf-muted);font-size:13px;margin-top:28px;padding:14px 0}
-details.pf-code>summary{cursor:pointer;color:var(--pf-muted);font-size:13px;margin:6px 0 2px;list-style:none}
-details.pf-code>summary::before{content:"▸ ";}details.pf-code[open]>summary::before{content:"▾ ";}
-a.anchor-link{display:none}
-.jp-Notebook .jp-RenderedHTMLCommon{padding-right:0}.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown{padding-left:6px}
-.modebar-container{opacity:0;transition:opacity .2s}.plotly-graph-div:hover .modebar-container{opacity:1}
-a{color:var(--pf-accent)}h1{font-size:30px;margin:18px 0 8px}h2{margin-top:30px}
-"""
-
-# Cells as nbconvert's lab template draws them, without its page head (require.js and MathJax from a
-# CDN), code folded, the injected parameters collapsed under their own summary.
-CELL_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block header -%}{%- endblock header -%}
-{%- block body_header -%}{%- endblock body_header -%}
-{%- block body_footer -%}{%- endblock body_footer -%}
-{%- block footer -%}{%- endblock footer -%}
-{% block input_group -%}
-<details class="pf-code"><summary>{{ 'Parameters this page ran with' if 'injected-parameters' in cell.metadata.get('tags', []) else 'Code' }}</summary>
-{{ super() }}
-</details>
-{%- endblock input_group %}
-"""
+# The page shell, the navbar, banners, the downloads block and the stylesheet are templates
+# (lib/pseudoface/templates/: page.html.j2, notebook.html.j2, banner.html.j2, site.css).
 
 
-def video_note(stamp: dict) -> str:
-    """The note on every page whose results come from landmarks extracted from video ('' otherwise)."""
+def video_note(stamp: dict, dataset: str = "") -> str:
+    """The note on every page whose results come from landmarks extracted from video ('' otherwise);
+    ``dataset`` names the dataset where a page shows several."""
     if not stamp.get("from_video"):
         return ""
     from .extract import NOT_OPENFACE
-    return f'<div class="pf-banner" role="note"><strong>From video.</strong> {html.escape(NOT_OPENFACE)}</div>'
+    return captions.render("banner.html.j2", label="From video.", dataset=dataset, text=NOT_OPENFACE)
 
 
 def site_banner(synthetic: list[str], everything_synthetic: bool) -> str:
@@ -306,42 +261,28 @@ def site_banner(synthetic: list[str], everything_synthetic: bool) -> str:
     if everything_synthetic:
         return captions.banner_html()
     which = " and ".join(synthetic) + (" datasets are" if len(synthetic) > 1 else " dataset is")
-    return (f'<div class="pf-banner" role="note"><strong>Synthetic corpus.</strong> The {which} synthetic data '
-            "with a planted effect: their numbers show the pipeline works and say nothing about depression.</div>")
+    return captions.render("banner.html.j2", label="Synthetic corpus.", dataset="",
+                           text=f"The {which} synthetic data with a planted effect: their numbers show the "
+                                "pipeline works and say nothing about depression.")
 
 
-def _nav(datasets: list[str], current: str, up: str, sweeps: bool = False) -> str:
-    def link(href, text):
-        cls = ' class="current" aria-current="page"' if href == current else ""
-        return f'<a href="{up}{href}"{cls}>{text}</a>'
-    menus = []
-    for ds in datasets:
-        items = "".join(link(f"reports/{ds}/{n}.html", f"{i} · {TITLES[n]}") for i, n in enumerate(NOTEBOOKS, 1))
-        cls = " current" if current.startswith(f"reports/{ds}/") else ""
-        menus.append(f'<div class="pf-menu{cls}" tabindex="0"><span>{display_name(ds)} ▾</span>'
-                     f'<div class="pf-menu-items">{items}</div></div>')
-    return (f'<header class="pf-nav"><nav class="pf-nav-inner" aria-label="site">'
-            f'<a class="pf-brand" href="{up}index.html">pseudoface</a>{link("index.html", "Home")}{"".join(menus)}'
-            f'{link("comparison.html", "Comparison")}{link("sweeps.html", "Sweeps") if sweeps else ""}'
-            f'{link("method.html", "Method")}</nav></header>')
-
-
-def _shell(title: str, body: str, datasets: list[str], current: str, footer: str, extra_head: str = "",
-           sweeps: bool = False) -> str:
-    up = "../" * current.count("/")
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title>{extra_head}"
-            f'<link rel="stylesheet" href="{up}{ASSETS}/site.css"></head>\n<body>'
-            f"{_nav(datasets, current, up, sweeps)}<main class=\"pf-page\">{body}"
-            f'<footer class="pf-footer">{footer}</footer></main></body></html>\n')
+def _page(template: str, current: str, datasets: list[str], sweeps: bool, **values) -> str:
+    """A static page: ``template`` (page.html.j2 or notebook.html.j2) with the navbar for ``current``
+    (the page's path from the site's root); HTML-valued ``values`` come as ``Markup``."""
+    menus = [{"name": display_name(ds), "current": current.startswith(f"reports/{ds}/"),
+              "pages": [(f"reports/{ds}/{n}.html", f"{i} · {TITLES[n]}") for i, n in enumerate(NOTEBOOKS, 1)]}
+             for ds in datasets]
+    values = {"extra_head": "", "banner": "", "heading": "", "body": "", **values}
+    return captions.render(template, current=current, up="../" * current.count("/"), assets=ASSETS, menus=menus,
+                           sweeps=sweeps, **values)
 
 
 def _exporter():
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
-    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"pf_cells.html.j2": CELL_TEMPLATE})],
+    cells = captions.template_text("nbconvert_cells.html.j2")
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"pf_cells.html.j2": cells})],
                             template_file="pf_cells.html.j2")
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -368,12 +309,12 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
     if site.exists():
         shutil.rmtree(site)
     (site / ASSETS).mkdir(parents=True)
-    (site / ASSETS / "site.css").write_text(SITE_CSS)
+    (site / ASSETS / "site.css").write_text(captions.template_text("site.css"))
     _notebook_css(site)
     built = f"Built {time.strftime('%Y-%m-%d %H:%M')} with nbconvert (static fallback: Quarto is not on PATH)."
     synthetic = [display_name(ds) for ds in datasets if st[ds]["metrics"].get("synthetic")]
     banner = site_banner(synthetic, len(synthetic) == len(datasets))
-    banner += "".join(video_note(st[ds]).replace("</strong>", f"</strong> {display_name(ds)}:", 1) for ds in datasets)
+    banner += "".join(video_note(st[ds], display_name(ds)) for ds in datasets)
     exporter = _exporter()
     highlight_css = ""
     for ds in datasets:
@@ -381,40 +322,35 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
         out.mkdir(parents=True)
         if (folder / DOWNLOADS).is_dir():
             shutil.copytree(folder / DOWNLOADS, out / DOWNLOADS)
-        links = " · ".join(f'<a href="{DOWNLOADS}/{n}">{DOWNLOAD_NAMES.get(n, n)}</a>' for n in stamp.get("downloads", [])
-                           if (out / DOWNLOADS / n).is_file())
-        privacy = ("" if stamp["participant_data"] else " Predictions are published without participant identifiers "
+        downloads = [(f"{DOWNLOADS}/{n}", DOWNLOAD_NAMES.get(n, n)) for n in stamp.get("downloads", [])
+                     if (out / DOWNLOADS / n).is_file()]
+        privacy = ("" if stamp["participant_data"] else "Predictions are published without participant identifiers "
                    "or PHQ-8 scores (a random key per participant, rows shuffled).")
-        downloads = (f'<div class="pf-downloads"><strong>Downloads</strong> (the run behind these pages): {links}.{privacy}</div>'
-                     if links else '<div class="pf-downloads">The downloads of this run are not in this checkout; '
-                                   "<code>pseudoface report</code> writes them.</div>")
-        footer = f"<strong>Provenance.</strong> {_code(provenance_text(stamp))}.<br>{built}"
         for i, name in enumerate(NOTEBOOKS):
             cells, resources = exporter.from_filename(str(folder / f"{name}.ipynb"))
             highlight_css = highlight_css or "\n".join(resources.get("inlining", {}).get("css", []))
-            prev_link = (f'<a href="{NOTEBOOKS[i - 1]}.html">← {i} · {TITLES[NOTEBOOKS[i - 1]]}</a>' if i else "<span></span>")
-            next_link = (f'<a href="{NOTEBOOKS[i + 1]}.html">{i + 2} · {TITLES[NOTEBOOKS[i + 1]]} →</a>'
-                         if i + 1 < len(NOTEBOOKS) else '<a href="../../comparison.html">Comparison →</a>')
-            body = (f'<p class="pf-crumb">{display_name(ds)} · page {i + 1} of {len(NOTEBOOKS)}</p>{video_note(stamp)}'
-                    f'<div class="jp-Notebook" data-jp-theme-light="true">{cells}</div>{downloads}'
-                    f'<nav class="pf-pager" aria-label="pages">{prev_link}{next_link}</nav>')
-            head = f'<link rel="stylesheet" href="../../{ASSETS}/notebook.css">'
-            (out / f"{name}.html").write_text(
-                _shell(f"{TITLES[name]} · {display_name(ds)} · pseudoface", body, datasets, f"reports/{ds}/{name}.html",
-                       footer, head, sweeps))
+            previous = {"href": f"{NOTEBOOKS[i - 1]}.html", "text": f"{i} · {TITLES[NOTEBOOKS[i - 1]]}"} if i else None
+            following = ({"href": f"{NOTEBOOKS[i + 1]}.html", "text": f"{i + 2} · {TITLES[NOTEBOOKS[i + 1]]}"}
+                         if i + 1 < len(NOTEBOOKS) else {"href": "../../comparison.html", "text": "Comparison"})
+            (out / f"{name}.html").write_text(_page(
+                "notebook.html.j2", f"reports/{ds}/{name}.html", datasets, sweeps,
+                title=f"{TITLES[name]} · {display_name(ds)} · pseudoface", built=built,
+                provenance=Markup(_code(provenance_text(stamp))),
+                extra_head=Markup(f'<link rel="stylesheet" href="../../{ASSETS}/notebook.css">'),
+                dataset=display_name(ds), number=i + 1, pages=len(NOTEBOOKS), video_note=Markup(video_note(stamp)),
+                cells=Markup(cells), downloads=downloads, privacy=privacy, previous=previous, following=following))
     (site / ASSETS / "notebook.css").write_text((site / ASSETS / "notebook.css").read_text() + highlight_css)
     gen = root / "reports" / "_generated"
-    generated_footer = ("From the published reports of " + (", ".join(display_name(ds) for ds in datasets) or "no dataset")
-                        + f"; each dataset's pages carry its run's provenance.<br>{built}")
-    (site / "index.html").write_text(_shell("Results · pseudoface", banner + "<h1>pseudoface results</h1>"
-                                            + (gen / "cards.md").read_text(), datasets, "index.html", generated_footer,
-                                            sweeps=sweeps))
-    (site / "comparison.html").write_text(_shell(
-        "Comparison · pseudoface", banner + "<h1>Comparison: the seed preset against the default, alignment on against off</h1>"
-        + (gen / "comparison.md").read_text(), datasets, "comparison.html", generated_footer, sweeps=sweeps))
-    if sweeps:
-        (site / "sweeps.html").write_text(_shell(
-            "Sweeps · pseudoface", banner + "<h1>Sweeps: macro-F1 per grid point, beside the baselines</h1>"
-            + (gen / "sweeps.md").read_text(), datasets, "sweeps.html", generated_footer, sweeps=sweeps))
-    (site / "method.html").write_text(_shell("Method, protocol and privacy · pseudoface", banner + method_body(root),
-                                             datasets, "method.html", generated_footer, sweeps=sweeps))
+    sources = ", ".join(display_name(ds) for ds in datasets)
+    pages = [("index.html", "Results · pseudoface", "pseudoface results", gen / "cards.md"),
+             ("comparison.html", "Comparison · pseudoface",
+              "Comparison: the seed preset against the default, alignment on against off", gen / "comparison.md"),
+             *([("sweeps.html", "Sweeps · pseudoface", "Sweeps: macro-F1 per grid point, beside the baselines",
+                 gen / "sweeps.md")] if sweeps else [])]
+    for page, title, heading, body in pages:
+        (site / page).write_text(_page("page.html.j2", page, datasets, sweeps, title=title, banner=Markup(banner),
+                                       heading=heading, body=Markup(body.read_text()), sources=sources, built=built))
+    (site / "method.html").write_text(_page("page.html.j2", "method.html", datasets, sweeps,
+                                            title="Method, protocol and privacy · pseudoface", banner=Markup(banner),
+                                            body=Markup(method_body(root)), sources=sources,
+                                            built=built))
