@@ -14,16 +14,26 @@ def _metrics(difference, low, high, synthetic=False):
 
 
 @pytest.mark.parametrize("paired, expected", [
-    ((0.12, 0.03, 0.21), "The CNN-LSTM beats the motion-feature model on this corpus (paired difference in macro-F1 "
+    ((0.12, 0.03, 0.21), "The CNN-LSTM (clips) beats the motion-feature model on this corpus (paired difference in macro-F1 "
                          "+0.120, 95% CI +0.030 to +0.210)."),
-    ((0.073, -0.027, 0.181), "The CNN-LSTM is not shown to beat the motion-feature model on this corpus: the 95% "
+    ((0.073, -0.027, 0.181), "The CNN-LSTM (clips) is not shown to beat the motion-feature model on this corpus: the 95% "
                              "interval of the paired difference spans 0 (paired difference in macro-F1 +0.073, 95% CI "
                              "−0.027 to +0.181)."),
-    ((-0.2, -0.35, -0.05), "The CNN-LSTM does worse than the motion-feature model on this corpus (paired difference "
+    ((-0.2, -0.35, -0.05), "The CNN-LSTM (clips) does worse than the motion-feature model on this corpus (paired difference "
                            "in macro-F1 −0.200, 95% CI −0.350 to −0.050)."),
 ])
 def test_the_conclusion_follows_from_the_paired_difference(paired, expected):
     assert results.conclusion(_metrics(*paired)) == expected
+
+
+def test_the_conclusion_speaks_of_the_fused_model_from_its_own_paired_difference():
+    m = _metrics(0.0, -0.1, 0.1) | {"config": {"model": {"scope": "session"}},
+                                    "fused_model": {"weights": [0.5, 0.25]},
+                                    "paired_fused_vs_feature_model": {"difference": 0.08, "ci95": [0.02, 0.15]}}
+    text = results.conclusion(m)
+    assert text.startswith("The CNN-LSTM (whole session) is not shown to beat")
+    assert "The fused model beats it (paired difference +0.080, 95% CI +0.020 to +0.150" in text
+    assert "0.5, 0.25 per fold" in text
 
 
 def test_the_conclusion_names_a_synthetic_corpus():
@@ -64,7 +74,7 @@ def _stamp(synthetic=True):
 def test_key_results_put_the_findings_up_front():
     box = website.key_results_html("synthetic", _stamp())
     assert "0.678 ± 0.098" in box and "0.53" in box and "0.81" in box  # macro-F1, SD, CI
-    assert "31% of 48 participants are depressed; the model calls 40% depressed" in box
+    assert "31% of 48 participants are depressed; the network calls 40% depressed" in box
     assert "0.611 ± 0.147" in box and "+0.073" in box and "−0.027" in box
     assert "not shown to beat the motion-feature model on this synthetic corpus" in box
     assert 'href="reports/synthetic/downloads/predictions.csv"' in box

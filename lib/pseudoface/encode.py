@@ -11,7 +11,7 @@ window (Du, Fu & Wang 2015 style), :func:`encode_windows`:
     rows if ``geometry_rows``; columns = time at ``target_fps``. The default image is the compact one: pose
     and geometry rows only (4 rows; ``landmark_rows: false``, ``geometry_rows: true``), on which the
     network learns more of the benchmark's cue families than on the 68-row image
-    (benchmarks/bench_quality.py, README); the 68 landmark rows are one option away.
+    (benchmarks/bench_quality.py, docs/results.md); the 68 landmark rows are one option away.
     Landmark value = displacement from the session's median aligned face in inter-ocular units,
     mapped to [0, 1] by ``0.5 + d / (2 * displacement_range)`` and clipped (clip rate reported).
     With ``geometry_rows`` two more rows (after pose): per-frame distances between landmarks (mouth

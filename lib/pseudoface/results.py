@@ -52,13 +52,31 @@ def fold_table(metrics: dict) -> pd.DataFrame:
     return pd.DataFrame(metrics["fold_details"])[cols]
 
 
+def network_name(metrics: dict) -> str:
+    """What the run's network is called in tables: it reads clips (the paper's design) or whole sessions."""
+    scope = metrics.get("config", {}).get("model", {}).get("scope", "clip")
+    return "CNN-LSTM (whole session)" if scope == "session" else "CNN-LSTM (clips)"
+
+
+def models(metrics: dict) -> dict:
+    """The three models every page shows, in the same folds: {name: summary} (network, the feature
+    model, the fused model; a run written before the fused model had none)."""
+    out = {network_name(metrics): metrics, "motion-feature model": metrics["baselines"]["feature_model"]}
+    if "fused_model" in metrics:
+        out["fused (network + features)"] = metrics["fused_model"]
+    return out
+
+
 def headline_table(metrics: dict) -> pd.DataFrame:
-    m = metrics["macro_f1"]
-    return pd.DataFrame([{
-        "macro-F1 mean": m["mean"], "SD over folds": m["std"], "pooled (repeat 0)": m["pooled"].get("0", np.nan),
-        "95% CI": f"{_f(m['ci95'][0])} to {_f(m['ci95'][1])}", "ROC-AUC": metrics["roc_auc"]["mean"],
-        "predicted-positive rate": metrics["predicted_positive_rate"]["mean"], "prevalence": prevalence(metrics),
-        "participants": metrics["n_participants"], "depressed": metrics["n_depressed"]}])
+    """One row per model (network, feature model, fused), every one in the same outer folds."""
+    rows = []
+    for name, s in models(metrics).items():
+        m = s["macro_f1"]
+        rows.append({"model": name, "macro-F1 mean": m["mean"], "SD over folds": m["std"],
+                     "pooled (repeat 0)": m["pooled"].get("0", np.nan),
+                     "95% CI (pooled)": f"{_f(m['ci95'][0])} to {_f(m['ci95'][1])}", "ROC-AUC": s["roc_auc"]["mean"],
+                     "predicted-positive rate": s["predicted_positive_rate"]["mean"]})
+    return pd.DataFrame(rows)
 
 
 def folds_phrase(macro_f1: dict) -> str:
@@ -79,7 +97,8 @@ def headline_sentence(metrics: dict) -> str:
 def run_caption(metrics: dict, reused: bool) -> str:
     what = "Reused a finished run" if reused else "Ran"
     return (f"{what} ({metrics['protocol']}, {len(metrics['fold_details'])} outer folds, {_f(metrics['seconds'], 0)} s "
-            f"on {metrics.get('device', 'cpu')}): the CNN-LSTM's headline numbers.")
+            f"on {metrics.get('device', 'cpu')}): the network, the motion-feature model and the fused model in the "
+            f"same folds; {metrics['n_depressed']} of {metrics['n_participants']} participants depressed.")
 
 
 def model_table(metrics: dict, params) -> pd.DataFrame:
@@ -87,7 +106,9 @@ def model_table(metrics: dict, params) -> pd.DataFrame:
     return pd.DataFrame([{"preset": params.model.preset, "parameters": metrics["model_parameters"],
                           "size (kB, float32)": f"{metrics['model_parameters'] * 4 / 1024:.1f}",
                           "input (C×R×W)": "×".join(map(str, metrics["input_shape"])),
-                          "windows per clip (K)": params.model.clip_windows,
+                          "reads": ("the whole session (spans of at most "
+                                    f"{params.train.span_windows} windows in training)" if params.model.scope == "session"
+                                    else f"clips of K = {params.model.clip_windows} windows"),
                           "video (min)": round(metrics["session_minutes"], 1),
                           "cross-validation (s)": round(metrics["seconds"])}])
 
@@ -124,16 +145,22 @@ def calibration_sentence(metrics: dict) -> str:
 
 
 def baseline_table(metrics: dict) -> pd.DataFrame:
-    rows = [{"name": "CNN-LSTM", "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
+    """The network, the fused model and every baseline; the first two with their paired difference
+    to the feature model on the same participants (drawn beside the bars)."""
+    rows = [{"name": network_name(metrics), "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
              "ppr": metrics["predicted_positive_rate"]["mean"]}]
+    if "fused_model" in metrics:
+        f = metrics["fused_model"]
+        rows.append({"name": "fused (network + features)", "mean": f["macro_f1"]["mean"], "std": f["macro_f1"]["std"],
+                     "ppr": f["predicted_positive_rate"]["mean"]})
     rows += [{"name": BASELINE_NAMES.get(k, k), "mean": v["macro_f1"]["mean"], "std": v["macro_f1"]["std"],
               "ppr": v["predicted_positive_rate"]["mean"]} for k, v in metrics["baselines"].items()]
     t = pd.DataFrame(rows)
-    paired = metrics.get("paired_vs_feature_model")
-    if paired:  # drawn beside the bars: CNN-LSTM minus the feature model on the same participants
-        t["difference"], t["diff_low"], t["diff_high"] = np.nan, np.nan, np.nan
-        t.loc[0, ["difference", "diff_low", "diff_high"]] = [paired["difference"], *paired["ci95"]]
-        t.loc[0, "name"] = "CNN-LSTM"
+    t["difference"], t["diff_low"], t["diff_high"] = np.nan, np.nan, np.nan
+    for i, key in enumerate(("paired_vs_feature_model", "paired_fused_vs_feature_model")):
+        paired = metrics.get(key)
+        if paired and (i == 0 or "fused_model" in metrics):
+            t.loc[i, ["difference", "diff_low", "diff_high"]] = [paired["difference"], *paired["ci95"]]
     return t
 
 
@@ -152,10 +179,19 @@ def conclusion(metrics: dict) -> str:
     d, (lo, hi) = paired["difference"], paired["ci95"]
     where = "on this synthetic corpus" if metrics.get("synthetic") else "on this corpus"
     interval = f"paired difference in macro-F1 {_f(d, sign=True)}, 95% CI {_f(lo, sign=True)} to {_f(hi, sign=True)}"
-    return {"better": f"The CNN-LSTM beats the motion-feature model {where} ({interval}).",
-            "worse": f"The CNN-LSTM does worse than the motion-feature model {where} ({interval}).",
-            "not shown": f"The CNN-LSTM is not shown to beat the motion-feature model {where}: the 95% interval of "
+    net = f"The {network_name(metrics)}"
+    text = {"better": f"{net} beats the motion-feature model {where} ({interval}).",
+            "worse": f"{net} does worse than the motion-feature model {where} ({interval}).",
+            "not shown": f"{net} is not shown to beat the motion-feature model {where}: the 95% interval of "
                          f"the paired difference spans 0 ({interval})."}[verdict(d, [lo, hi])]
+    fused = metrics.get("paired_fused_vs_feature_model")
+    if fused and "fused_model" in metrics:
+        fd, (flo, fhi) = fused["difference"], fused["ci95"]
+        word = {"better": "beats", "worse": "does worse than", "not shown": "is not shown to beat"}[verdict(fd, [flo, fhi])]
+        text += (f" The fused model {word} it (paired difference {_f(fd, sign=True)}, 95% CI {_f(flo, sign=True)} "
+                 f"to {_f(fhi, sign=True)}; the network's weight chosen on inner validation: "
+                 f"{', '.join(f'{w:g}' for w in metrics['fused_model']['weights'])} per fold).")
+    return text
 
 
 def baseline_sentence(metrics: dict) -> str:

@@ -130,8 +130,8 @@ SMOOTH_EPOCHS = 3
 def score_sessions(model: SessionNet, images: dict, pids: list, device: torch.device) -> np.ndarray:
     """One logit per participant from the whole session -> (n,) logits."""
     model.eval()
-    return np.asarray([float(model(torch.from_numpy(np.ascontiguousarray(images[pid][None])).to(device))[0])
-                       for pid in pids])
+    # torch.tensor copies: a cached session is a read-only memory map
+    return np.asarray([float(model(torch.tensor(images[pid][None], device=device))[0]) for pid in pids])
 
 
 def score(model, images: dict, pids: list, params: Params, device: torch.device, max_clips: int = 0) -> np.ndarray:

@@ -87,16 +87,23 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
     f1, auc, fm = m["macro_f1"], m["roc_auc"], m["baselines"]["feature_model"]["macro_f1"]
     paired = m["paired_vs_feature_model"]
     f = results._f
+    net = results.network_name(m)
     rows = [
-        ("CNN-LSTM macro-F1", f"<strong>{f(f1['mean'])} ± {f(f1['std'])}</strong> (mean ± SD over {results.folds_phrase(f1)}); "
-                              f"pooled {f((f1.get('pooled') or {}).get('0'))}, 95% CI {f(f1['ci95'][0])} to {f(f1['ci95'][1])}"),
+        (f"{net} macro-F1", f"<strong>{f(f1['mean'])} ± {f(f1['std'])}</strong> (mean ± SD over {results.folds_phrase(f1)}); "
+                            f"pooled {f((f1.get('pooled') or {}).get('0'))}, 95% CI {f(f1['ci95'][0])} to {f(f1['ci95'][1])}"),
         ("Depressed: actual vs predicted", f"{_pct(results.prevalence(m))} of {m['n_participants']} participants are "
-                                           f"depressed; the model calls {_pct(m['predicted_positive_rate']['mean'])} depressed"),
+                                           f"depressed; the network calls {_pct(m['predicted_positive_rate']['mean'])} depressed"),
         ("ROC-AUC", f"{f(auc['mean'])} ± {f(auc['std'])}"),
         ("Motion-feature model macro-F1", f"{f(fm['mean'])} ± {f(fm['std'])}"),
-        ("CNN-LSTM − feature model", f"{f(paired['difference'], sign=True)} (paired bootstrap 95% CI "
-                                     f"{f(paired['ci95'][0], sign=True)} to {f(paired['ci95'][1], sign=True)})"),
+        (f"{net} − feature model", f"{f(paired['difference'], sign=True)} (paired bootstrap 95% CI "
+                                   f"{f(paired['ci95'][0], sign=True)} to {f(paired['ci95'][1], sign=True)})"),
     ]
+    if "fused_model" in m:  # the third model, in the same folds
+        fu, fp = m["fused_model"]["macro_f1"], m["paired_fused_vs_feature_model"]
+        rows += [("Fused model macro-F1", f"{f(fu['mean'])} ± {f(fu['std'])} (network and feature model stacked "
+                                          "on inner-validation scores)"),
+                 ("Fused − feature model", f"{f(fp['difference'], sign=True)} (paired bootstrap 95% CI "
+                                           f"{f(fp['ci95'][0], sign=True)} to {f(fp['ci95'][1], sign=True)})")]
     base = pd.DataFrame([{"name": results.BASELINE_NAMES.get(k, k), "mean": v["macro_f1"]["mean"],
                           "std": v["macro_f1"]["std"], "ppr": v["predicted_positive_rate"]["mean"]}
                          for k, v in m["baselines"].items()])

@@ -1,0 +1,216 @@
+"""The documentation stays true to the tree: the module table of docs/architecture.md names, for every
+lib/pseudoface/*.py, exactly the package modules it imports; every relative link in README.md and
+docs/ resolves; the user-facing pages name only params keys that exist; README stays a guide.
+
+After adding, removing or re-wiring a module, rewrite the table's imports column from the code with
+
+    .venv/bin/python -c "import sys; sys.path.insert(0, 'tests'); import test_docs; test_docs.resync()"
+
+which keeps every row's "holds" text, appends a row for a new module (its "holds" cell says to
+describe it) and drops the row of a deleted one; then fill in what a new module holds.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+import sys
+from pathlib import Path
+
+from pseudoface.params import Params
+
+ROOT = Path(__file__).parent.parent
+PKG = ROOT / "lib" / "pseudoface"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+IMPORTS_COLUMN = "imports (within pseudoface)"
+NONE = "—"  # the imports cell of a module that imports nothing of the package
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# pages that may name params keys no longer in the code: the experiment log (measurements of
+# removed options) and the module map (dotted function names such as cv.cross_validate)
+KEYS_EXEMPT = {"experiments.md", "architecture.md"}
+
+
+def real_imports() -> dict[str, set[str]]:
+    """module -> the package modules its file imports, at module level or inside functions.
+
+    ``from .x import a``, ``from .x.y import a``, ``from . import x`` and the absolute forms
+    (``from pseudoface.x import a``, ``import pseudoface.x``) count as importing ``x``; ``from . import
+    NAME`` where NAME is no module file (``__version__``) counts as importing ``__init__``."""
+    modules = {p.stem for p in PKG.glob("*.py")}
+    graph = {}
+    for m in sorted(modules):
+        path = PKG / f"{m}.py"
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level == 0:
+                    if not (node.module == "pseudoface" or (node.module or "").startswith("pseudoface.")):
+                        continue
+                    base = node.module.removeprefix("pseudoface").lstrip(".")
+                elif node.level == 1:
+                    base = node.module or ""
+                else:
+                    continue  # above the package
+                if base:
+                    found.add(base.split(".")[0])
+                else:
+                    found |= {a.name if a.name in modules else "__init__" for a in node.names}
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name == "pseudoface":
+                        found.add("__init__")
+                    elif a.name.startswith("pseudoface."):
+                        found.add(a.name.split(".")[1])
+        graph[m] = found - {m}
+    return graph
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of one Markdown table row (``\\|`` inside a cell is not a separator)."""
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+
+
+def _table(text: str) -> tuple[int, int, list[int]]:
+    """(line index of the header, index of the imports column, line indexes of the body rows)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("|") and IMPORTS_COLUMN in _cells(line):
+            column = _cells(line).index(IMPORTS_COLUMN)
+            rows = []
+            for j in range(i + 2, len(lines)):  # i + 1 is the |---| line
+                if not lines[j].lstrip().startswith("|"):
+                    break
+                rows.append(j)
+            return i, column, rows
+    raise AssertionError(f"{ARCHITECTURE}: no table with a column {IMPORTS_COLUMN!r}")
+
+
+def documented_imports(text: str | None = None) -> dict[str, set[str]]:
+    """module -> the imports the table lists (the first cell may name several modules in backticks)."""
+    text = ARCHITECTURE.read_text() if text is None else text
+    lines = text.splitlines()
+    _, column, rows = _table(text)
+    table = {}
+    for j in rows:
+        cells = _cells(lines[j])
+        modules = re.findall(r"`([^`]+)`", cells[0])
+        assert modules, f"{ARCHITECTURE}: line {j + 1}: no module named in backticks in the first cell"
+        for m in modules:
+            assert m not in table, f"{ARCHITECTURE}: line {j + 1}: module {m} has two rows"
+            table[m] = set(re.findall(r"`([^`]+)`", cells[column]))
+    return table
+
+
+def imports_cell(imports: set[str]) -> str:
+    return ", ".join(f"`{m}`" for m in sorted(imports)) or NONE
+
+
+def resync() -> None:
+    """Rewrite the imports column of docs/architecture.md from the code (see the module docstring)."""
+    text = ARCHITECTURE.read_text()
+    lines = text.splitlines()
+    header, column, rows = _table(text)
+    real = real_imports()
+    kept, seen = [], set()
+    for j in rows:
+        cells = _cells(lines[j])
+        modules = [m for m in re.findall(r"`([^`]+)`", cells[0]) if m in real]
+        if not modules:
+            continue  # every module of the row is gone
+        seen |= set(modules)
+        cells[0] = ", ".join(f"`{m}`" for m in modules)
+        cells[column] = imports_cell(set().union(*(real[m] for m in modules)))
+        kept.append("| " + " | ".join(cells) + " |")
+    width = len(_cells(lines[header]))
+    for m in sorted(set(real) - seen):
+        cells = [f"`{m}`"] + ["(describe what it holds)"] * (width - 1)
+        cells[column] = imports_cell(real[m])
+        kept.append("| " + " | ".join(cells) + " |")
+    start, end = (rows[0], rows[-1] + 1) if rows else (header + 2, header + 2)
+    ARCHITECTURE.write_text("\n".join(lines[:start] + kept + lines[end:]) + "\n")
+
+
+def test_module_table_matches_the_imports():
+    real, table = real_imports(), documented_imports()
+    problems = [f"{m}: in lib/pseudoface/ but not in the table" for m in sorted(set(real) - set(table))]
+    problems += [f"{m}: in the table but there is no lib/pseudoface/{m}.py" for m in sorted(set(table) - set(real))]
+    for m in sorted(set(real) & set(table)):
+        if missing := real[m] - table[m]:
+            problems.append(f"{m}: imports {', '.join(sorted(missing))}, not listed in the table")
+        if extra := table[m] - real[m]:
+            problems.append(f"{m}: the table lists {', '.join(sorted(extra))}, which it does not import")
+    assert not problems, (f"{ARCHITECTURE} has drifted from the code (tests/test_docs.py: resync() "
+                          "rewrites the column):\n" + "\n".join(problems))
+
+
+def test_real_imports_sees_function_level_and_package_imports(tmp_path, monkeypatch):
+    (tmp_path / "__init__.py").write_text("__version__ = '0'\n")
+    (tmp_path / "a.py").write_text("from . import __version__\n")
+    (tmp_path / "b.py").write_text("import os\ndef f():\n    from .a import x\n    from . import c\n")
+    (tmp_path / "c.py").write_text("from pseudoface.a import y\nimport pseudoface.b\nfrom .. import z\n")
+    monkeypatch.setattr(sys.modules[__name__], "PKG", tmp_path)
+    assert real_imports() == {"__init__": set(), "a": {"__init__"}, "b": {"a", "c"}, "c": {"a", "b"}}
+
+
+def test_table_parser_reads_several_modules_and_none():
+    text = ("| module | holds | imports (within pseudoface) |\n|---|---|---|\n"
+            "| `x` | a \\| b | `y`, `z` |\n| `p`, `q` | readers | — |\n\nafter\n")
+    assert documented_imports(text) == {"x": {"y", "z"}, "p": set(), "q": set()}
+
+
+def _links(page: Path) -> list[tuple[int, str]]:
+    text = re.sub(r"```.*?```", lambda m: "\n" * m.group(0).count("\n"), page.read_text(), flags=re.S)
+    found = []
+    for n, line in enumerate(text.splitlines(), 1):
+        line = re.sub(r"`[^`]*`", "", line)
+        found += [(n, target) for target in re.findall(r"\]\(([^)\s]+)\)", line)]
+    return found
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+\s+(.*)$", page.read_text(), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_relative_links_resolve():
+    broken = []
+    for page in PAGES:
+        for n, target in _links(page):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            if not file.exists():
+                broken.append(f"{page.relative_to(ROOT)}:{n}: {target}: no such file")
+            elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
+                broken.append(f"{page.relative_to(ROOT)}:{n}: {target}: no heading with that anchor")
+    assert not broken, "\n".join(broken)
+
+
+def _params_keys() -> set[str]:
+    p = Params()
+    return {f"{section.name}.{key.name}" for section in dataclasses.fields(p)
+            if dataclasses.is_dataclass(getattr(p, section.name)) for key in dataclasses.fields(getattr(p, section.name))}
+
+
+def test_user_pages_name_only_existing_params_keys():
+    keys = _params_keys()
+    sections = sorted({k.split(".")[0] for k in keys})
+    pattern = re.compile(r"`((?:%s)\.[a-z_]+(?:\.py)?)" % "|".join(sections))  # `train.epochs...`, not `train.py`
+    unknown = []
+    for page in PAGES:
+        if page.name in KEYS_EXEMPT:
+            continue
+        for n, line in enumerate(page.read_text().splitlines(), 1):
+            unknown += [f"{page.relative_to(ROOT)}:{n}: {k}" for k in pattern.findall(line)
+                        if not k.endswith(".py") and k not in keys]
+    assert not unknown, "params keys that do not exist:\n" + "\n".join(unknown)
+
+
+def test_readme_is_a_guide():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200, "README.md: keep it a user's guide; measurements go to docs/"
+    quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    commands = re.search(r"```bash\n(.*?)```", quickstart, flags=re.S).group(1)
+    assert [l.split("#")[0].strip() for l in commands.splitlines() if l.strip()] == ["make report", "make test"]
