@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import Session, frame_flags
-from .labels import apply_label_rule, merge_label_tables, read_label_table
+from .labels import read_split_labels
 from .params import Params
 from .textio import DataError, describe_source, read_columns, read_header
 
@@ -141,18 +141,5 @@ def read_session(pid: str, source, params: Params, mask_quirks: bool = False) ->
 
 def read_labels(labels_dir: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Labels from the AVEC 2017 split CSVs present -> (labels, disagreements)."""
-    tables, problems = [], []
-    for name, split, has_labels in LABEL_FILES:
-        path = labels_dir / name
-        if not path.is_file():
-            continue
-        try:
-            tables.append(read_label_table(path, ID_NAMES, SCORE_NAMES, BINARY_NAMES, split,
-                                           params.data.gender_codes, has_labels))
-        except DataError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise DataError("; ".join(problems))
-    if not tables:
-        raise DataError(f"{labels_dir}: no label files found (expected {', '.join(n for n, _, _ in LABEL_FILES)})")
-    return apply_label_rule(merge_label_tables(tables), params.data.label_rule)
+    return read_split_labels(labels_dir, LABEL_FILES, ID_NAMES, SCORE_NAMES, BINARY_NAMES, params.data.gender_codes,
+                             params.data.label_rule)

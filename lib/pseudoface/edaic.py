@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 
 from .corpus import AUS, GAZE, POSE, SERIES, Session, frame_flags  # noqa: F401 (re-exported)
-from .labels import apply_label_rule, merge_label_tables, read_label_table
+from .labels import read_split_labels
 from .params import Params
 from .textio import DataError, describe_source, read_columns, read_header
 
 FORMAT = "e_daic"
 FEATURE_FILE = "{pid}_OpenFace2.1.0_Pose_gaze_AUs.csv"
 LAYOUT = "NNN_P/features/" + FEATURE_FILE.format(pid="NNN")
-LABEL_FILES = (("train_split.csv", "train"), ("dev_split.csv", "dev"), ("test_split.csv", "test"))
+LABEL_FILES = (("train_split.csv", "train", True), ("dev_split.csv", "dev", True), ("test_split.csv", "test", True))
 QUIRKS = pd.DataFrame(columns=["participant_id", "quirk", "mask_start_s", "mask_end_s"])  # none documented
 _SESSION_DIR = re.compile(r"^(\d+)_P$")
 
@@ -64,18 +64,7 @@ def read_session(pid: str, source, params: Params, mask_quirks: bool = False) ->
 
 
 def read_labels(labels_dir: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    tables, problems = [], []
-    for name, split in LABEL_FILES:
-        path = labels_dir / name
-        if path.is_file():
-            try:
-                tables.append(read_label_table(path, ("Participant_ID", "participant_ID", "participant_id"),
-                                               ("PHQ_Score", "PHQ8_Score"), ("PHQ_Binary", "PHQ8_Binary"),
-                                               split, params.data.gender_codes, True))
-            except DataError as exc:
-                problems.append(str(exc))
-    if problems:
-        raise DataError("; ".join(problems))
-    if not tables:
-        raise DataError(f"{labels_dir}: no label files found (expected {', '.join(n for n, _ in LABEL_FILES)})")
-    return apply_label_rule(merge_label_tables(tables), params.data.label_rule)
+    """Labels from the E-DAIC split CSVs present -> (labels, disagreements)."""
+    return read_split_labels(labels_dir, LABEL_FILES, ("Participant_ID", "participant_ID", "participant_id"),
+                             ("PHQ_Score", "PHQ8_Score"), ("PHQ_Binary", "PHQ8_Binary"), params.data.gender_codes,
+                             params.data.label_rule)

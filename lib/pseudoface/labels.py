@@ -124,3 +124,25 @@ def merge_label_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
 def id_sort_key(pid: str):
     return (0, int(pid), "") if str(pid).isdigit() else (1, 0, str(pid))
+
+
+def read_split_labels(labels_dir: Path, files: tuple, id_names: tuple, score_names: tuple, binary_names: tuple,
+                      gender_codes: dict, rule: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A corpus' labels from its split CSVs -> (labels, disagreements).
+
+    ``files``: (file name, split, has labels) per split file; the absent ones are skipped. Every
+    broken file is reported together; no file at all is an error naming the names expected."""
+    tables, problems = [], []
+    for name, split, has_labels in files:
+        path = labels_dir / name
+        if not path.is_file():
+            continue
+        try:
+            tables.append(read_label_table(path, id_names, score_names, binary_names, split, gender_codes, has_labels))
+        except DataError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise DataError("; ".join(problems))
+    if not tables:
+        raise DataError(f"{labels_dir}: no label files found (expected {', '.join(f[0] for f in files)})")
+    return apply_label_rule(merge_label_tables(tables), rule)

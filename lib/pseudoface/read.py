@@ -146,7 +146,7 @@ def detect(path: Path) -> tuple[str, str]:
         synthetic = is_synthetic(path)
         if any((path / f).is_file() for f, _, _ in daic.LABEL_FILES if f != "test_split_Depression_AVEC2017.csv"):
             return "corpus", "synthetic" if synthetic else "daic_woz"
-        if any((path / f).is_file() for f, split in edaic.LABEL_FILES if split != "test"):
+        if any((path / f).is_file() for f, split, _ in edaic.LABEL_FILES if split != "test"):
             return "corpus", "synthetic" if synthetic else "e_daic"
         if (path / openface.LABEL_FILE).is_file():
             return "corpus", "openface"
