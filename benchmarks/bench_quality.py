@@ -175,12 +175,12 @@ def main() -> None:
     with ProcessPoolExecutor(args.jobs) if args.jobs > 1 else _Serial() as pool:
         for c in pool.map(_cell, jobs):
             cells.append(c)
+            if args.json:  # after every cell: a run cut short keeps what finished
+                Path(args.json).write_text(json.dumps(cells, indent=1))
             f1 = "  ".join(f"{m} {c['f1'][m]:.3f}" for m in MODELS)
             print(f"  {c['family']:12s} seed {c['seed']}: {f1}  AUC {c['auc']['network']:.3f}/{c['auc']['feature']:.3f}"
                   f"/{c['auc']['fused']:.3f}  IQR {c['iqr']['network']:.3f}  w {c['fusion_weights']}  "
                   f"{c['seconds']:.0f} s", flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps(cells, indent=1))
     print(f"\n{args.format}: {len(cells)} cells in {time.perf_counter() - started:.0f} s. macro-F1: mean over seeds of "
           "each seed's mean over 5 folds ± SE over seeds; paired: mean of per-seed differences, 95% t interval over seeds")
     print("\n".join(table(cells)))

@@ -1,5 +1,5 @@
-"""The fused model: one weight on inner validation, w = 0 is the feature model, the checkpoint form
-scores like the fitted model."""
+"""The fused model: a weighted sum of logits, w = 0 is the feature model, the checkpoint form scores
+like the fitted model."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,21 +19,24 @@ def _table(n=40, seed=0):
     return frame, cols
 
 
-def test_weight_follows_whichever_score_inner_validation_supports():
-    rng = np.random.default_rng(1)
-    y = np.array([0, 1] * 10, float)
-    informative, noise = 4 * (y - 0.5), rng.normal(size=20)
-    assert fusion.choose_weight(y, noise, informative, 1.0) == 1.0  # the network carries it
-    assert fusion.choose_weight(y, informative, noise, 1.0) == 0.0  # the feature model carries it
+def test_the_fused_logit_is_the_weighted_sum_decided_at_zero():
+    table, cols = _table()
+    ids = list(table.participant_id)
+    network = np.linspace(-3, 3, 10)
+    out = fusion.fuse(table, cols, ids[:30], ids[30:], network, 0)
+    model = fit_feature_model(table.iloc[:30], cols, 0)
+    z = (1 - fusion.WEIGHT) * model.decision_function(table.iloc[30:][cols].to_numpy()) + fusion.WEIGHT * network
+    assert out["weight"] == fusion.WEIGHT and 0 < fusion.WEIGHT < 1
+    np.testing.assert_allclose(out["score"], 1 / (1 + np.exp(-z)), rtol=1e-9)
+    assert out["prediction"] == (z >= 0).astype(int).tolist()
 
 
 def test_weight_zero_is_exactly_the_feature_model_row(monkeypatch):
     table, cols = _table()
     ids = list(table.participant_id)
     train, test = ids[:30], ids[30:]
-    inner_train, inner_val = train[:22], train[22:]
-    monkeypatch.setattr(fusion, "WEIGHTS", (0.0,))
-    out = fusion.fuse(table, cols, inner_train, inner_val, train, test, np.zeros(8), np.full(10, 5.0), 1.0, 0)
+    monkeypatch.setattr(fusion, "WEIGHT", 0.0)
+    out = fusion.fuse(table, cols, train, test, np.full(10, 5.0), 0)
     t = table.set_index("participant_id")
     score, pred = fit_predict("feature_model", t.loc[train].reset_index(), t.loc[test].reset_index(), cols, 0)
     assert out["weight"] == 0.0 and out["prediction"] == pred.tolist()

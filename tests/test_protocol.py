@@ -65,9 +65,9 @@ def test_outputs_and_metrics_schema(run):
     assert list(pred.columns) == ["repeat", "fold", "participant_id", "label", "phq_score", "gender", "score",
                                   "threshold", "prediction", "feature_score", "fused_score", "fused_prediction"]
     # the fused model: its own row, a weight per fold from the inner-validation grid, paired with the yardstick
-    from pseudoface.fusion import WEIGHTS
+    from pseudoface.fusion import WEIGHT
     assert set(m["fused_model"]) >= {"macro_f1", "roc_auc", "predicted_positive_rate", "weights"}
-    assert len(m["fused_model"]["weights"]) == 3 and set(m["fused_model"]["weights"]) <= set(WEIGHTS)
+    assert m["fused_model"]["weights"] == [WEIGHT] * 3
     assert set(m["paired_fused_vs_feature_model"]) >= {"difference", "ci95"}
     feature = {r["participant_id"]: s for f in sorted((out / "folds").glob("*.json"))
                for r, s in zip(json.loads(f.read_text())["predictions"],

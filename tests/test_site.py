@@ -32,8 +32,8 @@ def test_the_conclusion_speaks_of_the_fused_model_from_its_own_paired_difference
                                     "paired_fused_vs_feature_model": {"difference": 0.08, "ci95": [0.02, 0.15]}}
     text = results.conclusion(m)
     assert text.startswith("The CNN-LSTM (whole session) is not shown to beat")
-    assert "The fused model beats it (paired difference +0.080, 95% CI +0.020 to +0.150" in text
-    assert "0.5, 0.25 per fold" in text
+    assert "The fused model (the network's logit at weight 0.5 beside the feature model's) beats it (paired " \
+           "difference +0.080, 95% CI +0.020 to +0.150)" in text
 
 
 def test_the_conclusion_names_a_synthetic_corpus():

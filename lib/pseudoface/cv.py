@@ -32,7 +32,7 @@ from .train import keep_freed_memory
 COMPARISONS = {
     "default (window layout, aligned)": [],
     # the seed as its code runs: no input scaling, last LSTM state, no augmentation, the first 16 frames
-    "seed preset (frame layout)": ["encode.layout=frame", "model.preset=seed", "model.clip_windows=16",
+    "seed preset (frame layout)": ["encode.layout=frame", "model.preset=seed", "model.scope=clip", "model.clip_windows=16",
                                    "encode.frame_count=16", "model.input_scaling=false", "model.pooling=last",
                                    "train.mirror=false", "encode.landmark_rows=true", "encode.geometry_rows=false"],
     "window layout, no alignment": ["normalise.align=false"],
@@ -193,6 +193,8 @@ def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = N
     for name, spec, (metrics, _) in zip(variants, specs, cross_validate(specs, progress=False)):
         rows.append({"name": name, "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
                      "roc_auc": metrics["roc_auc"]["mean"], "ppr": metrics["predicted_positive_rate"]["mean"],
+                     "feature": metrics["baselines"]["feature_model"]["macro_f1"]["mean"],
+                     "fused": metrics["fused_model"]["macro_f1"]["mean"],
                      "parameters": metrics["model_parameters"], "input": "x".join(map(str, metrics["input_shape"])),
                      "seconds": round(metrics["seconds"]), "run": spec.out.name})
     return pd.DataFrame(rows)

@@ -70,8 +70,8 @@ class FoldJob:
 def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_ids: list, test_ids: list,
              device: torch.device, progress=None) -> dict:
     """Train on the fold's outer-training participants (epoch and threshold on inner validation),
-    predict its test participants, fuse the network with the feature model (:mod:`fusion`, its
-    weight on inner validation), and fit every baseline on the same split."""
+    predict its test participants, fuse the network with the feature model (:mod:`fusion`), and
+    fit every baseline on the same split."""
     labels = dict(zip(enc.table.participant_id, enc.table.label))
     seed = params.cv.seed + 1000 * repeat + fold
     inner_train, inner_val = inner_split(train_ids, labels, params.train.inner_val_fraction, seed)
@@ -86,8 +86,7 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
              "phq_score": float(table.at[pid, "phq_score"]), "gender": table.at[pid, "gender"],
              "score": float(p), "threshold": trained.threshold, "prediction": int(d)}
             for pid, p, d in zip(test_ids, prob, pred)]
-    fused = fuse(enc.table, enc.feature_cols, inner_train, inner_val, train_ids, test_ids,
-                 score(trained.model, enc.images, inner_val, params, device), logits, trained.pos_weight, seed)
+    fused = fuse(enc.table, enc.feature_cols, train_ids, test_ids, logits, seed)
     tr, te = table.loc[train_ids].reset_index(), table.loc[test_ids].reset_index()
     base = {}
     for name in BASELINES:

@@ -92,23 +92,19 @@ class SessionNet(_Scaled):
 
     Every window goes through the default preset's CNN (shared weights), its last feature map
     pooled by both mean and max (a short event inside a window shows in the max, which an average
-    over the window's 4 s dilutes) -> (T, 2 x 48); with ``relative`` the CNN also reads each
-    (channel, row) scaled by the session's own median and robust SD (1.4826 x MAD over every window
-    and step of the span: what the feature model's event thresholds do), beside the corpus-scaled
-    input. A bidirectional LSTM runs over the session's windows -> (T, 2 x 32); the sequence is
+    over the window's 4 s dilutes) -> (T, 2 x 48). A bidirectional LSTM runs over the session's
+    windows -> (T, 2 x 32); the sequence is
     pooled four ways that can
     express what a clip network cannot: the mean (how often a window holds an event: a rate), the
     SD (how variable), the max (the strongest event) and a learned attention average (which
     moments matter) -> (4 x 64); dropout; Linear -> 1. Every pooling is a statistic over the
     windows, so a session of any length gives one logit, and a span is a smaller sample of it."""
 
-    def __init__(self, in_channels: int, dropout: float = 0.5, rows: int | None = None, hidden: int = 32,
-                 relative: bool = False):
+    def __init__(self, in_channels: int, dropout: float = 0.5, rows: int | None = None, hidden: int = 32):
         super().__init__()
         cfg = PRESETS["default"]
         self._init_scaling(in_channels, rows)
-        self.relative = relative
-        cnn = window_cnn(in_channels * (2 if relative else 1), cfg)
+        cnn = window_cnn(in_channels, cfg)
         self.cnn = cnn[:-1]  # without its global average pool: pooled by mean and max below
         self.lstm = nn.LSTM(2 * cfg["channels"][-1], hidden, batch_first=True, bidirectional=True)
         self.attention = nn.Linear(2 * hidden, 1)
@@ -119,13 +115,7 @@ class SessionNet(_Scaled):
         """(B, T, C, R, W) -> (B, T, F), the CNN run over at most ``chunk`` windows at a time
         (memory stays bounded for a 16-minute session's ~480 windows when scoring)."""
         B, T = x.shape[:2]
-        scaled = self._scale(x)
-        if self.relative:  # (B, T, C, R, W): each session's own median and robust SD per (channel, row)
-            values = x.permute(0, 2, 3, 1, 4).reshape(B, 1, x.shape[2], x.shape[3], -1)  # (B, 1, C, R, T*W)
-            median = values.median(dim=-1, keepdim=True).values
-            mad = (values - median).abs().median(dim=-1, keepdim=True).values
-            scaled = torch.cat([scaled, (x - median) / (1.4826 * mad).clamp(min=0.01)], dim=2)
-        flat = scaled.reshape(B * T, *scaled.shape[2:])
+        flat = self._scale(x).reshape(B * T, *x.shape[2:])
 
         def pooled(maps: torch.Tensor) -> torch.Tensor:  # (n, F, r, w) -> (n, 2F)
             return torch.cat([maps.mean(dim=(2, 3)), maps.amax(dim=(2, 3))], dim=1)
@@ -147,8 +137,7 @@ def model_from_params(model_params, input_shape) -> nn.Module:
     """The network ``params.model`` describes, for inputs of shape (C, R, W)."""
     C, R, _ = input_shape
     if model_params.scope == "session":
-        return SessionNet(C, model_params.dropout, rows=R if model_params.input_scaling else None,
-                          relative=model_params.session_relative)
+        return SessionNet(C, model_params.dropout, rows=R if model_params.input_scaling else None)
     model = CNNLSTM(C, model_params.preset, model_params.dropout, rows=R if model_params.input_scaling else None)
     model.pooling = model_params.pooling
     return model

@@ -78,8 +78,6 @@ class ModelParams:
     # paper's design), or the whole session, one logit per participant (model.SessionNet)
     scope: Literal["clip", "session"] = "clip"
     clip_windows: int = 8  # clip scope: K consecutive pseudo-images per clip fed to the LSTM
-    # session scope: the CNN also reads each row scaled by the session's own median and robust SD
-    session_relative: bool = False
     dropout: float = 0.5
     input_scaling: bool = True  # standardise each (channel, row) by constants from the training participants
     pooling: Literal["last", "mean"] = "mean"  # clip summary: the LSTM's last state or the mean of its states

@@ -10,6 +10,7 @@ from scipy.special import expit
 
 from . import runs
 from .baselines import linear_logit
+from .fusion import fused_logit
 from .encode import encode_session
 from .params import params_from_dict
 from .read import detect, read_one_session
@@ -39,8 +40,8 @@ def predict_paths(run: Path, paths: list[str]) -> tuple[list[tuple[str, float, i
             raw_logits = [score(m.network, images, ["x"], params, torch.device("cpu"))[0] for m in models]
             # each fold model's calibrated logit, averaged (identity map unless calibration: platt)
             prob = float(expit(np.mean([m.platt[0] * z + m.platt[1] for m, z in zip(models, raw_logits)])))
-            fused = float(expit(np.mean([(1 - m.fusion_weight) * linear_logit(m.feature_model, encoded.features)
-                                         + m.fusion_weight * z for m, z in zip(models, raw_logits)])))
+            fused = float(expit(np.mean([fused_logit(linear_logit(m.feature_model, encoded.features), z, m.fusion_weight)
+                                         for m, z in zip(models, raw_logits)])))
             rows.append((session.participant_id, prob, int(prob >= threshold), fused, int(fused >= 0.5)))
         except DataError as exc:
             problems.append(str(exc))

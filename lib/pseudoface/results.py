@@ -188,9 +188,9 @@ def conclusion(metrics: dict) -> str:
     if fused and "fused_model" in metrics:
         fd, (flo, fhi) = fused["difference"], fused["ci95"]
         word = {"better": "beats", "worse": "does worse than", "not shown": "is not shown to beat"}[verdict(fd, [flo, fhi])]
-        text += (f" The fused model {word} it (paired difference {_f(fd, sign=True)}, 95% CI {_f(flo, sign=True)} "
-                 f"to {_f(fhi, sign=True)}; the network's weight chosen on inner validation: "
-                 f"{', '.join(f'{w:g}' for w in metrics['fused_model']['weights'])} per fold).")
+        text += (f" The fused model (the network's logit at weight {metrics['fused_model']['weights'][0]:g} beside "
+                 f"the feature model's) {word} it (paired difference {_f(fd, sign=True)}, 95% CI "
+                 f"{_f(flo, sign=True)} to {_f(fhi, sign=True)}).")
     return text
 
 
@@ -305,8 +305,10 @@ def comparison_sentence(comparison: pd.DataFrame) -> str:
             if parts else "No variant beside the default.")
 
 
-COMPARISON_COLUMNS = {"name": "variant", "mean": "macro-F1 mean", "std": "macro-F1 SD", "roc_auc": "ROC-AUC",
-                      "ppr": "predicted-positive rate", "difference": "difference to default",
+COMPARISON_COLUMNS = {"name": "variant", "mean": "network macro-F1 mean", "std": "network macro-F1 SD",
+                      "roc_auc": "network ROC-AUC", "ppr": "predicted-positive rate",
+                      "feature": "feature model macro-F1 (same folds)", "fused": "fused macro-F1 (same folds)",
+                      "difference": "network: difference to default",
                       "diff_low": "95% CI low", "diff_high": "95% CI high", "parameters": "parameters",
                       "input": "input (C×R×W)", "seconds": "seconds"}
 

@@ -202,7 +202,7 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
                          for f, r in zip(summary["folds"], sorted(results, key=lambda r: (r["repeat"], r["fold"])))],
         "baselines": baselines,
         "paired_vs_feature_model": paired,
-        # the network and the feature model stacked on inner-validation scores (fusion.py)
+        # the network's and the feature model's logits, stacked with a fixed weight (fusion.py)
         "fused_model": {k: v for k, v in summarise(fused, params.cv.bootstrap, params.cv.seed).items() if k != "folds"}
         | {"weights": [r["fused"]["weight"] for r in results]},
         "paired_fused_vs_feature_model": paired_fused,

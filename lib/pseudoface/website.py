@@ -100,8 +100,8 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
     ]
     if "fused_model" in m:  # the third model, in the same folds
         fu, fp = m["fused_model"]["macro_f1"], m["paired_fused_vs_feature_model"]
-        rows += [("Fused model macro-F1", f"{f(fu['mean'])} ± {f(fu['std'])} (network and feature model stacked "
-                                          "on inner-validation scores)"),
+        rows += [("Fused model macro-F1", f"{f(fu['mean'])} ± {f(fu['std'])} (the network's and the feature "
+                                          "model's logits, stacked)"),
                  ("Fused − feature model", f"{f(fp['difference'], sign=True)} (paired bootstrap 95% CI "
                                            f"{f(fp['ci95'][0], sign=True)} to {f(fp['ci95'][1], sign=True)})")]
     base = pd.DataFrame([{"name": results.BASELINE_NAMES.get(k, k), "mean": v["macro_f1"]["mean"],
