@@ -193,7 +193,7 @@ def test_training_sees_each_participant_clips_per_participant_times_an_epoch(mon
     rng = np.random.default_rng(0)
     images = {f"p{i}": rng.random((12, 3, 10, 8), dtype=np.float32) + (i % 2) * 0.1 for i in range(8)}
     labels = {pid: i % 2 for i, pid in enumerate(images)}
-    params = params_from_dict({"model": {"clip_windows": 2}, "train": {
+    params = params_from_dict({"model": {"clip_windows": 2, "scope": "clip"}, "train": {
         "epochs": 1, "batch_size": 8, "clips_per_participant": 4, "mirror": False}})
     seen = {"loss": [], "forward": []}
     real_loss, real_forward = train_mod.loss_fn, train_mod.CNNLSTM.forward

@@ -260,7 +260,7 @@ def test_report_prints_its_plan_with_the_executor():
     from pseudoface.report import report_plan
     base = ROOT / "params" / "synthetic.yaml"
     local = report_plan(load_params(base), 48)
-    assert local.startswith("plan: up to 15 fold trainings (3 run(s) x 5), in the notebook's process") and "projected" in local
+    assert local.startswith("plan: up to 20 fold trainings (4 run(s) x 5), in the notebook's process") and "projected" in local
     on_ray = report_plan(load_params(base, ["cv.executor=ray", "train.threads=1"]), 48)
     assert f"a local Ray: {os.cpu_count()} at once, 1 thread(s) each" in on_ray
     cluster = report_plan(load_params(base, ["cv.executor=ray", "cv.ray_address=auto", "report.comparisons=false"]), 48)

@@ -76,7 +76,7 @@ class ModelParams:
     preset: Literal["default", "seed"] = "default"
     # what the network reads: clips of K windows, a participant scored by the mean clip logit (the
     # paper's design), or the whole session, one logit per participant (model.SessionNet)
-    scope: Literal["clip", "session"] = "clip"
+    scope: Literal["clip", "session"] = "session"
     clip_windows: int = 8  # clip scope: K consecutive pseudo-images per clip fed to the LSTM
     dropout: float = 0.5
     input_scaling: bool = True  # standardise each (channel, row) by constants from the training participants
@@ -162,9 +162,9 @@ def check(p: Params) -> None:
             raise ParamsError(f"{key}: expected 0 or more; got {value}")
     if p.cv.protocol == "cv" and p.cv.folds < 2:
         raise ParamsError(f"cv.folds: expected 2 or more for cross-validation; got {p.cv.folds}")
-    if p.model.scope == "session" and (p.model.preset != "default" or p.encode.layout != "window"):
-        raise ParamsError("model.scope: session reads window pseudo-images with the default preset's CNN "
-                          f"(model.preset: {p.model.preset}, encode.layout: {p.encode.layout}); set scope: clip")
+    if p.model.scope == "session" and p.model.preset != "default":
+        raise ParamsError(f"model.preset: {p.model.preset} is the paper's clip network; the session network has "
+                          "its own head (set model.scope: clip with it)")
     if not 0 < p.train.inner_val_fraction < 1:
         raise ParamsError(f"train.inner_val_fraction: expected a fraction between 0 and 1; got {p.train.inner_val_fraction}")
 
