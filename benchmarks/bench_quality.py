@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -172,7 +173,9 @@ def main() -> None:
     jobs = [(family, seed, args) for seed in args.seeds for family in families]
     started = time.perf_counter()
     cells = []
-    with ProcessPoolExecutor(args.jobs) if args.jobs > 1 else _Serial() as pool:
+    # spawned workers: none inherits the parent's torch state (a forked CUDA context fails)
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) if args.jobs > 1 \
+            else _Serial() as pool:
         for c in pool.map(_cell, jobs):
             cells.append(c)
             if args.json:  # after every cell: a run cut short keeps what finished
