@@ -323,3 +323,24 @@ def test_fps_puts_a_video_on_a_fixed_clock_and_never_invents_frames(video_python
     assert main(["extract", str(WOLFGANG), "--fps", "30", "--out", str(tmp_path / "up")]) == 1
     assert capsys.readouterr().err.strip().endswith(
         f"error: {WOLFGANG}: --fps 30 is above the video's own 23.976 fps (frames are taken, never invented)")
+
+
+@pytest.mark.slow
+def test_by_default_a_faster_video_is_tracked_only_at_the_rate_normalisation_keeps(video_python, tmp_path, capsys):
+    from pseudoface.params import NormaliseParams
+    assert main(["extract", str(WOLFGANG), "--out", str(tmp_path)]) == 0  # a 23.976-fps video, no rate given
+    t = _table(tmp_path / "WolfgangLanger_Pexels.csv").timestamp.to_numpy()
+    last = 471.5 / (24000 / 1001)
+    assert len(t) == int(np.floor(last * NormaliseParams().target_fps)) + 1  # 15-Hz ticks, not all 472 frames
+    assert main(["extract", str(WOLFGANG), "--every", "1", "--out", str(tmp_path / "all")]) == 0
+    assert len(_table(tmp_path / "all" / "WolfgangLanger_Pexels.csv")) == 472  # --every 1: every frame
+
+
+@pytest.mark.slow
+def test_videos_extracted_side_by_side_are_the_ones_extracted_one_by_one(extracted, video_python, tmp_path):
+    out, _ = extracted
+    results, problems = extract.extract_paths([str(WOLFGANG), str(FACE_NOFACE)], tmp_path, progress=False,
+                                              python=video_python, say=lambda line: None, jobs=2)
+    assert problems == [] and [r.name for r in results] == ["WolfgangLanger_Pexels", "face_noface"]
+    for name in ("WolfgangLanger_Pexels.csv", "face_noface.csv"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()

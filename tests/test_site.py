@@ -156,3 +156,16 @@ def test_the_paired_difference_sees_a_better_model():
     better = np.where(np.random.default_rng(5).random(len(y)) < 0.9, y, 1 - y)
     d = evaluate.paired_bootstrap_difference(y, better, worse, 500, seed=1)
     assert d["difference"] > 0 and d["ci95"][0] < d["difference"] < d["ci95"][1] and d["p_not_better"] < 0.05
+
+
+def test_key_results_lead_with_the_fused_model_when_the_run_has_one():
+    stamp = _stamp()
+    stamp["metrics"] = dict(stamp["metrics"], fused_model={
+        "macro_f1": {"mean": 0.701, "std": 0.05}, "roc_auc": {"mean": 0.8}, "predicted_positive_rate": {"mean": 0.3},
+        "weights": [0.2]}, paired_fused_vs_feature_model={"difference": 0.09, "ci95": [0.01, 0.2]})
+    box = website.key_results_html("synthetic", stamp)
+    rows = box.split("</table>")[0].split("<tr>")[1:]
+    assert rows[0].startswith("<th>Fused model macro-F1 (headline)</th><td><strong>0.701 ± 0.050</strong>")
+    assert rows[1].startswith("<th>Fused − feature model</th><td>+0.090")
+    assert "<strong>" not in "".join(rows[2:])  # one headline
+    assert "0.678 ± 0.098" in box and "0.611 ± 0.147" in box  # the network and the feature model still shown

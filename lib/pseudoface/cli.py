@@ -164,7 +164,13 @@ def cmd_extract(args) -> int:
         return 0
     if not args.paths or not args.out:
         raise ParamsError("extract: give VIDEO_OR_FOLDER... and --out DIR (or --setup)")
-    results, problems = extract_paths(args.paths, Path(args.out), every=args.every, fps=args.fps, python=python)
+    import os
+    from .params import NormaliseParams
+    # by default no frame is tracked beyond the rate normalisation keeps (normalise.target_fps)
+    max_fps = NormaliseParams().target_fps if args.fps is None and args.every is None else None
+    jobs = max(1, min(4, os.cpu_count() or 1))
+    results, problems = extract_paths(args.paths, Path(args.out), every=args.every or 1, fps=args.fps, python=python,
+                                      max_fps=max_fps, jobs=jobs)
     if results:  # each file keeps its own clock (the openface reader times it by its timestamps)
         print(f"wrote {len(results)} landmark file(s) to {args.out}: MediaPipe face-mesh landmarks in OpenFace 2.x "
               f"columns (not OpenFace/CLNF). Next: {args.out}/labels.csv (participant_id, label or score), then "
@@ -238,8 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder: one <video name>.csv each (a custom `openface` corpus)")
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--fps", type=float, default=None,
-                      help="output frame rate: one frame per 1/F s tick (at most the video's own rate)")
-    rate.add_argument("--every", type=int, default=1, help="keep every N-th frame (default 1: all)")
+                      help="output frame rate: one frame per 1/F s tick (at most the video's own rate); default: "
+                           "15 fps (normalise.target_fps) for a faster video, every frame of a slower one")
+    rate.add_argument("--every", type=int, default=None, help="keep every N-th frame (1: every frame of any video)")
     p.add_argument("--setup", action="store_true", help="only create (or check) the video environment .venv-video")
     p.set_defaults(func=cmd_extract)
 

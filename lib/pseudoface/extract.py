@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,11 +196,12 @@ class VideoResult:
                 f"-> {out / (self.name + '.csv')}")
 
 
-def _stream(python: Path, video: Path, every: int, fps: float | None, progress: bool):
+def _stream(python: Path, video: Path, every: int, fps: float | None, progress: bool, max_fps: float | None = None):
     """Run the worker on one video -> (header, records (R, RECORD), (decoded frames, loop CPU s), seconds,
     start-up seconds)."""
     from tqdm import tqdm  # text bars (tqdm.auto wants ipywidgets inside notebooks)
-    cmd = [str(python), str(WORKER), str(video), "--every", str(every)] + (["--fps", repr(fps)] if fps else [])
+    cmd = ([str(python), str(WORKER), str(video), "--every", str(every)] + (["--fps", repr(fps)] if fps else [])
+           + (["--max-fps", repr(max_fps)] if max_fps else []))
     started = time.perf_counter()
     with tempfile.TemporaryFile() as log:  # the worker's stderr (decoder and TFLite chatter): text only
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
@@ -250,13 +252,14 @@ def _last(log) -> str:
 
 
 def extract_video(python: Path, video: Path, out: Path, every: int = 1, fps: float | None = None,
-                  progress: bool = True) -> tuple[VideoResult, str | None]:
+                  progress: bool = True, max_fps: float | None = None) -> tuple[VideoResult, str | None]:
     """Extract one video into ``out/<stem>.csv`` -> (result, problem or None).
 
     Raises DataError (nothing written) for an unreadable file, a video without frames or without a
     face in any frame. A file that ends before the frames it declares is written (the frames read)
     and returned with a problem line."""
-    header, records, (decoded, cpu), seconds, startup = _stream(python, video, every, fps, progress)
+    header, records, (decoded, cpu), seconds, startup = _stream(python, video, every, fps, progress, max_fps)
+    fps = header.get("clock") or fps  # max_fps put a faster video on its clock
     declared = int(header["frames"])
     if decoded == 0 or len(records) == 0:
         raise DataError(f"{video}: no frames could be decoded (zero-length video"
@@ -325,31 +328,44 @@ def _write_marker(out: Path, results: list[VideoResult], every: int, fps: float 
 
 
 def extract_paths(paths: list[str], out: Path, every: int = 1, fps: float | None = None,
-                  progress: bool = True, python: Path | None = None, say=print) -> tuple[list[VideoResult], list[str]]:
+                  progress: bool = True, python: Path | None = None, say=print, max_fps: float | None = None,
+                  jobs: int = 1) -> tuple[list[VideoResult], list[str]]:
     """Extract every video; ``say`` each one's summary line as it finishes -> (results, problems).
 
-    Never stops at a problem: one line per failed video (and per missing path), returned at the end."""
+    ``max_fps``: a video faster than this is put on a ``max_fps`` clock (the CLI's default: the
+    rate normalisation keeps, so no frame is tracked only to be dropped); a slower one keeps every
+    frame. ``jobs`` videos at a time, each in its own worker process (the CLI: one per core, at
+    most 4). Never stops at a problem: one line per failed video (and per missing path), returned
+    at the end."""
     if every < 1:
         raise DataError(f"--every {every}: expected a whole number >= 1")
     if fps is not None and not fps > 0:
         raise DataError(f"--fps {fps:g}: expected a frame rate > 0")
     out = Path(out)
     videos, problems = find_videos(paths)
-    results, taken = [], {}
+    results, taken, todo = [], {}, []
     python = python or ensure_video_env()
     for video in videos:
         if video.stem in taken:
             problems.append(f"{video}: same output name {video.stem}.csv as {taken[video.stem]} (rename one)")
             continue
         taken[video.stem] = video
-        try:
-            result, problem = extract_video(python, video, out, every, fps, progress)
-        except DataError as exc:
-            problems.append(str(exc))
-            continue
-        results.append(result)
-        _write_marker(out, [result], every, fps)  # after each file: an interrupted batch is marked too
-        say(result.line(out))
-        if problem:
-            problems.append(problem)
-    return results, problems
+        todo.append(video)
+    # each video is a worker process (decoding and the face mesh run there): threads here only wait
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(extract_video, python, video, out, every, fps, progress and jobs == 1, max_fps): video
+                   for video in todo}
+        for future in as_completed(futures):
+            try:
+                result, problem = future.result()
+            except DataError as exc:
+                problems.append(str(exc))
+                continue
+            results.append(result)
+            clock = fps or (result.fps_out if max_fps and result.fps_out == max_fps else None)
+            _write_marker(out, [result], every, clock)  # after each file: an interrupted batch is marked too
+            say(result.line(out))
+            if problem:
+                problems.append(problem)
+    order = {v.stem: i for i, v in enumerate(todo)}
+    return sorted(results, key=lambda r: order[r.name]), problems

@@ -64,7 +64,7 @@ def _header(**fields) -> None:
     sys.stdout.buffer.flush()
 
 
-def run(path: str, every: int, fps: float | None) -> int:
+def run(path: str, every: int, fps: float | None, max_fps: float | None = None) -> int:
     if not os.path.isfile(path):
         _header(error="no such file")
         return 2
@@ -81,12 +81,14 @@ def run(path: str, every: int, fps: float | None) -> int:
     if fps is not None and src_fps > 0 and fps > src_fps * 1.001:
         _header(error=f"--fps {fps:g} is above the video's own {src_fps:.3f} fps (frames are taken, never invented)")
         return 2
+    if fps is None and every == 1 and max_fps and src_fps > max_fps * 1.001:
+        fps = max_fps  # a faster video is put on the max_fps clock; a slower one keeps every frame
     import mediapipe as mp
     pending = cap.grab()  # the first frame's own size: the container's may predate a rotation flag
     first = cap.retrieve()[1] if pending else None
     height, width = first.shape[:2] if first is not None else (int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
                                                                 int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)))
-    _header(frames=declared, fps=src_fps, width=width, height=height, mediapipe=mp.__version__)
+    _header(frames=declared, fps=src_fps, width=width, height=height, mediapipe=mp.__version__, clock=fps)
     out = sys.stdout.buffer
     # Tracking mode (not static images): the detector runs only when the tracked face is lost.
     mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=False,
@@ -150,11 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("video", nargs="?")
     p.add_argument("--every", type=int, default=1)
     p.add_argument("--fps", type=float, default=None)
+    p.add_argument("--max-fps", type=float, default=None)
     p.add_argument("--check", action="store_true")
     args = p.parse_args(argv)
     if args.check:
         return check()
-    return run(args.video, max(1, args.every), args.fps)
+    return run(args.video, max(1, args.every), args.fps, args.max_fps)
 
 
 if __name__ == "__main__":
