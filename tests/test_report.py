@@ -104,6 +104,9 @@ def test_every_quarto_page_exists(built):
     site = root / "reports" / "_site"
     for page in ("index.html", "comparison.html", "method.html", "reports/synthetic/04_fold_analysis.html"):
         assert (site / page).is_file(), page
+    index = (site / "index.html").read_text()  # the three models, the fused one leading, the network named
+    assert "Fused model macro-F1 (headline)" in index and "Motion-feature model macro-F1" in index
+    assert "CNN-LSTM (whole session) macro-F1" in index
 
 
 @pytest.mark.slow
@@ -112,7 +115,8 @@ def test_comparisons_ran_in_the_same_folds(built):
     root = built["root"]
     table = pd.read_csv(root / "runs" / "synthetic" / "report" / "comparisons.csv")
     assert list(table.name) == ["default (window layout, aligned)", "seed preset (frame layout)",
-                                "window layout, no alignment"]
+                                "window layout, no alignment", "CNN-LSTM on clips (the paper's design)"]
+    assert table.feature.notna().all() and table.fused.notna().all()  # the three models for every variant
     folds = {json.loads((root / "runs" / "synthetic" / "report" / run / "metrics.json").read_text())["n_participants"]
              for run in table.run}
     assert len(folds) == 1  # every variant saw the same participants

@@ -131,7 +131,8 @@ def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: li
 # the notebooks alone (a checkout without runs/ or downloads/).
 SUMMARY_KEYS = ("dataset", "protocol", "synthetic", "n_participants", "n_depressed", "macro_f1", "roc_auc",
                 "predicted_positive_rate", "baselines", "paired_vs_feature_model", "calibration", "code_version",
-                "config_hash", "data_fingerprint", "versions", "seconds", "device", "model_parameters")
+                "config_hash", "data_fingerprint", "versions", "seconds", "device", "model_parameters",
+                "fused_model", "paired_fused_vs_feature_model")
 DOWNLOAD_NAMES = {METRICS: "metrics (JSON)", "folds.csv": "fold table", "baselines.csv": "baseline table",
                   HISTORY: "training history", PREDICTIONS: "out-of-fold predictions", COMPARISONS: "comparisons"}
 PUBLICATION_TAG = "pseudoface-publication"  # the appended downloads-and-provenance cell
@@ -188,7 +189,8 @@ def publish(staging: Path, dataset: str, params: Params, root: Path) -> Path:
         "run_finished": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime((run_root / "main" / METRICS).stat().st_mtime)),
         "participant_data": bool(participant_data), "downloads": downloads,
         "from_video": from_video(Path(params.data.root).expanduser()),  # landmarks by `pseudoface extract`
-        "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics},
+        # the model section of the config: which network the run trained (its scope names it on the site)
+        "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics} | {"config": {"model": metrics["config"]["model"]}},
         "comparison": json.loads(comparison.to_json(orient="records")) if comparison is not None else None}, paths)
     stamp = json_safe(stamp)
     for name in NOTEBOOKS:
