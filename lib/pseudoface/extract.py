@@ -352,6 +352,7 @@ def extract_paths(paths: list[str], out: Path, every: int = 1, fps: float | None
         taken[video.stem] = video
         todo.append(video)
     # each video is a worker process (decoding and the face mesh run there): threads here only wait
+    late = {}  # video -> its problem, reported in the batch's order whatever finished first
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(extract_video, python, video, out, every, fps, progress and jobs == 1, max_fps): video
                    for video in todo}
@@ -359,13 +360,13 @@ def extract_paths(paths: list[str], out: Path, every: int = 1, fps: float | None
             try:
                 result, problem = future.result()
             except DataError as exc:
-                problems.append(str(exc))
+                late[futures[future]] = str(exc)
                 continue
             results.append(result)
             clock = fps or (result.fps_out if max_fps and result.fps_out == max_fps else None)
             _write_marker(out, [result], every, clock)  # after each file: an interrupted batch is marked too
             say(result.line(out))
             if problem:
-                problems.append(problem)
+                late[futures[future]] = problem
     order = {v.stem: i for i, v in enumerate(todo)}
-    return sorted(results, key=lambda r: order[r.name]), problems
+    return sorted(results, key=lambda r: order[r.name]), problems + [late[v] for v in todo if v in late]

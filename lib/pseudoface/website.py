@@ -153,7 +153,10 @@ def comparison_body(st: dict[str, dict]) -> str:
              "movement), its 225k-parameter CNN-LSTM; here at the matrix's native 68×3 size "
              "(<code>encode.frame_size: 0</code>), since the paper's 224×224 resize "
              "interpolates the same values at ~2,000× the compute per second of video. "
-             "<strong>no alignment</strong>: the default without the rigid alignment to the template face.</p>",
+             "<strong>no alignment</strong>: the default without the rigid alignment to the template face. "
+             "<strong>CNN-LSTM on clips</strong>: the paper's reading of a session, an LSTM over clips of K windows "
+             "and the mean clip logit per participant, instead of the default network's one pass over the whole "
+             "session. Every row also gives the motion-feature model and the fused model in the same folds.</p>",
              "<p>The paired difference compares each variant with the default on the same participants (first repeat); "
              "a 95% interval that spans 0 means the difference is within noise.</p>"]
     for ds, stamp in st.items():
@@ -354,7 +357,7 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
     sources = ", ".join(display_name(ds) for ds in datasets)
     pages = [("index.html", "Results · pseudoface", "pseudoface results", gen / "cards.md"),
              ("comparison.html", "Comparison · pseudoface",
-              "Comparison: the seed preset against the default, alignment on against off", gen / "comparison.md"),
+              "Comparison: the seed preset, alignment and clips against the default", gen / "comparison.md"),
              *([("sweeps.html", "Sweeps · pseudoface", "Sweeps: macro-F1 per grid point, beside the baselines",
                  gen / "sweeps.md")] if sweeps else [])]
     for page, title, heading, body in pages:
