@@ -64,16 +64,11 @@ def cell(family: str, seed: int, args) -> dict:
     enc = encode_corpus(load_corpus(params), params)
     run_dir = OUT / "runs" / f"{family}-s{seed}-{args.format}-{config_hash(params)[:10]}"  # one folder per config
     t = time.perf_counter()
-    done = run_dir / "metrics.json"
-    previous = json.loads(done.read_text()) if done.is_file() else {}
-    same = (previous.get("config_hash") == config_hash(params) and previous.get("data_fingerprint") == enc.fingerprint
-            and previous.get("code_version") == code_version() and not code_version().endswith(".dirty"))
-    if same:
-        m = previous  # this cell's run is already there (same config, data and committed code): reused
-        seconds = m["seconds"]
-    else:
-        [(m, _)] = cross_validate([RunSpec(params, run_dir, enc, replace=True)], progress=False)
-        seconds = time.perf_counter() - t
+    # a finished run of the same config, data and code is read back (never under uncommitted code:
+    # its version string does not say which edits ran)
+    reuse = not code_version().endswith(".dirty")
+    [(m, reused)] = cross_validate([RunSpec(params, run_dir, enc, replace=True, reuse=reuse)], progress=False)
+    seconds = m["seconds"] if reused else time.perf_counter() - t
     pred = pd.read_csv(run_dir / "predictions.csv", dtype={"participant_id": str})
     random = [p for f in sorted((run_dir / "folds").glob("*.json")) for p in
               json.loads(f.read_text())["baselines"]["stratified_random"]["prediction"]]

@@ -23,7 +23,7 @@ def test_the_fused_logit_is_the_weighted_sum_decided_at_zero():
     table, cols = _table()
     ids = list(table.participant_id)
     network = np.linspace(-3, 3, 10)
-    out = fusion.fuse(table, cols, ids[:30], ids[30:], network, 0)
+    out = fusion.fuse(fit_feature_model(table.iloc[:30], cols, 0), table.iloc[30:], cols, network)
     model = fit_feature_model(table.iloc[:30], cols, 0)
     z = (1 - fusion.WEIGHT) * model.decision_function(table.iloc[30:][cols].to_numpy()) + fusion.WEIGHT * network
     assert out["weight"] == fusion.WEIGHT and 0 < fusion.WEIGHT < 1
@@ -36,8 +36,8 @@ def test_weight_zero_is_exactly_the_feature_model_row(monkeypatch):
     ids = list(table.participant_id)
     train, test = ids[:30], ids[30:]
     monkeypatch.setattr(fusion, "WEIGHT", 0.0)
-    out = fusion.fuse(table, cols, train, test, np.full(10, 5.0), 0)
     t = table.set_index("participant_id")
+    out = fusion.fuse(fit_feature_model(t.loc[train].reset_index(), cols, 0), t.loc[test], cols, np.full(10, 5.0))
     score, pred = fit_predict("feature_model", t.loc[train].reset_index(), t.loc[test].reset_index(), cols, 0)
     assert out["weight"] == 0.0 and out["prediction"] == pred.tolist()
     np.testing.assert_allclose(out["score"], score, rtol=1e-9)

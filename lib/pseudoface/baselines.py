@@ -61,9 +61,11 @@ def linear_logit(form: dict, features: dict) -> float:
 
 
 def fit_predict(name: str, train: pd.DataFrame, test: pd.DataFrame, feature_cols: list[str],
-                seed: int) -> tuple[np.ndarray, np.ndarray]:
+                seed: int, feature_model=None) -> tuple[np.ndarray, np.ndarray]:
     """(score, prediction) for the test participants. ``train``/``test`` carry label, gender,
-    valid_fraction, duration_s and the session feature columns."""
+    valid_fraction, duration_s and the session feature columns. ``feature_model``: the feature
+    model already fitted on ``train`` (:func:`fit_feature_model`; the fold fits it once for this
+    row and the fused model), else it is fitted here."""
     y = train.label.to_numpy()
     prevalence = float(y.mean())
     n = len(test)
@@ -86,7 +88,7 @@ def fit_predict(name: str, train: pd.DataFrame, test: pd.DataFrame, feature_cols
         X_tr = train[["valid_fraction", "duration_s"]].to_numpy(float)
         X_te = test[["valid_fraction", "duration_s"]].to_numpy(float)
     else:  # feature_model
-        model = fit_feature_model(train, feature_cols, seed)
+        model = feature_model if feature_model is not None else fit_feature_model(train, feature_cols, seed)
         score = model.predict_proba(test[feature_cols].to_numpy(float))[:, 1]
         return score, (score >= 0.5).astype(int)
     model = _lr(seed).fit(X_tr, y)

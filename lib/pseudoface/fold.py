@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 
-from .baselines import BASELINES, fit_predict
+from .baselines import BASELINES, fit_feature_model, fit_predict
 from .encode import EncodedCorpus
 from .fusion import fuse
 from .params import Params, ParamsError
@@ -86,11 +86,12 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
              "phq_score": float(table.at[pid, "phq_score"]), "gender": table.at[pid, "gender"],
              "score": float(p), "threshold": trained.threshold, "prediction": int(d)}
             for pid, p, d in zip(test_ids, prob, pred)]
-    fused = fuse(enc.table, enc.feature_cols, train_ids, test_ids, logits, seed)
     tr, te = table.loc[train_ids].reset_index(), table.loc[test_ids].reset_index()
+    feature = fit_feature_model(tr, enc.feature_cols, seed)  # once: its own row and the fused model's part
+    fused = fuse(feature, te, enc.feature_cols, logits)
     base = {}
     for name in BASELINES:
-        bscore, bpred = fit_predict(name, tr, te, enc.feature_cols, seed)
+        bscore, bpred = fit_predict(name, tr, te, enc.feature_cols, seed, feature_model=feature)
         base[name] = {"score": [float(s) for s in bscore], "prediction": [int(b) for b in bpred]}
     return {"repeat": repeat, "fold": fold, "train_ids": train_ids, "test_ids": test_ids,
             "inner_train_ids": inner_train, "inner_val_ids": inner_val, "best_epoch": trained.best_epoch,

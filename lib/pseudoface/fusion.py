@@ -5,8 +5,8 @@
 ``w`` = :data:`WEIGHT`, the network's share, a constant chosen on the development corpus seeds
 (1000 and 1001 of ``benchmarks/bench_quality.py``, never the reported ones) from 0, 0.1, 0.2, 0.3,
 0.5 and 1 (docs/experiments.md). Each fold's fused model uses that fold's network and the feature
-model fitted on the same outer-training participants (the feature-model row's model), so ``w = 0``
-is exactly that row.
+model fitted on the same outer-training participants (the feature-model row's model, fitted once
+for both), so ``w = 0`` is exactly that row.
 
 Why a fixed stacking weight and neither a jointly trained head nor a weight fitted per fold: a
 fold trains on a few dozen participants; the feature model's ~60 functionals already have their
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from .baselines import fit_feature_model, linear_form
+from .baselines import linear_form
 
 WEIGHT = 0.2  # the network's share of the fused logit (chosen on the development seeds)
 
@@ -35,12 +35,10 @@ def fused_logit(feature_logit, network_logit, weight: float = WEIGHT):
     return (1 - weight) * np.asarray(feature_logit) + weight * np.asarray(network_logit)
 
 
-def fuse(table: pd.DataFrame, feature_cols: list[str], train_ids: list, test_ids: list, network_test: np.ndarray,
-         seed: int) -> dict:
-    """The fused model of one fold: {weight, score (probability), prediction, feature_model (its
-    linear form, fitted on the outer-training participants)} for ``test_ids``."""
-    t = table.set_index("participant_id")
-    model = fit_feature_model(t.loc[train_ids].reset_index(), feature_cols, seed)
-    z = fused_logit(feature_logits(model, t.loc[test_ids], feature_cols), network_test, WEIGHT)
+def fuse(feature_model, test: pd.DataFrame, feature_cols: list[str], network_test: np.ndarray) -> dict:
+    """The fused model of one fold for the participants of ``test`` (rows in ``network_test``'s
+    order): {weight, score (probability), prediction, feature_model (the linear form of
+    ``feature_model``, the fold's feature model fitted on its outer-training participants)}."""
+    z = fused_logit(feature_logits(feature_model, test, feature_cols), network_test, WEIGHT)
     return {"weight": WEIGHT, "score": [float(p) for p in expit(z)], "prediction": [int(v) for v in z >= 0],
-            "feature_model": linear_form(model, feature_cols)}
+            "feature_model": linear_form(feature_model, feature_cols)}

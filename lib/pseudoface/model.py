@@ -31,9 +31,10 @@ PRESETS = {
 }
 
 
-def window_cnn(in_channels: int, cfg: dict) -> nn.Sequential:
-    """conv 3x3 per ``cfg["channels"]`` (+ batch norm) + ReLU, max-pool between, global average
-    pool: (B, C, R, W) -> (B, F, 1, 1), F = the last channel count."""
+def window_cnn(in_channels: int, cfg: dict, global_pool: bool = True) -> nn.Sequential:
+    """conv 3x3 per ``cfg["channels"]`` (+ batch norm) + ReLU, max-pool between, and a global
+    average pool: (B, C, R, W) -> (B, F, 1, 1), F = the last channel count; without
+    ``global_pool`` the last feature map (B, F, r, w)."""
     n = len(cfg["channels"])
     layers, c_in = [], in_channels
     for i, c_out in enumerate(cfg["channels"]):
@@ -44,7 +45,8 @@ def window_cnn(in_channels: int, cfg: dict) -> nn.Sequential:
         if i < n - 1:
             layers.append(nn.MaxPool2d(2, ceil_mode=True))
         c_in = c_out
-    layers.append(nn.AdaptiveAvgPool2d((1, 1)))  # rows and time averaged away
+    if global_pool:
+        layers.append(nn.AdaptiveAvgPool2d((1, 1)))  # rows and time averaged away
     # channels-last convolution weights: ~30% faster training and ~35% faster inference on CPU
     # (measured, 2 cores); numerically the same network
     return nn.Sequential(*layers).to(memory_format=torch.channels_last)
@@ -104,8 +106,7 @@ class SessionNet(_Scaled):
         super().__init__()
         cfg = PRESETS["default"]
         self._init_scaling(in_channels, rows)
-        cnn = window_cnn(in_channels, cfg)
-        self.cnn = cnn[:-1]  # without its global average pool: pooled by mean and max below
+        self.cnn = window_cnn(in_channels, cfg, global_pool=False)  # pooled by mean and max below
         self.lstm = nn.LSTM(2 * cfg["channels"][-1], hidden, batch_first=True, bidirectional=True)
         self.attention = nn.Linear(2 * hidden, 1)
         self.dropout = nn.Dropout(dropout)

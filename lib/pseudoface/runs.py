@@ -148,6 +148,13 @@ def load_models(run: Path) -> tuple[list[FoldModel], dict]:
     return models, meta
 
 
+def _predictions_of(results: list, model) -> pd.DataFrame:
+    """The network's predictions table with another model's score and decision in their place;
+    ``model(fold result)`` gives that model's {score, prediction} lists for the fold."""
+    return pd.DataFrame([dict(p, score=s, prediction=d) for r in results
+                         for p, s, d in zip(r["predictions"], model(r)["score"], model(r)["prediction"])])
+
+
 def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, seconds: float, device: str,
                   failed: list | None = None) -> dict:
     """Summarise the fold results against the baselines; write metrics, predictions, history.
@@ -160,13 +167,10 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
     summary = summarise(predictions, params.cv.bootstrap, params.cv.seed)
     baselines, base_preds = {}, {}
     for name in BASELINES:
-        rows = [dict(p, score=s, prediction=d) for r in results for p, s, d in
-                zip(r["predictions"], r["baselines"][name]["score"], r["baselines"][name]["prediction"])]
-        frame = pd.DataFrame(rows)
+        frame = _predictions_of(results, lambda r: r["baselines"][name])
         base_preds[name] = frame
         baselines[name] = {k: v for k, v in summarise(frame, 200, params.cv.seed).items() if k != "folds"}
-    fused = pd.DataFrame([dict(p, score=s, prediction=d) for r in results for p, s, d in
-                          zip(r["predictions"], r["fused"]["score"], r["fused"]["prediction"])])
+    fused = _predictions_of(results, lambda r: r["fused"])
     predictions["feature_score"] = base_preds["feature_model"].score.to_numpy()
     predictions["fused_score"] = fused.score.to_numpy()
     predictions["fused_prediction"] = fused.prediction.to_numpy()

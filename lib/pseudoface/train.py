@@ -158,11 +158,7 @@ def sample_clips(sessions: list, K: int, layout: RowLayout | None, rng: np.rando
         imgs = _pad(imgs, K)
         s = rng.integers(0, len(imgs) - K + 1)
         clips.append(imgs[s:s + K])
-    batch = np.stack(clips)  # (B, K, C, R, W)
-    if layout is not None:
-        flip = rng.random(len(batch)) < 0.5
-        batch[flip] = mirror_images(batch[flip], layout)
-    return batch
+    return _mirror_half(np.stack(clips), layout, rng)  # (B, K, C, R, W)
 
 
 def sample_spans(sessions: list, span: int, layout: RowLayout | None, rng: np.random.Generator) -> np.ndarray:
@@ -173,6 +169,12 @@ def sample_spans(sessions: list, span: int, layout: RowLayout | None, rng: np.ra
     longest = min(span, min(len(s) for s in sessions))
     L = int(rng.integers((longest + 1) // 2, longest + 1))
     batch = np.stack([s[start:start + L] for s in sessions for start in [rng.integers(0, len(s) - L + 1)]])
+    return _mirror_half(batch, layout, rng)
+
+
+def _mirror_half(batch: np.ndarray, layout: RowLayout | None, rng: np.random.Generator) -> np.ndarray:
+    """(B, T, C, R, W) with each example mirrored left-right with probability 1/2 when ``layout``
+    (landmark window images) is given; unchanged (no draw) otherwise."""
     if layout is not None:
         flip = rng.random(len(batch)) < 0.5
         batch[flip] = mirror_images(batch[flip], layout)

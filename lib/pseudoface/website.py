@@ -88,9 +88,11 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
     paired = m["paired_vs_feature_model"]
     f = results._f
     net = results.network_name(m)
+    fused = "fused_model" in m  # the headline when there (the best on the development seeds), else the network
+    headline = f"{f(f1['mean'])} ± {f(f1['std'])}"
     rows = [
-        (f"{net} macro-F1", f"<strong>{f(f1['mean'])} ± {f(f1['std'])}</strong> (mean ± SD over {results.folds_phrase(f1)}); "
-                            f"pooled {f((f1.get('pooled') or {}).get('0'))}, 95% CI {f(f1['ci95'][0])} to {f(f1['ci95'][1])}"),
+        (f"{net} macro-F1", f"{headline if fused else f'<strong>{headline}</strong>'} (mean ± SD over "
+                            f"{results.folds_phrase(f1)}); pooled {f((f1.get('pooled') or {}).get('0'))}, 95% CI {f(f1['ci95'][0])} to {f(f1['ci95'][1])}"),
         ("Depressed: actual vs predicted", f"{_pct(results.prevalence(m))} of {m['n_participants']} participants are "
                                            f"depressed; the network calls {_pct(m['predicted_positive_rate']['mean'])} depressed"),
         ("ROC-AUC", f"{f(auc['mean'])} ± {f(auc['std'])}"),
@@ -98,7 +100,7 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
         (f"{net} − feature model", f"{f(paired['difference'], sign=True)} (paired bootstrap 95% CI "
                                    f"{f(paired['ci95'][0], sign=True)} to {f(paired['ci95'][1], sign=True)})"),
     ]
-    if "fused_model" in m:  # the headline (best on the development seeds), then the network and the feature model
+    if fused:  # first, then the network and the feature model
         fu, fp = m["fused_model"], m["paired_fused_vs_feature_model"]
         rows = [("Fused model macro-F1 (headline)",
                  f"<strong>{f(fu['macro_f1']['mean'])} ± {f(fu['macro_f1']['std'])}</strong> (the network's and the "
@@ -106,7 +108,7 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
                  f"{_pct(fu['predicted_positive_rate']['mean'])} depressed"),
                 ("Fused − feature model", f"{f(fp['difference'], sign=True)} (paired bootstrap 95% CI "
                                           f"{f(fp['ci95'][0], sign=True)} to {f(fp['ci95'][1], sign=True)})"),
-                *[(k, v.replace("<strong>", "").replace("</strong>", "")) for k, v in rows]]
+                *rows]
     base = pd.DataFrame([{"name": results.BASELINE_NAMES.get(k, k), "mean": v["macro_f1"]["mean"],
                           "std": v["macro_f1"]["std"], "ppr": v["predicted_positive_rate"]["mean"]}
                          for k, v in m["baselines"].items()])
