@@ -8,36 +8,72 @@ import pytest
 from pseudoface import captions, evaluate, results, website
 
 
-def _metrics(difference, low, high, synthetic=False):
-    return {"synthetic": synthetic, "paired_vs_feature_model": {"difference": difference, "ci95": [low, high],
-                                                                 "p_not_better": 0.5}}
+def _summary(folds, ppr=0.3):
+    folds = list(folds)
+    return {"macro_f1": {"mean": float(np.mean(folds)), "std": float(np.std(folds, ddof=1)), "folds": folds,
+                         "pooled": {"0": float(np.mean(folds))}, "ci95": [0.0, 1.0]},
+            "roc_auc": {"mean": 0.7, "std": 0.1}, "predicted_positive_rate": {"mean": ppr, "std": 0.05}}
 
 
-@pytest.mark.parametrize("paired, expected", [
-    ((0.12, 0.03, 0.21), "The CNN-LSTM (clips) beats the motion-feature model on this corpus (paired difference in macro-F1 "
-                         "+0.120, 95% CI +0.030 to +0.210)."),
-    ((0.073, -0.027, 0.181), "The CNN-LSTM (clips) is not shown to beat the motion-feature model on this corpus: the 95% "
-                             "interval of the paired difference spans 0 (paired difference in macro-F1 +0.073, 95% CI "
-                             "−0.027 to +0.181)."),
-    ((-0.2, -0.35, -0.05), "The CNN-LSTM (clips) does worse than the motion-feature model on this corpus (paired difference "
-                           "in macro-F1 −0.200, 95% CI −0.350 to −0.050)."),
-])
-def test_the_conclusion_follows_from_the_paired_difference(paired, expected):
-    assert results.conclusion(_metrics(*paired)) == expected
+def _run(network, feature, trivial=None, fused=None, synthetic=False, ppr=0.3, n=100, depressed=30):
+    """metrics.json of a run with these per-fold macro-F1 values (5 folds of n / 5 participants)."""
+    trivial = {"majority": [0.41] * 5, "stratified_random": [0.5, 0.45, 0.55, 0.5, 0.5]} | (trivial or {})
+    m = {"synthetic": synthetic, "protocol": "cv", "n_participants": n, "n_depressed": depressed, "label_rule": "score_ge_10",
+         "config": {"model": {"scope": "session"}}, **_summary(network, ppr),
+         "fold_details": [{"n": n // 5, "n_depressed": depressed // 5, "roc_auc": 0.7} for _ in network],
+         "baselines": {k: _summary(v, 0.0 if k == "majority" else 0.3) for k, v in trivial.items()}
+         | {"feature_model": _summary(feature)}}
+    if fused is not None:
+        m["fused_model"] = _summary(fused) | {"weights": [0.2]}
+    return m
 
 
-def test_the_conclusion_speaks_of_the_fused_model_from_its_own_paired_difference():
-    m = _metrics(0.0, -0.1, 0.1) | {"config": {"model": {"scope": "session"}},
-                                    "fused_model": {"weights": [0.5, 0.25]},
-                                    "paired_fused_vs_feature_model": {"difference": 0.08, "ci95": [0.02, 0.15]}}
+GOOD = [0.70, 0.74, 0.68, 0.72, 0.71]
+
+
+def test_the_fold_interval_is_the_corrected_resampled_t():
+    from scipy.stats import t
+    values, fraction = np.array([0.1, 0.3, 0.2, 0.25, 0.15]), 0.2
+    iv = results.fold_interval(values, fraction)
+    half = t.ppf(0.975, 4) * np.sqrt(values.var(ddof=1) * (1 / 5 + 0.2 / 0.8))
+    assert iv["mean"] == pytest.approx(0.2) and iv["ci95"] == pytest.approx([0.2 - half, 0.2 + half])
+    plain = t.ppf(0.975, 4) * values.std(ddof=1) / np.sqrt(5)
+    assert half > 1.4 * plain  # wider than the plain t over folds, which ignores shared training participants
+    assert np.isnan(results.fold_interval([0.3], fraction)["ci95"][0])  # one fold: no interval
+
+
+def test_a_difference_between_models_is_the_difference_of_their_means():
+    m = _run([0.6, 0.5, 0.7, 0.55, 0.65], [0.62, 0.58, 0.6, 0.5, 0.7])
+    d = results.paired(m, "network", "feature_model")
+    assert d["mean"] == pytest.approx(m["macro_f1"]["mean"] - m["baselines"]["feature_model"]["macro_f1"]["mean"])
+
+
+def test_the_conclusion_says_plainly_when_a_trivial_baseline_does_as_well():
+    # the reviewer's case: gender alone (0.607) above the network (0.588)
+    m = _run([0.588] * 4 + [0.59], [0.62] * 5, trivial={"gender_only": [0.607, 0.6, 0.61, 0.61, 0.607]})
     text = results.conclusion(m)
-    assert text.startswith("The CNN-LSTM (whole session) is not shown to beat")
-    assert "The fused model (the network's logit at weight 0.5 beside the feature model's) beats it (paired " \
-           "difference +0.080, 95% CI +0.020 to +0.150)" in text
+    assert text.startswith("The CNN-LSTM (whole session) is no better than a trivial baseline on this corpus: gender only, "
+                           "which uses no face data, scores 0.607")
+    assert "does worse than the motion-feature model" in text
 
 
-def test_the_conclusion_names_a_synthetic_corpus():
-    assert "on this synthetic corpus" in results.conclusion(_metrics(0.1, -0.1, 0.3, synthetic=True))
+def test_the_conclusion_names_the_majority_class_floor():
+    m = _run([0.41] * 5, [0.6] * 5, ppr=0.0)
+    text = results.conclusion(m)
+    assert "no better than a trivial baseline" in text and "sits at the majority-class floor" in text
+    assert "floor" not in results.conclusion(_run(GOOD, [0.6] * 5))
+
+
+def test_the_conclusion_ranks_against_every_trivial_baseline_and_the_feature_model():
+    m = _run(GOOD, [0.6, 0.62, 0.58, 0.61, 0.6], fused=[0.72, 0.75, 0.7, 0.73, 0.72], synthetic=True)
+    text = results.conclusion(m)
+    assert text.startswith("The fused model beats every trivial baseline on this synthetic corpus: the best of them, "
+                           "stratified random, scores 0.500")
+    assert "The fused model (the network's logit at weight 0.2 beside the feature model's) beats the motion-feature model" in text
+    assert "The CNN-LSTM (whole session) beats every trivial baseline" in text
+    noisy = _run([0.9, 0.3, 0.8, 0.4, 0.7], [0.6, 0.5, 0.55, 0.6, 0.5])
+    assert "is not shown to beat the best trivial baseline" in results.conclusion(noisy)
+    assert "is not shown to differ from the motion-feature model" in results.conclusion(noisy)
 
 
 def test_comparison_sentence_says_whether_each_variant_is_within_noise():
@@ -57,28 +93,46 @@ def test_tables_read_as_tables():
     assert "level0_row0" not in html  # no index column
 
 
-def _stamp(synthetic=True):
-    base = {"macro_f1": {"mean": 0.4, "std": 0.1}, "predicted_positive_rate": {"mean": 0.2}}
-    metrics = {"synthetic": synthetic, "protocol": "cv", "n_participants": 48, "n_depressed": 15,
-               "macro_f1": {"mean": 0.678, "std": 0.098, "ci95": [0.53, 0.81], "pooled": {"0": 0.681}, "folds": [0.6] * 5},
-               "roc_auc": {"mean": 0.76, "std": 0.1}, "predicted_positive_rate": {"mean": 0.4, "std": 0.1},
-               "baselines": {"majority": base, "feature_model": {"macro_f1": {"mean": 0.611, "std": 0.147},
-                                                                 "predicted_positive_rate": {"mean": 0.3}}},
-               "paired_vs_feature_model": {"difference": 0.073, "ci95": [-0.027, 0.181]},
-               "code_version": "0.1.0+abc", "config_hash": "c0ffee", "data_fingerprint": "f00d",
-               "versions": {"python": "3.11"}}
-    return {"report": "r", "published": "2026-01-01T00:00:00", "run_finished": "2026-01-01T00:00:00",
-            "participant_data": synthetic, "downloads": ["metrics.json", "predictions.csv"], "metrics": metrics}
+def _stamp(synthetic=True, fused=True, layout="landmarks", small=False):
+    m = _run(GOOD, [0.6, 0.62, 0.58, 0.61, 0.6], fused=[0.72, 0.75, 0.7, 0.73, 0.72] if fused else None,
+             synthetic=synthetic, n=20 if small else 100, depressed=6 if small else 30)
+    m |= {"code_version": "0.1.0+abc", "config_hash": "c0ffee", "data_fingerprint": "f00d", "versions": {"python": "3.11"},
+          "label_disagreements": 3}
+    screen = {"network": {"tp": 6, "fn": 9, "tn": 20, "fp": 5, "sensitivity": 0.4, "specificity": 0.8, "brier": 0.26},
+              "feature_model": {"tp": 9, "fn": 6, "tn": 18, "fp": 7, "sensitivity": 0.6, "specificity": 0.72, "brier": 0.2},
+              "prevalence_brier": 0.21}
+    if fused:
+        screen["fused"] = {"tp": 10, "fn": 5, "tn": 19, "fp": 6, "sensitivity": 0.667, "specificity": 0.76, "brier": 0.22}
+    return {"report": "r", "published": "2026-01-01T00:00:00", "run_finished": "2026-01-01T00:00:00", "layout": layout,
+            "participant_data": synthetic, "downloads": ["metrics.json", "predictions.csv"], "metrics": m,
+            "screening": screen}
 
 
 def test_key_results_put_the_findings_up_front():
     box = website.key_results_html("synthetic", _stamp())
-    assert "0.678 ± 0.098" in box and "0.53" in box and "0.81" in box  # macro-F1, SD, CI
-    assert "31% of 48 participants are depressed; the network calls 40% depressed" in box
-    assert "0.611 ± 0.147" in box and "+0.073" in box and "−0.027" in box
-    assert "not shown to beat the motion-feature model on this synthetic corpus" in box
-    assert 'href="reports/synthetic/downloads/predictions.csv"' in box
-    assert "config hash <code>c0ffee</code>" in box
+    models = box.split('<table class="pf-models">')[1].split("</table>")[0].split("<tr>")[2:]
+    assert models[0].startswith("<td>fused (network + features) <em>(headline)</em></td><td><strong>0.724 ± 0.018</strong>")
+    assert "<strong>" not in "".join(models[1:])  # one headline
+    assert models[1].startswith("<td>CNN-LSTM (whole session)</td><td>0.710 ± 0.022")
+    assert "0.40 (6 of 15)" in models[1] and "0.80 (20 of 25)" in models[1]  # the screening numbers up front
+    assert "stratified random <em>(best trivial baseline)</em>" in models[3]
+    assert "<th>fused (network + features) − motion-feature model</th><td>+0.122 (95% CI" in box
+    assert "beats every trivial baseline on this synthetic corpus" in box
+    assert "Label trained and scored: depressed = PHQ-8 score ≥ 10; the files" in box
+    assert "binary label disagrees for 3 participants." in box
+    assert "Brier score worse than the prevalence-only forecast (0.210" in box  # said where the Brier is shown
+    assert "CNN-LSTM (whole session) (0.260), fused model (0.220); these scores" in box
+    assert "corrected resampled t" in box and "pooled out-of-fold predictions of the first repeat" in box
+    assert "3-D facial landmarks" in box and "Small folds" not in box
+    assert 'href="reports/synthetic/downloads/predictions.csv"' in box and "config hash <code>c0ffee</code>" in box
+
+
+def test_key_results_describe_a_series_corpus_and_warn_on_small_folds():
+    box = website.key_results_html("e_daic", _stamp(False, layout="series", small=True))
+    assert "head pose, gaze and facial action-unit intensity series (the corpus ships no landmarks)" in box
+    assert "3-D facial landmarks" not in box and "Pose, gaze and AU exploration" in box
+    assert '<p class="pf-warn" role="note">Small folds: an outer fold holds as few as 4 participants' in box
+    assert "more repeats of the fold split" in box
 
 
 def test_quarto_navigation_has_a_menu_per_dataset_and_the_banner():
@@ -106,7 +160,7 @@ def test_plotlyjs_is_loaded_once_for_the_site(tmp_path):
 
 def test_static_pages_escape_text_and_mark_the_current_page():
     from markupsafe import Markup
-    page = website._page("page.html.j2", "reports/synthetic/02_pseudo_images.html", ["synthetic"], False,
+    page = website._page("page.html.j2", "reports/synthetic/02_pseudo_images.html", ["synthetic"], {"synthetic": _stamp()}, False,
                          title="A <b> & title", body=Markup("<p>kept</p>"), sources="Synthetic", built="Built now.")
     assert page.startswith("<!doctype html>\n") and page.endswith("</html>\n")
     assert "<title>A &lt;b&gt; &amp; title</title>" in page and "<p>kept</p>" in page  # text escaped, HTML kept
@@ -118,7 +172,10 @@ def test_static_pages_escape_text_and_mark_the_current_page():
 def test_banners_name_what_is_synthetic_or_from_video():
     assert website.site_banner([], True) == "" and website.site_banner(["Synthetic"], True) == captions.banner_html()
     assert captions.BANNER in captions.banner_html() and 'class="pf-banner" role="note"' in captions.banner_html()
-    assert "The Synthetic and OpenFace datasets are synthetic data" in website.site_banner(["Synthetic", "OpenFace"], False)
+    assert "The Synthetic and OpenFace datasets are synthetic data with a planted effect: their numbers" in \
+        website.site_banner(["Synthetic", "OpenFace"], False)
+    assert "The Synthetic dataset is made of synthetic data with a planted effect: its numbers" in \
+        website.site_banner(["Synthetic"], False)
     note = website.video_note({"from_video": True}, "DAIC-WOZ")
     assert "<strong>From video.</strong> DAIC-WOZ: Landmarks extracted" in note and "MediaPipe&#39;s" in note
 
@@ -158,14 +215,23 @@ def test_the_paired_difference_sees_a_better_model():
     assert d["difference"] > 0 and d["ci95"][0] < d["difference"] < d["ci95"][1] and d["p_not_better"] < 0.05
 
 
-def test_key_results_lead_with_the_fused_model_when_the_run_has_one():
-    stamp = _stamp()
-    stamp["metrics"] = dict(stamp["metrics"], fused_model={
-        "macro_f1": {"mean": 0.701, "std": 0.05}, "roc_auc": {"mean": 0.8}, "predicted_positive_rate": {"mean": 0.3},
-        "weights": [0.2]}, paired_fused_vs_feature_model={"difference": 0.09, "ci95": [0.01, 0.2]})
-    box = website.key_results_html("synthetic", stamp)
-    rows = box.split("</table>")[0].split("<tr>")[1:]
-    assert rows[0].startswith("<th>Fused model macro-F1 (headline)</th><td><strong>0.701 ± 0.050</strong>")
-    assert rows[1].startswith("<th>Fused − feature model</th><td>+0.090")
-    assert "<strong>" not in "".join(rows[2:])  # one headline
-    assert "0.678 ± 0.098" in box and "0.611 ± 0.147" in box  # the network and the feature model still shown
+def test_the_data_dictionary_names_every_column_or_refuses():
+    from pseudoface import report
+    text = report.data_dictionary({"folds.csv": "repeat,fold,macro_f1\n0,0,0.5\n", "x.json": "{}"})
+    assert text.splitlines()[1:] == ["folds.csv,repeat,repeat of the outer fold split (0 = the first)",
+                                     "folds.csv,fold,outer fold within the repeat (0-based)",
+                                     "folds.csv,macro_f1,macro-F1 of the network on the fold (mean of the F1 of both classes)"]
+    with pytest.raises(KeyError, match="new.csv: column 'ppr_new'"):
+        report.data_dictionary({"new.csv": "ppr_new\n1\n"})
+
+
+def test_errors_against_quality_drop_a_constant_duration_and_start_axes_at_zero():
+    from pseudoface import plots
+    table = pd.DataFrame({"label": [0, 1, 0, 1], "correct": [True, False, True, True],
+                          "valid_percent": [97.0, 99.0, 98.5, 100.0], "duration_min": [1.25] * 4})
+    fig = plots.scatter_errors_figure(table)
+    assert "every session lasts 1.2 min" in fig.layout.yaxis.title.text  # not a flat line of durations
+    assert {y for trace in fig.data for y in trace.y} <= {"not depressed", "depressed"}
+    assert fig.layout.xaxis.range[0] >= 0 and fig.layout.xaxis.range[1] == 100.5
+    varied = plots.scatter_errors_figure(table.assign(duration_min=[1.0, 2.0, 3.0, 4.0]))
+    assert varied.layout.yaxis.title.text == "session duration (min)" and varied.layout.yaxis.rangemode == "tozero"

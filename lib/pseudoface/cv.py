@@ -39,6 +39,14 @@ COMPARISONS = {
     # the paper's reading of a session: clips of K windows, scored by the mean clip logit
     "CNN-LSTM on clips (the paper's design)": ["model.scope=clip"],
 }
+# variants that need 3-D landmarks: a corpus of pose/gaze/AU series (E-DAIC) has no frame matrix to
+# image and no face to align, so its report runs the others
+LANDMARK_VARIANTS = ("seed preset (frame layout)", "window layout, no alignment")
+
+
+def comparison_variants(landmarks: bool = True) -> dict:
+    """The comparison variants (name: overrides) a corpus can run: all of them when it has landmarks."""
+    return {k: v for k, v in COMPARISONS.items() if landmarks or k not in LANDMARK_VARIANTS}
 
 
 @dataclass
@@ -185,10 +193,12 @@ def variant_dir(run_root: str | Path, overrides: list) -> Path:
                                                    for o in overrides))
 
 
-def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = None) -> pd.DataFrame:
+def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = None,
+                    landmarks: bool = True) -> pd.DataFrame:
     """Cross-validate (or reuse) each comparison variant in the same outer folds; one row per
-    variant (on Ray, the variants' folds are one pool of tasks)."""
-    variants = {**COMPARISONS, **(extra or {})}
+    variant (on Ray, the variants' folds are one pool of tasks). ``landmarks``: False for a corpus
+    of series (E-DAIC), which runs only the variants that need no landmarks."""
+    variants = {**comparison_variants(landmarks), **(extra or {})}
     specs = [RunSpec(params_from_dict(asdict(params), overrides), variant_dir(run_root, overrides), replace=True,
                      reuse=True) for overrides in variants.values()]
     rows = []

@@ -344,15 +344,24 @@ def comparison_figure(table: pd.DataFrame, title: str, difference_title: str = "
 
 
 def scatter_errors_figure(table: pd.DataFrame) -> go.Figure:
-    """table: valid_percent, duration_min, correct (bool), label -> errors against data quality."""
+    """table: valid_percent, duration_min, correct (bool), label -> errors against data quality: valid
+    frames against session duration, or, when every session lasts the same, valid frames per class (a
+    constant duration would be a flat line). Axes start at 0 or above, as the quantities do."""
     fig = go.Figure()
+    constant = table.duration_min.max() - table.duration_min.min() < 0.01 * max(1e-9, table.duration_min.max())
     for ok, name, color in ((True, "correct", "#54A24B"), (False, "error", "#E45756")):
         for lab, symbol in ((0, "circle"), (1, "diamond")):
             sub = table[(table.correct == ok) & (table.label == lab)]
-            fig.add_scatter(x=sub.valid_percent, y=sub.duration_min, mode="markers", name=f"{name}, {CLASS_NAMES[lab]}",
+            y = [CLASS_NAMES[lab]] * len(sub) if constant else sub.duration_min
+            fig.add_scatter(x=sub.valid_percent, y=y, mode="markers", name=f"{name}, {CLASS_NAMES[lab]}",
                             marker=dict(color=color, size=10, symbol=symbol, line=dict(color="white", width=1)))
-    fig.update_xaxes(title_text="valid frames (%)")
-    fig.update_yaxes(title_text="session duration (min)")
+    low = float(table.valid_percent.min()) if len(table) else 0.0
+    fig.update_xaxes(title_text="valid frames (%)", range=[max(0.0, low - 0.05 * (100 - low) - 0.5), 100.5])
+    if constant:
+        fig.update_yaxes(title_text=f"true class (every session lasts {table.duration_min.iloc[0]:.1f} min)",
+                         categoryorder="array", categoryarray=[CLASS_NAMES[0], CLASS_NAMES[1]])
+    else:
+        fig.update_yaxes(title_text="session duration (min)", rangemode="tozero")
     return _layout(fig, "Errors against data quality (first repeat)", 420)
 
 

@@ -104,9 +104,69 @@ def _anonymous_predictions(predictions: pd.DataFrame, seed: int | None = None) -
     return out.iloc[rng.permutation(len(out))].reset_index(drop=True)
 
 
+# What every column of the published CSV files means (data_dictionary.csv); tests check it covers them all.
+COLUMNS = {
+    "repeat": "repeat of the outer fold split (0 = the first)",
+    "fold": "outer fold within the repeat (0-based)",
+    "n": "participants in the outer test fold",
+    "n_depressed": "depressed participants in the outer test fold",
+    "macro_f1": "macro-F1 of the network on the fold (mean of the F1 of both classes)",
+    "f1_depressed": "F1 of the depressed class on the fold",
+    "balanced_accuracy": "balanced accuracy on the fold (mean of sensitivity and specificity)",
+    "roc_auc": "ROC-AUC on the fold (0.5 is chance; undefined with one class)",
+    "predicted_positive_rate": "share of the fold's participants called depressed",
+    "best_epoch": "training epoch chosen on the fold's inner-validation participants",
+    "threshold": "decision threshold on the network's score, chosen on inner validation",
+    "name": "model, baseline or variant",
+    "mean": "macro-F1, mean over outer folds",
+    "std": "macro-F1, SD over outer folds (ddof = 1)",
+    "ppr": "predicted-positive rate: share called depressed, mean over outer folds",
+    "difference": "difference in macro-F1 to the reference named in the page (baselines: minus the motion-feature "
+                  "model, mean of per-fold differences; comparisons: variant minus default, pooled first repeat)",
+    "diff_low": "lower end of the difference's 95% interval",
+    "diff_high": "upper end of the difference's 95% interval",
+    "epoch": "training epoch (1-based)",
+    "train_loss": "loss on the inner-training participants (class-weighted BCE on logits)",
+    "val_loss": "loss on the inner-validation participants",
+    "val_macro_f1": "macro-F1 on the inner-validation participants",
+    "key": "random key of a participant (the same in every repeat; not the corpus identifier)",
+    "participant_id": "participant identifier of the corpus (synthetic or allowed corpora only)",
+    "phq_score": "PHQ-8 score of the label file (synthetic or allowed corpora only)",
+    "label": "label trained and scored (1 = depressed), by the run's label rule",
+    "gender": "gender as the corpus codes it (named when the params file names the codes)",
+    "score": "network's probability of depression (out of fold)",
+    "prediction": "network's decision at the fold's threshold (1 = depressed)",
+    "feature_score": "motion-feature model's probability of depression (decided at 0.5)",
+    "fused_score": "fused model's probability of depression (decided at 0.5)",
+    "fused_prediction": "fused model's decision (1 = depressed)",
+    "comparisons.csv:roc_auc": "the variant network's ROC-AUC, mean over outer folds",
+    "run": "the variant's run folder (under the report's runs)",
+    "feature": "motion-feature model's macro-F1 (mean over folds) in the variant's folds",
+    "fused": "fused model's macro-F1 (mean over folds) in the variant's folds",
+    "parameters": "trainable parameters of the variant's network",
+    "input": "one pseudo-image's shape: channels × rows × columns",
+    "seconds": "wall-clock seconds of the cross-validation",
+}
+
+
+def data_dictionary(files: dict[str, str]) -> str:
+    """data_dictionary.csv: file, column, meaning, for every column of the CSV texts in ``files``."""
+    import io
+    rows = []
+    for name, text in sorted(files.items()):
+        if name.endswith(".csv"):
+            for column in pd.read_csv(io.StringIO(text), nrows=0).columns:
+                meaning = COLUMNS.get(f"{name}:{column}", COLUMNS.get(column))
+                if meaning is None:
+                    raise KeyError(f"{name}: column {column!r} has no entry in report.COLUMNS (the data dictionary)")
+                rows.append({"file": name, "column": column, "meaning": meaning})
+    return pd.DataFrame(rows).to_csv(index=False)
+
+
 def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: list[tuple[str, str]]) -> list[str]:
     """The run's published files into ``out``: metrics.json, folds.csv, baselines.csv, history.csv,
-    predictions.csv (anonymous unless ``participant_data``), comparisons.csv when it ran."""
+    predictions.csv (anonymous unless ``participant_data``), comparisons.csv when it ran, and
+    data_dictionary.csv (what each of their columns means)."""
     from . import results
     main = run_root / "main"
     metrics = json.loads((main / METRICS).read_text())
@@ -121,6 +181,7 @@ def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: li
     files[PREDICTIONS] = (predictions if participant_data else _anonymous_predictions(predictions)).to_csv(index=False)
     if (run_root / COMPARISONS).is_file():
         files[COMPARISONS] = (run_root / COMPARISONS).read_text()
+    files[DICTIONARY] = data_dictionary(files)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         atomic_write_text(out / name, scrub(text, paths))
@@ -132,8 +193,10 @@ def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: li
 SUMMARY_KEYS = ("dataset", "protocol", "synthetic", "n_participants", "n_depressed", "macro_f1", "roc_auc",
                 "predicted_positive_rate", "baselines", "paired_vs_feature_model", "calibration", "code_version",
                 "config_hash", "data_fingerprint", "versions", "seconds", "device", "model_parameters",
-                "fused_model", "paired_fused_vs_feature_model")
-DOWNLOAD_NAMES = {METRICS: "metrics (JSON)", "folds.csv": "fold table", "baselines.csv": "baseline table",
+                "fused_model", "paired_fused_vs_feature_model", "label_rule", "label_disagreements", "fold_details",
+                "per_gender")
+DICTIONARY = "data_dictionary.csv"
+DOWNLOAD_NAMES = {DICTIONARY: "data dictionary", METRICS: "metrics (JSON)", "folds.csv": "fold table", "baselines.csv": "baseline table",
                   HISTORY: "training history", PREDICTIONS: "out-of-fold predictions", COMPARISONS: "comparisons"}
 PUBLICATION_TAG = "pseudoface-publication"  # the appended downloads-and-provenance cell
 
@@ -174,8 +237,10 @@ def publication_cell(stamp: dict):
     return cell
 
 
-def publish(staging: Path, dataset: str, params: Params, root: Path) -> Path:
-    """Make the executed notebooks in ``staging`` publishable and move them to reports/<dataset>/."""
+def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str = "landmarks") -> Path:
+    """Make the executed notebooks in ``staging`` publishable and move them to reports/<dataset>/;
+    ``layout``: what the corpus gives ("landmarks", or "series" for pose/gaze/AU series: E-DAIC)."""
+    from .results import screening
     import nbformat
     paths = private_paths(params, root)
     participant_data = is_synthetic(Path(params.data.root).expanduser()) or params.report.allow_participant_data
@@ -187,7 +252,9 @@ def publish(staging: Path, dataset: str, params: Params, root: Path) -> Path:
     stamp = scrub({
         "report": uuid.uuid4().hex[:12], "dataset": dataset, "published": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "run_finished": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime((run_root / "main" / METRICS).stat().st_mtime)),
-        "participant_data": bool(participant_data), "downloads": downloads,
+        "participant_data": bool(participant_data), "downloads": downloads, "layout": layout,
+        # sensitivity, specificity and Brier of each model (pooled over the first repeat): counts only
+        "screening": screening(pd.read_csv(run_root / "main" / PREDICTIONS, dtype={"participant_id": str})),
         "from_video": from_video(Path(params.data.root).expanduser()),  # landmarks by `pseudoface extract`
         # the model section of the config: which network the run trained (its scope names it on the site)
         "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics} | {"config": {"model": metrics["config"]["model"]}},
@@ -250,7 +317,7 @@ def check_parameters(notebook: Path, names=PARAMETERS) -> None:
                           f"(papermill found: {', '.join(sorted(found)) or 'none'})")
 
 
-def execute_notebooks(params_file: str, dataset: str, overrides: list, root: Path) -> list[str]:
+def execute_notebooks(params_file: str, dataset: str, overrides: list, root: Path, layout: str = "landmarks") -> list[str]:
     """Run the four notebooks and publish them into reports/<dataset>/; returns the problems
     (empty if all ran). The first failing notebook stops the run; nothing is published then."""
     import papermill as pm
@@ -292,7 +359,7 @@ def execute_notebooks(params_file: str, dataset: str, overrides: list, root: Pat
               f"{staging.relative_to(root)}/", flush=True)
         return problems
     try:
-        publish(staging, dataset, params, root)
+        publish(staging, dataset, params, root, layout)
     except PrivacyError as exc:
         problems.append(f"{dataset}: {exc}")
         print(f"  nothing published for {dataset}: {exc} ({_kept(root, dataset)})", flush=True)
@@ -344,10 +411,11 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
     runs them (on Ray: the variants' folds as one pool)."""
     from dataclasses import asdict
 
-    from .cv import COMPARISONS
+    from .cv import comparison_variants
     from .params import params_from_dict
     from .plan import duration_text, fold_threads, projected_fold_seconds
-    variants = ([params_from_dict(asdict(params), overrides) for overrides in COMPARISONS.values() if overrides]
+    variants = ([params_from_dict(asdict(params), overrides) for overrides in comparison_variants(not series).values()
+                 if overrides]
                 if params.report.comparisons else [])  # the default is the main run
     runs = 1 + len(variants)
     folds = params.cv.repeats * (params.cv.folds if params.cv.protocol == "cv" else 2)
@@ -384,7 +452,7 @@ def run_report(root: Path, params_files: list[str], overrides: list[str]) -> lis
         series = len(first.series_names) if first is not None and first.landmarks is None else 0
         print("  " + report_plan(params, len(corpus.sessions), series), flush=True)
         try:
-            found = execute_notebooks(params_file, params.dataset, overrides, root)
+            found = execute_notebooks(params_file, params.dataset, overrides, root, "series" if series else "landmarks")
         except ReportInterrupted as exc:
             published = f"; published before the stop: {', '.join(done)}" if done else ""
             raise ReportInterrupted(f"{exc.kept}{published}; site not rebuilt "

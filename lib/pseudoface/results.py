@@ -58,24 +58,105 @@ def network_name(metrics: dict) -> str:
     return "CNN-LSTM (whole session)" if scope == "session" else "CNN-LSTM (clips)"
 
 
-def models(metrics: dict) -> dict:
-    """The three models every page shows, in the same folds: {name: summary} (network, the feature
-    model, the fused model; a run written before the fused model had none)."""
-    out = {network_name(metrics): metrics, "motion-feature model": metrics["baselines"]["feature_model"]}
+TRIVIAL = ("stratified_random", "majority", "always_depressed", "gender_only", "data_quality")  # no face data
+POOLED_ESTIMATOR = "pooled out-of-fold predictions of the first repeat"
+
+
+def test_fraction(metrics: dict) -> float:
+    """The share of participants an outer fold tests (n2 / (n1 + n2) of the corrected t)."""
+    n = [f["n"] for f in metrics["fold_details"]]
+    return float(np.mean(n)) / max(1, metrics["n_participants"]) if n else np.nan
+
+
+def fold_interval(values, fraction: float) -> dict:
+    """{mean, sd, ci95, folds} of per-fold values (or per-fold paired differences): the mean over
+    folds with the corrected resampled t interval (Nadeau and Bengio, 2003; Bouckaert and Frank,
+    2004, for repeats): variance s² (1/J + n2/n1) on J - 1 degrees of freedom. The plain t interval
+    over folds would be too narrow, since folds share training participants; scipy and scikit-learn
+    have no such interval, hence these few lines."""
+    from scipy.stats import t as student
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    j = len(v)
+    if j < 2 or not 0 < fraction < 1:
+        return {"mean": float(v.mean()) if j else np.nan, "sd": np.nan, "ci95": [np.nan, np.nan], "folds": j}
+    half = student.ppf(0.975, j - 1) * math.sqrt(v.var(ddof=1) * (1 / j + fraction / (1 - fraction)))
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "ci95": [float(v.mean() - half), float(v.mean() + half)],
+            "folds": j}
+
+
+def fold_scores(metrics: dict) -> dict[str, list]:
+    """{key: per-fold macro-F1} of every model and baseline of a run, in fold order: "network",
+    "fused" (when the run has it), "feature_model" and each trivial baseline."""
+    out = {"network": metrics["macro_f1"]["folds"]}
     if "fused_model" in metrics:
-        out["fused (network + features)"] = metrics["fused_model"]
+        out["fused"] = metrics["fused_model"]["macro_f1"]["folds"]
+    return out | {k: v["macro_f1"]["folds"] for k, v in metrics["baselines"].items()}
+
+
+def model_label(metrics: dict, key: str, prose: bool = False) -> str:
+    """A model's name in tables (``prose``: in a sentence, after "the")."""
+    fused = "fused model" if prose else "fused (network + features)"
+    return {"network": network_name(metrics), "fused": fused}.get(key, BASELINE_NAMES.get(key, key))
+
+
+def headline_key(metrics: dict) -> str:
+    """The headline model: the fused one when the run has it (the best on the development seeds)."""
+    return "fused" if "fused_model" in metrics else "network"
+
+
+def paired(metrics: dict, a: str, b: str) -> dict:
+    """Model ``a`` minus model ``b`` on the same folds: the mean of the per-fold differences (which is
+    the difference of the two means over folds) with its corrected resampled t interval."""
+    s = fold_scores(metrics)
+    return fold_interval(np.asarray(s[a], float) - np.asarray(s[b], float), test_fraction(metrics))
+
+
+def best_trivial(metrics: dict) -> str:
+    """The trivial baseline (no face data) with the highest mean macro-F1 in the run's folds."""
+    b = metrics["baselines"]
+    return max((k for k in TRIVIAL if k in b), key=lambda k: b[k]["macro_f1"]["mean"])
+
+
+def screening(predictions: pd.DataFrame) -> dict:
+    """Per model, from the pooled out-of-fold predictions of the first repeat: the confusion counts,
+    sensitivity, specificity and Brier score ({"network", "feature_model", "fused"} as present)."""
+    p = predictions[predictions.repeat == predictions.repeat.min()]
+    columns = {"network": ("score", p.prediction)}
+    if "feature_score" in p:  # the feature model decides at probability 0.5 (balanced class weights)
+        columns["feature_model"] = ("feature_score", (p.feature_score >= 0.5).astype(int))
+    if "fused_score" in p:
+        columns["fused"] = ("fused_score", p.fused_prediction)
+    out = {}
+    for key, (score, prediction) in columns.items():
+        (tn, fp), (fn, tp) = confusion_matrix(p.label, prediction, labels=[0, 1])
+        out[key] = {"tp": int(tp), "fn": int(fn), "tn": int(tn), "fp": int(fp),
+                    "sensitivity": tp / (tp + fn) if tp + fn else np.nan,
+                    "specificity": tn / (tn + fp) if tn + fp else np.nan,
+                    "brier": float(np.mean((p[score] - p.label) ** 2))}
+    out["prevalence_brier"] = float(p.label.mean() * (1 - p.label.mean()))
     return out
 
 
-def headline_table(metrics: dict) -> pd.DataFrame:
-    """One row per model (network, feature model, fused), every one in the same outer folds."""
+def headline_table(metrics: dict, screen: dict | None = None) -> pd.DataFrame:
+    """One row per model (the headline first, then the network, the feature model and the best
+    trivial baseline), every one in the same outer folds: macro-F1 by the fold estimator, ROC-AUC
+    over folds, and with ``screen`` (:func:`screening`) sensitivity, specificity and Brier."""
+    frac, s = test_fraction(metrics), fold_scores(metrics)
+    keys = list(dict.fromkeys([headline_key(metrics), "network", "feature_model", best_trivial(metrics)]))
     rows = []
-    for name, s in models(metrics).items():
-        m = s["macro_f1"]
-        rows.append({"model": name, "macro-F1 mean": m["mean"], "SD over folds": m["std"],
-                     "pooled (repeat 0)": m["pooled"].get("0", np.nan),
-                     "95% CI (pooled)": f"{_f(m['ci95'][0])} to {_f(m['ci95'][1])}", "ROC-AUC": s["roc_auc"]["mean"],
-                     "predicted-positive rate": s["predicted_positive_rate"]["mean"]})
+    for key in keys:
+        summary = {"network": metrics, "fused": metrics.get("fused_model")}.get(key) or metrics["baselines"][key]
+        iv = fold_interval(s[key], frac)
+        row = {"model": model_label(metrics, key), "macro-F1 (mean over folds)": iv["mean"], "SD over folds": iv["sd"],
+               "95% CI (corrected t)": f"{_f(iv['ci95'][0])} to {_f(iv['ci95'][1])}",
+               "ROC-AUC (mean over folds)": summary["roc_auc"]["mean"],
+               "calls depressed": summary["predicted_positive_rate"]["mean"]}
+        if screen is not None:
+            sc = screen.get(key, {})
+            row |= {"sensitivity (pooled)": sc.get("sensitivity", np.nan), "specificity (pooled)": sc.get("specificity", np.nan),
+                    "Brier (pooled)": sc.get("brier", np.nan)}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -86,12 +167,53 @@ def folds_phrase(macro_f1: dict) -> str:
     return f"{folds} outer folds" + (f" × {repeats} repeats" if repeats > 1 else "")
 
 
+def estimator_note(metrics: dict) -> str:
+    """Which estimator each number of the headline tables is."""
+    return (f"Macro-F1 and ROC-AUC: mean over the {folds_phrase(metrics['macro_f1'])} (the headline estimator), with "
+            "the SD over folds; the 95% CI of the mean macro-F1 and of every difference between models is the "
+            "corrected resampled t over folds (Nadeau and Bengio, 2003), which allows for folds sharing training "
+            "participants. A difference is the mean of the per-fold paired differences, i.e. exactly the difference "
+            f"of the two means. Sensitivity, specificity and Brier score: {POOLED_ESTIMATOR}.")
+
+
 def headline_sentence(metrics: dict) -> str:
-    m = metrics["macro_f1"]
-    return (f"Macro-F1 {_f(m['mean'])} ± {_f(m['std'])} (mean ± SD over {folds_phrase(m)}; 95% bootstrap CI of "
-            f"the pooled value {_f(m['ci95'][0])} to {_f(m['ci95'][1])}). The model calls "
-            f"{_f(100 * metrics['predicted_positive_rate']['mean'], 0)}% of participants depressed; "
-            f"{_f(100 * prevalence(metrics), 0)}% are.")
+    key = headline_key(metrics)
+    iv = fold_interval(fold_scores(metrics)[key], test_fraction(metrics))
+    ppr = (metrics.get("fused_model") if key == "fused" else metrics)["predicted_positive_rate"]["mean"]
+    return (f"The {model_label(metrics, key, prose=True)}: macro-F1 {_f(iv['mean'])} ± {_f(iv['sd'])} (mean ± SD over "
+            f"{folds_phrase(metrics['macro_f1'])}; 95% CI of the mean {_f(iv['ci95'][0])} to {_f(iv['ci95'][1])}, "
+            f"corrected resampled t). It calls {_f(100 * ppr, 0)}% of participants depressed; "
+            f"{_f(100 * prevalence(metrics), 0)}% are. " + label_sentence(metrics))
+
+
+LABEL_RULES = {"score_ge_10": "PHQ-8 score ≥ 10", "file_binary": "the binary label of the corpus' label files"}
+
+
+def label_sentence(metrics: dict) -> str:
+    """Which label every model was trained and scored on, and how often the other reading disagrees."""
+    rule = metrics.get("label_rule", "score_ge_10")
+    other = "the files' binary label" if rule == "score_ge_10" else "PHQ-8 ≥ 10"
+    n = metrics.get("label_disagreements")
+    count = ("" if n is None else f"; {other} disagrees for {n} participant{'s' * (n != 1)}"
+             if n else f"; {other} agrees for every participant")
+    return f"Label trained and scored: depressed = {LABEL_RULES.get(rule, rule)}{count}."
+
+
+def small_fold_warning(metrics: dict) -> str:
+    """A warning when outer folds hold too few participants or events for a per-fold metric ('' if not)."""
+    d = pd.DataFrame(metrics["fold_details"])
+    events = d.n_depressed.min()
+    others = (d.n - d.n_depressed).min()
+    if d.n.min() >= 20 and min(events, others) >= 5:
+        return ""
+    repeats = max(1, len(metrics["macro_f1"].get("pooled") or {}))
+    aucs = d.roc_auc.dropna()
+    spread = f" (per-fold ROC-AUC runs {_f(aucs.min())} to {_f(aucs.max())})" if len(aucs) else ""
+    advice = ("more repeats of the fold split would average over splits" if repeats < 3 else
+              f"the {repeats} repeats average over splits")
+    return (f"Small folds: an outer fold holds as few as {d.n.min()} participants, {events} of them depressed, too few "
+            f"to estimate a per-fold metric well{spread}; read the mean ± SD over folds as rough, {advice}, "
+            "and only more participants narrow the intervals.")
 
 
 def run_caption(metrics: dict, reused: bool) -> str:
@@ -139,29 +261,28 @@ def calibration_sentence(metrics: dict) -> str:
         return ("This run has no calibration summary (it was written before runs recorded one); run the report "
                 "again to draw the reliability curve.")
     p = prevalence(metrics)
-    return (f"Brier score {_f(cal['brier'])} (lower is better; predicting the prevalence {_f(p, 2)} for everyone "
-            f"scores {_f(p * (1 - p))}). Points on the diagonal are calibrated; marker size is the number of "
-            f"participants in the bin. Calibration method: {cal.get('method', 'none')}.")
+    reference = p * (1 - p)
+    reading = (f"This is worse than the prevalence-only forecast, which gives every participant the probability {_f(p, 2)} "
+               f"and scores {_f(reference)}: the network's scores may rank participants, but they are not usable as "
+               "probabilities of depression." if cal["brier"] >= reference else
+               f"This beats the prevalence-only forecast ({_f(p, 2)} for everyone scores {_f(reference)}).")
+    return (f"Brier score {_f(cal['brier'])} of the network's pooled out-of-fold probabilities (lower is better). {reading} "
+            "Points on the diagonal are calibrated; marker size is the number of participants in the bin. Calibration "
+            f"method: {cal.get('method', 'none')}.")
 
 
 def baseline_table(metrics: dict) -> pd.DataFrame:
-    """The network, the fused model and every baseline; the first two with their paired difference
-    to the feature model on the same participants (drawn beside the bars)."""
-    rows = [{"name": network_name(metrics), "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
-             "ppr": metrics["predicted_positive_rate"]["mean"]}]
-    if "fused_model" in metrics:
-        f = metrics["fused_model"]
-        rows.append({"name": "fused (network + features)", "mean": f["macro_f1"]["mean"], "std": f["macro_f1"]["std"],
-                     "ppr": f["predicted_positive_rate"]["mean"]})
-    rows += [{"name": BASELINE_NAMES.get(k, k), "mean": v["macro_f1"]["mean"], "std": v["macro_f1"]["std"],
-              "ppr": v["predicted_positive_rate"]["mean"]} for k, v in metrics["baselines"].items()]
-    t = pd.DataFrame(rows)
-    t["difference"], t["diff_low"], t["diff_high"] = np.nan, np.nan, np.nan
-    for i, key in enumerate(("paired_vs_feature_model", "paired_fused_vs_feature_model")):
-        paired = metrics.get(key)
-        if paired and (i == 0 or "fused_model" in metrics):
-            t.loc[i, ["difference", "diff_low", "diff_high"]] = [paired["difference"], *paired["ci95"]]
-    return t
+    """The network, the fused model and every baseline in the same folds (macro-F1 mean and SD over
+    folds, predicted-positive rate), each with its difference to the feature model by the fold
+    estimator (:func:`paired`; drawn beside the bars)."""
+    rows = []
+    for key in fold_scores(metrics):
+        summary = {"network": metrics, "fused": metrics.get("fused_model")}.get(key) or metrics["baselines"][key]
+        d = paired(metrics, key, "feature_model") if key != "feature_model" else {"mean": np.nan, "ci95": [np.nan] * 2}
+        rows.append({"name": model_label(metrics, key), "mean": summary["macro_f1"]["mean"], "std": summary["macro_f1"]["std"],
+                     "ppr": summary["predicted_positive_rate"]["mean"], "difference": d["mean"],
+                     "diff_low": d["ci95"][0], "diff_high": d["ci95"][1]})
+    return pd.DataFrame(rows)
 
 
 def verdict(difference: float, ci95: list) -> str:
@@ -173,33 +294,78 @@ def verdict(difference: float, ci95: list) -> str:
     return "not shown"
 
 
+def _difference(d: dict) -> str:
+    return f"difference {_f(d['mean'], sign=True)}, 95% CI {_f(d['ci95'][0], sign=True)} to {_f(d['ci95'][1], sign=True)}"
+
+
+def _against_trivial(metrics: dict, key: str, where: str) -> str:
+    """One sentence: does model ``key`` beat the best trivial baseline, in the same folds?"""
+    trivial = best_trivial(metrics)
+    d = paired(metrics, key, trivial)
+    name, base = model_label(metrics, key, prose=True), BASELINE_NAMES.get(trivial, trivial)
+    where = f" {where}" if where else ""
+    score = _f(metrics["baselines"][trivial]["macro_f1"]["mean"])
+    if verdict(d["mean"], d["ci95"]) == "better":
+        return f"The {name} beats every trivial baseline{where}: the best of them, {base}, scores {score} ({_difference(d)})."
+    if d["mean"] <= 0:
+        return (f"The {name} is no better than a trivial baseline{where}: {base}, which uses no face data, scores "
+                f"{score} ({_difference(d)}).")
+    return (f"The {name} is not shown to beat the best trivial baseline{where}, {base} at {score} ({_difference(d)}: "
+            "the interval spans 0).")
+
+
+def _against_features(metrics: dict, key: str) -> str:
+    d = paired(metrics, key, "feature_model")
+    word = {"better": "beats", "worse": "does worse than", "not shown": "is not shown to differ from"}[verdict(d["mean"], d["ci95"])]
+    return f"The {model_label(metrics, key, prose=True)} {word} the motion-feature model ({_difference(d)})."
+
+
+def floor_sentence(metrics: dict) -> str:
+    """'' unless the network sits at the majority-class floor (it calls (almost) everyone one class)."""
+    ppr = metrics["predicted_positive_rate"]["mean"]
+    majority = metrics["baselines"].get("majority", {}).get("macro_f1", {}).get("mean", np.nan)
+    if ppr <= 0.05 or ppr >= 0.95 or metrics["macro_f1"]["mean"] <= majority + 0.01:
+        return (f"The {network_name(metrics)} sits at the majority-class floor: it calls {_f(100 * ppr, 0)}% of "
+                f"participants depressed and its macro-F1 ({_f(metrics['macro_f1']['mean'])}) is that of calling "
+                f"everyone one class ({_f(majority)}).")
+    return ""
+
+
 def conclusion(metrics: dict) -> str:
-    """One sentence that follows from the paired CNN-LSTM minus feature-model difference."""
-    paired = metrics["paired_vs_feature_model"]
-    d, (lo, hi) = paired["difference"], paired["ci95"]
+    """What the run shows, ranked against every baseline in the same folds: the headline model (and
+    the network when the headline is the fused model) against the best trivial baseline and the
+    feature model, by the fold estimator (:func:`paired`), saying plainly when a model does not beat
+    a trivial baseline."""
     where = "on this synthetic corpus" if metrics.get("synthetic") else "on this corpus"
-    interval = f"paired difference in macro-F1 {_f(d, sign=True)}, 95% CI {_f(lo, sign=True)} to {_f(hi, sign=True)}"
-    net = f"The {network_name(metrics)}"
-    text = {"better": f"{net} beats the motion-feature model {where} ({interval}).",
-            "worse": f"{net} does worse than the motion-feature model {where} ({interval}).",
-            "not shown": f"{net} is not shown to beat the motion-feature model {where}: the 95% interval of "
-                         f"the paired difference spans 0 ({interval})."}[verdict(d, [lo, hi])]
-    fused = metrics.get("paired_fused_vs_feature_model")
-    if fused and "fused_model" in metrics:
-        fd, (flo, fhi) = fused["difference"], fused["ci95"]
-        word = {"better": "beats", "worse": "does worse than", "not shown": "is not shown to beat"}[verdict(fd, [flo, fhi])]
-        text += (f" The fused model (the network's logit at weight {metrics['fused_model']['weights'][0]:g} beside "
-                 f"the feature model's) {word} it (paired difference {_f(fd, sign=True)}, 95% CI "
-                 f"{_f(flo, sign=True)} to {_f(fhi, sign=True)}).")
-    return text
+    head = headline_key(metrics)
+    parts = [_against_trivial(metrics, head, where)]
+    if head == "fused":
+        parts.append(_against_features(metrics, "fused").replace(
+            "The fused model", f"The fused model (the network's logit at weight "
+                               f"{metrics['fused_model']['weights'][0]:g} beside the feature model's)", 1))
+        parts.append(_against_trivial(metrics, "network", ""))
+    parts.append(_against_features(metrics, "network"))
+    parts.append(floor_sentence(metrics))
+    return " ".join(p for p in parts if p)
 
 
 def baseline_sentence(metrics: dict) -> str:
+    """The strongest baseline, and where the network and the fused model rank among every model and
+    baseline of the run (by mean macro-F1 over folds)."""
     b = metrics["baselines"]
     best = max(b, key=lambda k: b[k]["macro_f1"]["mean"])
+    table = baseline_table(metrics).sort_values("mean", ascending=False).reset_index(drop=True)
+    parts = []
+    for key in ("fused", "network"):
+        if key in fold_scores(metrics):
+            name = model_label(metrics, key)
+            rank = int(table.index[table.name == name][0])
+            above = " and ".join(", ".join(table.name.iloc[:rank]).rsplit(", ", 1))
+            parts.append(f"the {model_label(metrics, key, prose=True)} ranks {rank + 1} of {len(table)}"
+                         + (f", below {above}" if above else ""))
     return (f"The strongest baseline is the {BASELINE_NAMES.get(best, best)} ({_f(b[best]['macro_f1']['mean'])} ± "
-            f"{_f(b[best]['macro_f1']['std'])}). " + conclusion(metrics) + " Right panel: the paired bootstrap over "
-            "participants of the first repeat (same folds, same participants).")
+            f"{_f(b[best]['macro_f1']['std'])}). By mean macro-F1 over folds, " + "; ".join(parts) + ". A rank is not "
+            "a test: the right panel gives each difference to the motion-feature model with its interval.")
 
 
 def roc_sentence(metrics: dict) -> str:
@@ -252,7 +418,10 @@ def gender_sentence(metrics: dict) -> str:
     g = metrics["per_gender"]
     parts = [f"{name}: macro-F1 {_f(v['macro_f1'])}, predicted-positive rate {_f(v['predicted_positive_rate'], 2)} "
              f"(n = {v['n']})" for name, v in g.items()]
-    return "; ".join(parts) + ". Groups this small differ by chance; a gap is a question, not a finding."
+    codes = (" Gender is shown as the corpus codes it (code 0, code 1): the corpus documentation we could read does not "
+             "say which code is which, so the researcher names them in the dataset's params file."
+             if any(str(k).startswith("code ") for k in g) else "")
+    return "; ".join(parts) + ". Groups this small differ by chance; a gap is a question, not a finding." + codes
 
 
 def errors_table(run_dir: str | Path, predictions: pd.DataFrame) -> pd.DataFrame:

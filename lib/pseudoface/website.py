@@ -32,8 +32,20 @@ from .report import DOWNLOAD_NAMES, DOWNLOADS, NOTEBOOKS, PUBLICATION_TAG, STAMP
 
 TITLES = {"01_landmarks": "Landmark exploration", "02_pseudo_images": "Pseudo-images",
           "03_training": "Training", "04_fold_analysis": "Fold analysis"}
-SEED_PAPER = ("<em>Lightweight Depression Detection Using 3D Facial Landmark Pseudo-Images and CNN-LSTM</em>, "
-              "the seed paper whose method this project implements and tests")
+# a corpus of per-frame series (E-DAIC: pose, gaze, action units) explores those on its first page
+SERIES_TITLES = TITLES | {"01_landmarks": "Pose, gaze and AU exploration"}
+SEED_PAPER = ("Jallaglag et al. (2026), <em>Lightweight Depression Detection Using 3D Facial Landmark Pseudo-Images "
+              "and CNN-LSTM on DAIC-WOZ and E-DAIC</em>, BioMedInformatics 6(1), the seed paper whose method this "
+              "project implements and tests")
+CORPUS_INPUTS = {
+    "landmarks": "3-D facial landmarks (68 points per frame), normalised per session and encoded as pseudo-images",
+    "series": "per-frame head pose, gaze and facial action-unit intensity series (the corpus ships no landmarks), "
+              "encoded as pseudo-images of the same window layout"}
+
+
+def titles(stamp: dict) -> dict:
+    """The page titles of a dataset: its first page explores what the corpus has."""
+    return SERIES_TITLES if stamp.get("layout") == "series" else TITLES
 ASSETS = "assets"
 # plotly.js as the notebook renderer embeds it (once per notebook); the site loads it once instead
 EMBEDDED_PLOTLYJS = re.compile(r"<script[^>]*>\s*/\*\*\s*\n?\s*\* plotly\.js v[\d.]+.*?</script>", re.S)
@@ -81,51 +93,76 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
-    """The index's box for one dataset: the findings up front, then the links."""
-    m = stamp["metrics"]
-    f1, auc, fm = m["macro_f1"], m["roc_auc"], m["baselines"]["feature_model"]["macro_f1"]
-    paired = m["paired_vs_feature_model"]
+def _interval(d: dict) -> str:
     f = results._f
-    net = results.network_name(m)
-    fused = "fused_model" in m  # the headline when there (the best on the development seeds), else the network
-    headline = f"{f(f1['mean'])} ± {f(f1['std'])}"
-    rows = [
-        (f"{net} macro-F1", f"{headline if fused else f'<strong>{headline}</strong>'} (mean ± SD over "
-                            f"{results.folds_phrase(f1)}); pooled {f((f1.get('pooled') or {}).get('0'))}, 95% CI {f(f1['ci95'][0])} to {f(f1['ci95'][1])}"),
-        ("Depressed: actual vs predicted", f"{_pct(results.prevalence(m))} of {m['n_participants']} participants are "
-                                           f"depressed; the network calls {_pct(m['predicted_positive_rate']['mean'])} depressed"),
-        ("ROC-AUC", f"{f(auc['mean'])} ± {f(auc['std'])}"),
-        ("Motion-feature model macro-F1", f"{f(fm['mean'])} ± {f(fm['std'])}"),
-        (f"{net} − feature model", f"{f(paired['difference'], sign=True)} (paired bootstrap 95% CI "
-                                   f"{f(paired['ci95'][0], sign=True)} to {f(paired['ci95'][1], sign=True)})"),
-    ]
-    if fused:  # first, then the network and the feature model
-        fu, fp = m["fused_model"], m["paired_fused_vs_feature_model"]
-        rows = [("Fused model macro-F1 (headline)",
-                 f"<strong>{f(fu['macro_f1']['mean'])} ± {f(fu['macro_f1']['std'])}</strong> (the network's and the "
-                 f"feature model's logits, stacked); ROC-AUC {f(fu['roc_auc']['mean'])}; calls "
-                 f"{_pct(fu['predicted_positive_rate']['mean'])} depressed"),
-                ("Fused − feature model", f"{f(fp['difference'], sign=True)} (paired bootstrap 95% CI "
-                                          f"{f(fp['ci95'][0], sign=True)} to {f(fp['ci95'][1], sign=True)})"),
-                *rows]
-    base = pd.DataFrame([{"name": results.BASELINE_NAMES.get(k, k), "mean": v["macro_f1"]["mean"],
-                          "std": v["macro_f1"]["std"], "ppr": v["predicted_positive_rate"]["mean"]}
-                         for k, v in m["baselines"].items()])
+    return f"{f(d['mean'], sign=True)} (95% CI {f(d['ci95'][0], sign=True)} to {f(d['ci95'][1], sign=True)})"
+
+
+def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
+    """The index's box for one dataset: what the corpus is and which label was scored, the conclusion
+    against every baseline, warnings, the models side by side (macro-F1 by the fold estimator, the
+    screening numbers pooled), the differences, every baseline, then the links."""
+    m = stamp["metrics"]
+    f = results._f
+    screen = stamp.get("screening") or {}
+    head = results.headline_key(m)
+    table = results.headline_table(m, screen or None)
+    rows = []
+    for i, r in table.iterrows():
+        key = list(dict.fromkeys([head, "network", "feature_model", results.best_trivial(m)]))[i]
+        sc = screen.get(key)
+        macro = f"{f(r['macro-F1 (mean over folds)'])} ± {f(r['SD over folds'])}"
+        cells = [html.escape(r["model"]) + (" <em>(headline)</em>" if i == 0 else "") +
+                 (" <em>(best trivial baseline)</em>" if key in results.TRIVIAL else ""),
+                 f"<strong>{macro}</strong>" if i == 0 else macro, html.escape(r["95% CI (corrected t)"]),
+                 f(r["ROC-AUC (mean over folds)"]),
+                 (f"{f(sc['sensitivity'], 2)} ({sc['tp']} of {sc['tp'] + sc['fn']})" if sc else "–"),
+                 (f"{f(sc['specificity'], 2)} ({sc['tn']} of {sc['tn'] + sc['fp']})" if sc else "–"),
+                 _pct(r["calls depressed"]), f(sc["brier"]) if sc else "–"]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    header = ("<tr><th>model</th><th>macro-F1<br>mean ± SD over folds</th><th>95% CI of the mean</th>"
+              "<th>ROC-AUC<br>mean over folds</th><th>sensitivity<br>(pooled)</th><th>specificity<br>(pooled)</th>"
+              "<th>calls depressed</th><th>Brier<br>(pooled)</th></tr>")
+    trivial = results.best_trivial(m)
+    differences = [(a, b) for a, b in ((head, "feature_model"), (head, trivial), ("network", "feature_model"),
+                                       ("network", trivial)) if a in results.fold_scores(m)]
+    differences = list(dict.fromkeys(differences))
+    diff_rows = "".join(f"<tr><th>{html.escape(results.model_label(m, a))} − {html.escape(results.model_label(m, b))}</th>"
+                        f"<td>{_interval(results.paired(m, a, b))}</td></tr>" for a, b in differences)
+    notes = [results.label_sentence(m)]
+    worse = [f"{results.model_label(m, k, prose=True)} ({f(v['brier'])})" for k, v in screen.items()
+             if k != "prevalence_brier" and v["brier"] >= screen["prevalence_brier"]]
+    if worse:
+        notes.append(f"Brier score worse than the prevalence-only forecast ({f(screen['prevalence_brier'])}, everyone "
+                     f"given the prevalence as probability): {', '.join(worse)}; these scores may rank participants but "
+                     "are not usable as probabilities of depression.")
+    warning = results.small_fold_warning(m) if "fold_details" in m else ""
+    base = results.baseline_table(m)
     kind = "synthetic corpus" if m.get("synthetic") else "licensed corpus"
-    pages = " · ".join(f'<a href="{prefix}reports/{dataset}/{n}.html">{i} · {TITLES[n]}</a>' for i, n in enumerate(NOTEBOOKS, 1))
+    names = titles(stamp)
+    pages = " · ".join(f'<a href="{prefix}reports/{dataset}/{n}.html">{i} · {names[n]}</a>' for i, n in enumerate(NOTEBOOKS, 1))
     downloads = " · ".join(f'<a href="{prefix}reports/{dataset}/{DOWNLOADS}/{n}">{DOWNLOAD_NAMES.get(n, n)}</a>'
                            for n in stamp.get("downloads", []))
+    corpus = (f"{m['n_participants']} participants, {m['n_depressed']} depressed ({_pct(results.prevalence(m))}); input: "
+              f"{CORPUS_INPUTS.get(stamp.get('layout', 'landmarks'))}.")
     return "\n".join([
         f'<section class="pf-card" id="{dataset}">',
         f'<h2>{display_name(dataset)} <span class="pf-tag">{kind} · {m["protocol"]}</span></h2>',
+        f'<p class="pf-corpus">{html.escape(corpus)}</p>',
         f'<p class="pf-conclusion">{html.escape(results.conclusion(m))}</p>',
-        '<table class="pf-key">' + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>",
-        f"<details><summary>All baselines (macro-F1, same folds)</summary>{captions.styled(base).to_html()}</details>",
+        f'<p class="pf-warn" role="note">{html.escape(warning)}</p>' if warning else "",
+        f'<table class="pf-models">{header}{"".join(rows)}</table>',
+        '<table class="pf-key">' + diff_rows + "</table>",
+        f'<p class="pf-note">{html.escape(" ".join(notes))} {html.escape(results.estimator_note(m))}</p>',
+        f"<details><summary>Every baseline in the same folds (macro-F1 mean and SD over folds; difference to the "
+        f"motion-feature model)</summary>{captions.styled(base, RANKING_HEADERS).to_html()}</details>",
         f'<p class="pf-links"><strong>Pages:</strong> {pages} · <a href="{prefix}comparison.html#{dataset}">Comparison</a></p>',
         f'<p class="pf-links"><strong>Downloads:</strong> {downloads}</p>' if downloads else "",
         f'<p class="pf-prov">{_code(provenance_text(stamp))}</p>',
         "</section>"])
+
+
+RANKING_HEADERS = {"difference": "minus the feature model", "diff_low": "95% CI low", "diff_high": "95% CI high"}
 
 
 def _code(text: str) -> str:
@@ -134,8 +171,9 @@ def _code(text: str) -> str:
 
 
 def index_body(st: dict[str, dict]) -> str:
-    intro = (f"<p>Depression screening (PHQ-8 ≥ 10) from 3-D facial landmark pseudo-images with a lightweight "
-             f"CNN-LSTM, after {SEED_PAPER}. Every number is participant-level, from participant-grouped outer folds, "
+    intro = (f"<p>Depression screening (PHQ-8 ≥ 10) from facial behaviour, read as pseudo-images by a lightweight "
+             f"CNN-LSTM, after {SEED_PAPER}. Each corpus below says what it provides (3-D landmarks, or pose, gaze "
+             "and action-unit series). Every number is participant-level, from participant-grouped outer folds, "
              "and stands beside trivial baselines and a motion-feature model fitted in the same folds. "
              'How it is done: <a href="method.html">Method, protocol and privacy</a>.</p>')
     cards = [key_results_html(ds, stamp) for ds, stamp in st.items()]
@@ -149,23 +187,25 @@ def comparison_body(st: dict[str, dict]) -> str:
              "<strong>default</strong>: the compact window image with rigid alignment: 4 s per image, four rows (head "
              "rotation and translation; face geometry: mouth opening, width and corner drop, eye opening and brow "
              "height), each signal (head rotation from the template face, the others from the session median) and its "
-             "velocity as channels; the 68 landmark rows are one option away (<code>encode.landmark_rows: true</code>). "
+             "velocity as channels; the 68 landmark rows are one option away. "
              f"<strong>seed preset</strong>: the network and input of {SEED_PAPER}: the 68 landmarks on the frame "
              "layout, each of the first 16 valid frames' aligned 68×3 coordinate matrix as one image (one instant, no "
-             "movement), its 225k-parameter CNN-LSTM; here at the matrix's native 68×3 size "
-             "(<code>encode.frame_size: 0</code>), since the paper's 224×224 resize "
+             "movement), its 225k-parameter CNN-LSTM; here at the matrix's native 68×3 size, since the paper's "
+             "224×224 resize "
              "interpolates the same values at ~2,000× the compute per second of video. "
              "<strong>no alignment</strong>: the default without the rigid alignment to the template face. "
              "<strong>CNN-LSTM on clips</strong>: the paper's reading of a session, an LSTM over clips of K windows "
              "and the mean clip logit per participant, instead of the default network's one pass over the whole "
-             "session. Every row also gives the motion-feature model and the fused model in the same folds.</p>",
-             "<p>The paired difference compares each variant with the default on the same participants (first repeat); "
-             "a 95% interval that spans 0 means the difference is within noise.</p>"]
+             "session. Every row also gives the motion-feature model and the fused model in the same folds. A corpus "
+             "without landmarks (E-DAIC) runs only the variants that need none.</p>",
+             "<p>The paired difference compares each variant with the default on the same participants: pooled over the "
+             "out-of-fold predictions of the first repeat, with a paired participant bootstrap 95% interval; an "
+             "interval that spans 0 means the difference is within noise.</p>"]
     for ds, stamp in st.items():
         kind = " (synthetic corpus)" if stamp["metrics"].get("synthetic") else ""
         parts.append(f'<h2 id="{ds}">{display_name(ds)}{kind}</h2>')
         if not stamp.get("comparison"):
-            parts.append("<p>Comparisons were not run for this dataset (<code>report.comparisons: false</code>).</p>")
+            parts.append("<p>Comparisons were switched off for this dataset in its parameters.</p>")
             continue
         table = pd.DataFrame(stamp["comparison"])
         fig = comparison_figure(table, f"{display_name(ds)}: variants on the same folds",
@@ -176,9 +216,21 @@ def comparison_body(st: dict[str, dict]) -> str:
     return "\n".join(parts)
 
 
-def method_body(root: Path) -> str:
+STATIC_RENDERER = "nbconvert, with this project's page templates"
+BUILT_WITH = ("This site was built by `pseudoface report` from the executed notebooks and their published runs, "
+              "rendered with {renderer}. The notebooks were executed by papermill; the renderer only renders them.")
+
+
+def built_markdown(renderer: str) -> str:
+    return "## How this site was built\n" + BUILT_WITH.format(renderer=renderer) + "\n"
+
+
+def method_body(root: Path, renderer: str) -> str:
+    """The method page (method.qmd) and, at its end, what built the site."""
     import mistune
     text = (root / "method.qmd").read_text().split("---", 2)[-1]
+    text = re.sub(r"^\{\{< include [^>]*>\}\}\s*$", "", text, flags=re.M)  # Quarto's include of built.md
+    text += "\n\n" + built_markdown(renderer)
     return mistune.create_markdown(escape=False, plugins=["table"])(text)
 
 
@@ -186,7 +238,7 @@ def quarto_metadata(datasets: list[str], st: dict[str, dict], sweeps: bool = Fal
     """Navigation for Quarto (``metadata-files`` in _quarto.yml): a menu per dataset, a sidebar that
     gives previous/next links, the synthetic banner as the site announcement."""
     def page(ds, n):
-        return {"href": f"reports/{ds}/{n}.ipynb", "text": f"{NOTEBOOKS.index(n) + 1} · {TITLES[n]}"}
+        return {"href": f"reports/{ds}/{n}.ipynb", "text": f"{NOTEBOOKS.index(n) + 1} · {titles(st[ds])[n]}"}
     website = {
         "navbar": {"left": [{"href": "index.qmd", "text": "Home"},
                             *({"text": display_name(ds), "menu": [page(ds, n) for n in NOTEBOOKS]} for ds in datasets),
@@ -220,6 +272,7 @@ def build_site(root: Path) -> str:
     (gen / "_website.yml").write_text(yaml.safe_dump(quarto_metadata(datasets, st, bool(sweeps)), sort_keys=False,
                                                      allow_unicode=True))
     site = root / "reports" / "_site"
+    (gen / "built.md").write_text(built_markdown("Quarto" if shutil.which("quarto") else STATIC_RENDERER))
     if shutil.which("quarto"):
         # Quarto renders every reports/*/*.ipynb: an incomplete folder is moved where it does not look
         for name in skipped:
@@ -232,7 +285,7 @@ def build_site(root: Path) -> str:
         renderer = "quarto"
     else:
         build_static_site(root, datasets, st, bool(sweeps))
-        renderer = "nbconvert (static fallback: Quarto is not on PATH)"
+        renderer = f"{STATIC_RENDERER} (Quarto is not on PATH)"
     share_plotlyjs(site)
     return renderer
 
@@ -275,17 +328,18 @@ def site_banner(synthetic: list[str], everything_synthetic: bool) -> str:
         return ""
     if everything_synthetic:
         return captions.banner_html()
-    which = " and ".join(synthetic) + (" datasets are" if len(synthetic) > 1 else " dataset is")
+    which = (f"The {' and '.join(synthetic)} datasets are synthetic data" if len(synthetic) > 1
+             else f"The {synthetic[0]} dataset is made of synthetic data")
     return captions.render("banner.html.j2", label="Synthetic corpus.", dataset="",
-                           text=f"The {which} synthetic data with a planted effect: their numbers show the "
-                                "pipeline works and say nothing about depression.")
+                           text=f"{which} with a planted effect: {'their' if len(synthetic) > 1 else 'its'} numbers "
+                                "show the pipeline works and say nothing about depression.")
 
 
-def _page(template: str, current: str, datasets: list[str], sweeps: bool, **values) -> str:
+def _page(template: str, current: str, datasets: list[str], st: dict[str, dict], sweeps: bool, **values) -> str:
     """A static page: ``template`` (page.html.j2 or notebook.html.j2) with the navbar for ``current``
     (the page's path from the site's root); HTML-valued ``values`` come as ``Markup``."""
     menus = [{"name": display_name(ds), "current": current.startswith(f"reports/{ds}/"),
-              "pages": [(f"reports/{ds}/{n}.html", f"{i} · {TITLES[n]}") for i, n in enumerate(NOTEBOOKS, 1)]}
+              "pages": [(f"reports/{ds}/{n}.html", f"{i} · {titles(st[ds])[n]}") for i, n in enumerate(NOTEBOOKS, 1)]}
              for ds in datasets]
     values = {"extra_head": "", "banner": "", "heading": "", "body": "", **values}
     return captions.render(template, current=current, up="../" * current.count("/"), assets=ASSETS, menus=menus,
@@ -326,7 +380,7 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
     (site / ASSETS).mkdir(parents=True)
     (site / ASSETS / "site.css").write_text(captions.template_text("site.css"))
     _notebook_css(site)
-    built = f"Built {time.strftime('%Y-%m-%d %H:%M')} with nbconvert (static fallback: Quarto is not on PATH)."
+    built = f"Built {time.strftime('%Y-%m-%d %H:%M')}."  # what built it: once, on the method page
     synthetic = [display_name(ds) for ds in datasets if st[ds]["metrics"].get("synthetic")]
     banner = site_banner(synthetic, len(synthetic) == len(datasets))
     banner += "".join(video_note(st[ds], display_name(ds)) for ds in datasets)
@@ -344,12 +398,13 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
         for i, name in enumerate(NOTEBOOKS):
             cells, resources = exporter.from_filename(str(folder / f"{name}.ipynb"))
             highlight_css = highlight_css or "\n".join(resources.get("inlining", {}).get("css", []))
-            previous = {"href": f"{NOTEBOOKS[i - 1]}.html", "text": f"{i} · {TITLES[NOTEBOOKS[i - 1]]}"} if i else None
-            following = ({"href": f"{NOTEBOOKS[i + 1]}.html", "text": f"{i + 2} · {TITLES[NOTEBOOKS[i + 1]]}"}
+            names = titles(stamp)
+            previous = {"href": f"{NOTEBOOKS[i - 1]}.html", "text": f"{i} · {names[NOTEBOOKS[i - 1]]}"} if i else None
+            following = ({"href": f"{NOTEBOOKS[i + 1]}.html", "text": f"{i + 2} · {names[NOTEBOOKS[i + 1]]}"}
                          if i + 1 < len(NOTEBOOKS) else {"href": "../../comparison.html", "text": "Comparison"})
             (out / f"{name}.html").write_text(_page(
-                "notebook.html.j2", f"reports/{ds}/{name}.html", datasets, sweeps,
-                title=f"{TITLES[name]} · {display_name(ds)} · pseudoface", built=built,
+                "notebook.html.j2", f"reports/{ds}/{name}.html", datasets, st, sweeps,
+                title=f"{names[name]} · {display_name(ds)} · pseudoface", built=built,
                 provenance=Markup(_code(provenance_text(stamp))),
                 extra_head=Markup(f'<link rel="stylesheet" href="../../{ASSETS}/notebook.css">'),
                 dataset=display_name(ds), number=i + 1, pages=len(NOTEBOOKS), video_note=Markup(video_note(stamp)),
@@ -363,9 +418,9 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
              *([("sweeps.html", "Sweeps · pseudoface", "Sweeps: macro-F1 per grid point, beside the baselines",
                  gen / "sweeps.md")] if sweeps else [])]
     for page, title, heading, body in pages:
-        (site / page).write_text(_page("page.html.j2", page, datasets, sweeps, title=title, banner=Markup(banner),
+        (site / page).write_text(_page("page.html.j2", page, datasets, st, sweeps, title=title, banner=Markup(banner),
                                        heading=heading, body=Markup(body.read_text()), sources=sources, built=built))
-    (site / "method.html").write_text(_page("page.html.j2", "method.html", datasets, sweeps,
+    (site / "method.html").write_text(_page("page.html.j2", "method.html", datasets, st, sweeps,
                                             title="Method, protocol and privacy · pseudoface", banner=Markup(banner),
-                                            body=Markup(method_body(root)), sources=sources,
+                                            body=Markup(method_body(root, STATIC_RENDERER)), sources=sources,
                                             built=built))
