@@ -295,7 +295,7 @@ def test_image_blocks_give_each_kind_of_row_its_own_unit():
     """Notebook 02's blocks: landmark and geometry rows in inter-ocular units, pose rows as a fraction
     of their range, in row order; a compact image (no landmark rows) and series get the same treatment."""
     from pseudoface.encode import row_names
-    from pseudoface.explore import image_blocks
+    from pseudoface.images import image_blocks
     p = _params(encode={"geometry_rows": True})
     full_rows = row_names(True) + ("geometry mouth", "geometry eyes")
     image = np.full((6, 72, 4), 0.6)  # every value 0.1 above neutral
@@ -307,4 +307,5 @@ def test_image_blocks_give_each_kind_of_row_its_own_unit():
     compact = image_blocks(image[:, 68:], full_rows[68:], p)
     assert [b["rows"] for b in compact] == [("pose rotation", "pose translation"), ("geometry mouth", "geometry eyes")]
     series = image_blocks(np.full((1, 3, 4), 0.6), ("pose_Tx", "gaze_0_x", "AU01_r"), p)
-    assert len(series) == 1 and "(encoded)" in series[0]["unit"]
+    assert [b["unit"] for b in series] == ["mm", "unit vector", "intensity<br>(0–5)"]  # one scale per unit
+    np.testing.assert_allclose([b["z"].max() for b in series], [12.0, 0.07, 3.0])  # AU: 0.6 x 5 from its neutral 0

@@ -176,7 +176,7 @@ def test_privacy_guard_on_non_synthetic_roots(built):
             for pid in ids:
                 assert not re.search(rf"(?<![\w.\-]){pid}(?![\w.])", text), (ds, page.name, pid)
     nb = (root / "reports" / "daic_woz" / "01_landmarks.ipynb").read_text()
-    assert "Not shown: no landmarks, or per-participant data" in nb
+    assert "Not shown: this is a licensed corpus" in nb
     # the synthetic run does show its (synthetic) example participant
     assert "first 10 s" in (root / "reports" / "synthetic" / "01_landmarks.ipynb").read_text()
 

@@ -19,8 +19,8 @@ import pandas as pd
 
 BANNER = ("Synthetic data with a planted effect: these numbers show the pipeline works and say nothing "
           "about depression.")
-PLANTED = ("On this synthetic corpus the difference between the classes is the planted effect "
-           "(reduced movement amplitude and smiling with the PHQ-8 score), not a finding.")
+PLANTED = ("On this synthetic corpus the difference between the classes is the planted effect (the cue the "
+           "corpus was written with), not a finding.")
 HEADERS = {  # column name -> what a reader sees
     "macro_f1": "macro-F1", "f1_depressed": "F1 (depressed)", "f1_not_depressed": "F1 (not depressed)",
     "balanced_accuracy": "balanced accuracy", "roc_auc": "ROC-AUC", "ppr": "predicted-positive rate",

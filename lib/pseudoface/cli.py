@@ -1,4 +1,4 @@
-"""The ``pseudoface`` command: synth, inspect, encode, cv, sweep, predict, report, extract. Every command handler
+"""The ``pseudoface`` command: synth, inspect, encode, cv, sweep, predict, explain, report, extract. Every command handler
 lives here; library modules never import this one.
 
 User data errors print one line (``error: FILE: line N, column C: ...``) and exit 2, never a traceback.
@@ -102,11 +102,14 @@ def headline(metrics: dict) -> str:
 
 
 def cmd_cv(args) -> int:
-    from .cv import RunSpec, cross_validate
+    from .cv import RunSpec, cross_validate, run_shuffled
     from .encode import encode_corpus
     from .read import corpus_summary, ensure_synthetic, load_corpus
-    from .runs import default_run_dir
+    from .reporting import sanity_sentence, write_reporting
+    from .runs import REPORTING_MD, SANITY, default_run_dir
     overrides = _overrides(args) + ([f"cv.protocol={args.protocol}"] if args.protocol else [])
+    if args.shuffled_labels is not None:
+        overrides.append(f"cv.shuffled_labels={args.shuffled_labels}")
     params = load_params(args.params, overrides)
     ensure_synthetic(params)
     out = Path(args.out) if args.out else default_run_dir(params)
@@ -122,6 +125,11 @@ def cmd_cv(args) -> int:
         print(f"error: {len(metrics['failed_folds'])} fold(s) failed (listed in {out}/metrics.json); the other folds "
               "are kept: the same command with --resume trains only the missing ones", file=sys.stderr)
         return 1
+    if params.cv.shuffled_labels:
+        sanity = run_shuffled(params, out, enc=enc, progress=True)
+        print(f"shuffled-label sanity run: {sanity_sentence(sanity)}\nwrote {out}/{SANITY}")
+    write_reporting(out, participant_data=corpus.synthetic or params.report.allow_participant_data)
+    print(f"wrote {out}/{REPORTING_MD} (TRIPOD+AI items)")
     return 0
 
 
@@ -153,6 +161,15 @@ def cmd_predict(args) -> int:
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def cmd_explain(args) -> int:
+    """Occlusion explanations of a finished run's fold models -> <run>/explanations.csv."""
+    from .explain import EXPLANATIONS, explain, summary_lines
+    summary = explain(Path(args.run), stretches=args.stretches, progress=True)
+    print("\n".join(summary_lines(summary)))
+    print(f"wrote {Path(args.run) / EXPLANATIONS}")
+    return 0
 
 
 def cmd_extract(args) -> int:
@@ -224,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run folder (default runs/<dataset>/<config-hash>/)")
     p.add_argument("--resume", action="store_true", help="keep finished folds of an interrupted run")
     p.add_argument("--protocol", choices=["cv", "official"], default=None)
+    p.add_argument("--shuffled-labels", type=int, default=None, metavar="N",
+                   help="then N shuffled-label sanity runs (training labels permuted; the first repeat's folds) into "
+                        "<out>/shuffled/<k>/ and their summary <out>/sanity.json (cv.shuffled_labels)")
     _ray_arg(p)
     p.set_defaults(func=cmd_cv)
 
@@ -238,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, help="a run folder written by `pseudoface cv`")
     p.add_argument("paths", nargs="+")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("explain", help="which input groups and moments each fold model uses (occlusion) -> "
+                                       "<run>/explanations.csv")
+    p.add_argument("--run", required=True, help="a run folder written by `pseudoface cv`")
+    p.add_argument("--stretches", type=int, default=10, help="stretches of time per session (default 10: tenths; 0: input groups only, the cheaper run)")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("extract", help="3-D landmarks from videos (MediaPipe, offline) into OpenFace 2.x CSVs")
     p.add_argument("paths", nargs="*", metavar="VIDEO_OR_FOLDER", help="video files, or folders of them")

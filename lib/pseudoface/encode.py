@@ -36,6 +36,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -328,3 +329,46 @@ def encode_corpus(corpus: Corpus, params: Params, progress: bool = False) -> Enc
           int(corpus.sessions[r.participant_id].valid.sum())) for r in table.itertuples()]).encode()).hexdigest()[:16]
     return EncodedCorpus(corpus, {p: encoded[p].images for p in table.participant_id}, table, feature_cols,
                          summary, fp)
+
+
+# ---------------------------------------------------------------- what each row's values mean
+class SeriesGroup(NamedTuple):
+    """Series of one unit (E-DAIC, corpus.SERIES) and how encode.series_frames maps them to [0, 1]."""
+    name: str
+    prefixes: tuple  # the series whose names start with one of these
+    unit: str  # the unit shown
+    per_raw: float  # shown unit per unit as read (radians -> degrees)
+    per_encoded: float  # shown unit per encoded unit: 2 x the +- range of encode.SERIES_RANGES; AU: intensity / 5
+    neutral: float  # the encoded value of no activity in the value channel
+
+
+_DEG = float(np.rad2deg(1.0))
+SERIES_GROUPS = {g.name: g for g in (  # in the row order of a series pseudo-image
+    SeriesGroup("head translation", ("pose_T",), "mm", 1.0, 2 * SERIES_RANGES["pose_T"], 0.5),
+    SeriesGroup("head rotation", ("pose_R",), "degrees", _DEG, 2 * SERIES_RANGES["pose_R"] * _DEG, 0.5),
+    SeriesGroup("gaze direction", ("gaze_0_", "gaze_1_"), "unit vector", 1.0, 2 * SERIES_RANGES["gaze_"], 0.5),
+    SeriesGroup("gaze angle", ("gaze_angle",), "degrees", _DEG, 2 * SERIES_RANGES["gaze_"] * _DEG, 0.5),
+    SeriesGroup("AU intensity", ("AU",), "intensity", 1.0, 5.0, 0.0))}
+
+
+def series_group(name: str) -> SeriesGroup | None:
+    """The :data:`SERIES_GROUPS` entry of a series (row) name, or None."""
+    return next((g for g in SERIES_GROUPS.values() if name.startswith(g.prefixes)), None)
+
+
+def _value_channels(channels: int) -> int:
+    """How many of a window image's C channels are values (the rest are their velocities)."""
+    return channels // 2 if channels % 2 == 0 and channels > 1 else channels
+
+
+def row_neutrals(rows: tuple, channels: int) -> np.ndarray:
+    """(C, R) encoded value of no activity for each channel and row of a window pseudo-image: 0.5
+    (encode: the session's median, the template orientation for landmark pose rotation, no change in
+    every velocity channel), except the value channel of AU rows: 0, intensity at rest (encode maps
+    AU intensity / 5 onto [0, 1], it does not centre it)."""
+    neutral = np.full((channels, len(rows)), 0.5)
+    for r, name in enumerate(rows):
+        g = series_group(name)
+        if g is not None:
+            neutral[:_value_channels(channels), r] = g.neutral
+    return neutral

@@ -1,12 +1,16 @@
-"""What the exploration notebooks (01 landmarks, 02 pseudo-images) compute, with the privacy guard.
+"""What the corpus-exploration notebook (01) computes, and the setup every notebook shares
+(:class:`Context`: params, corpus, whether per-participant data may be shown); the pseudo-image
+notebook's (02) is :mod:`images`.
 
 Fail closed: unless the corpus root carries the synthetic marker (or ``report.allow_participant_data``
-is true), nothing here returns per-participant raw landmark sequences, participant identifiers
-(tables use anonymous labels P01, P02, ...) or local paths.
+is true), nothing here returns per-participant raw landmark or series sequences, participant
+identifiers (tables use anonymous labels P01, P02, ...) or local paths.
+
+Two kinds of corpus: landmarks (DAIC-WOZ, the synthetic default, videos) and per-frame series
+(E-DAIC: head pose, gaze, action-unit (AU) intensities, grouped by unit in :data:`encode.SERIES_GROUPS`).
 """
 from __future__ import annotations
 
-import itertools
 import os
 import re
 from dataclasses import dataclass
@@ -16,14 +20,16 @@ import numpy as np
 import pandas as pd
 
 from .corpus import Corpus
-from .encode import GEOMETRY, encode_frames, encode_session, encode_windows, row_names
-from .face import REGIONS
+from .encode import SERIES_GROUPS, series_group
 from .features import landmark_signals
 from .normalise import Normalised, normalise_session
 from .params import Params, load_params, project_root
 from .read import ensure_synthetic, load_corpus
 
 IOD = "inter-ocular units"  # lengths after normalisation: the outer-eye-corner distance is 1
+NOT_SHOWN = ("Not shown: this is a licensed corpus, and its per-participant data is not published "
+             "(only aggregates over participants are).")
+TRACE_GROUPS = ("head rotation", "head translation", "gaze angle", "AU intensity")  # gaze direction = gaze angle
 
 
 @dataclass
@@ -81,6 +87,16 @@ def disagreements_table(ctx: Context) -> pd.DataFrame:
     return t
 
 
+def label_rule_sentence(ctx: Context) -> str:
+    """Which label the models are trained and scored on, and what the disagreements mean for it."""
+    n = len(ctx.corpus.disagreements)
+    rule = ("PHQ-8 score ≥ 10 (the files' binary label is not used)" if ctx.params.data.label_rule == "score_ge_10"
+            else "the files' binary label (not PHQ-8 ≥ 10)")
+    return (f"Every model on these pages is trained and scored on depressed = {rule}. "
+            + (f"The {n} participant{'s' * (n != 1)} above would carry the other label under the other rule." if n
+               else "Both rules give every usable participant the same label."))
+
+
 def quality_table(ctx: Context) -> pd.DataFrame:
     """One row per usable participant: split, label, gender, minutes, % valid, documented quirk."""
     labels = ctx.corpus.usable_labels().set_index("participant_id")
@@ -136,107 +152,77 @@ def example_session(ctx: Context, seconds: float = 10.0):
     return pid, norm, norm.landmarks[start:start + n]
 
 
-def example_window(ctx: Context) -> dict | None:
-    """One window, raw -> normalised -> pseudo-image, and the seed frame layout of the same session."""
+# ---------------------------------------------------------------- series corpora (E-DAIC)
+
+def series_values(norm: Normalised) -> dict:
+    """{group name: {series name: (T,) in the group's unit (:data:`SERIES_GROUPS`), NaN on invalid
+    frames}} of a normalised series session."""
+    out: dict = {}
+    for j, name in enumerate(norm.series_names):
+        g = series_group(name)
+        if g is not None:
+            out.setdefault(g.name, {})[name] = np.where(norm.valid, norm.series[:, j] * g.per_raw, np.nan)
+    return out
+
+
+def series_label(group: str) -> str:
+    """'<group> (<unit>)' of a :data:`SERIES_GROUPS` entry, for axes and table columns."""
+    g = SERIES_GROUPS[group]
+    return f"{g.name} ({'0–5' if g.neutral == 0 else g.unit})"  # AU intensity has a scale, not a unit
+
+
+def series_summaries(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per usable participant of a series corpus: (1) label and each group's amplitude, 'SD of <group>
+    (<unit>)' = the mean over the group's series of each one's SD over the session's valid frames;
+    (2) long table label, au, intensity = each AU's mean intensity (0-5) over the valid frames.
+    Anonymous rows (no participant column)."""
+    labels = dict(zip(ctx.corpus.labels.participant_id, ctx.corpus.labels.label))
+    amplitude, intensity = [], []
+    for pid, s in ctx.corpus.sessions.items():
+        values = series_values(normalise_session(s, ctx.params))
+        amplitude.append({"label": labels[pid], **{
+            f"SD of {series_label(g)}": float(np.mean([np.nanstd(v) for v in series.values()]))
+            for g, series in values.items()}})
+        intensity += [{"label": labels[pid], "au": name, "intensity": float(np.nanmean(v))}
+                      for name, v in values.get("AU intensity", {}).items()]
+    return pd.DataFrame(amplitude), pd.DataFrame(intensity, columns=["label", "au", "intensity"])
+
+
+def au_intensity_sentence(intensity: pd.DataFrame) -> str:
+    """The AU whose median per-participant mean intensity differs most between the classes, with the
+    direction, and how many AUs are less intense in the depressed class."""
+    med = intensity.groupby(["au", "label"]).intensity.median().unstack().reindex(columns=[0, 1])  # (AU, class)
+    diff = (med[1] - med[0]).dropna()
+    if diff.empty:
+        return "Only one class has participants: no class difference to describe."
+    au = diff.abs().idxmax()
+    return (f"Largest class difference in median intensity: {au}, {med.at[au, 0]:.2f} (not depressed) vs "
+            f"{med.at[au, 1]:.2f} (depressed), {more_less(diff[au])} in the depressed class; "
+            f"{int((diff < 0).sum())} of {len(diff)} action units are less intense in the depressed class. "
+            "Each point is one participant.")
+
+
+def example_series(ctx: Context):
+    """(participant label, times (T,) s, {'<group> (<unit>)': {series: (T,)}}) of the first usable
+    session's head pose, gaze angles and AU intensities (:data:`TRACE_GROUPS`), NaN on invalid frames;
+    head translation from its session median (the camera distance would flatten the other axes).
+    None when per-participant data may not be shown."""
     if not ctx.participant_data:
         return None
-    from dataclasses import replace
     pid, s = next(iter(ctx.corpus.sessions.items()))
     norm = normalise_session(s, ctx.params)
-    enc = encode_windows(norm, ctx.params)
-    frame_params = replace(ctx.params, encode=replace(ctx.params.encode, layout="frame", frame_size=0))
-    frames = encode_frames(norm, frame_params)
-    W = enc.images.shape[-1]
-    raw_t = int(ctx.params.encode.window_seconds * s.fps)
-    return {"participant": pid, "raw": np.asarray(s.landmarks[:raw_t]), "normalised": norm.landmarks[:W],
-            "image": enc.images[0], "rows": enc.row_names, "seed_frame": frames.images[0],
-            "seed_rows": row_names(False)}
-
-
-def class_mean_images(ctx: Context) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Mean window pseudo-image per class, averaged per participant first: (2, C, R, W), row names.
-
-    Values are centred displacement images, so the mean shows where movement differs, not its sign."""
-    labels = dict(zip(ctx.corpus.labels.participant_id, ctx.corpus.labels.label))
-    per_class: dict = {0: [], 1: []}
-    rows: tuple = ()
-    for pid, s in ctx.corpus.sessions.items():
-        enc = encode_session(s, ctx.params)
-        if enc.windows:
-            per_class[labels[pid]].append(np.abs(enc.images - 0.5).mean(axis=0))
-            rows = enc.row_names
-    means = np.stack([np.mean(per_class[c], axis=0) for c in (0, 1)])
-    return means, means[1] - means[0], rows
-
-
-def image_blocks(image: np.ndarray, rows: tuple, params: Params, centred: bool = False, magnitude: bool = False,
-                 velocity: bool = False) -> list:
-    """A (C, R, W) window pseudo-image in units a reader knows, split into the row groups
-    :func:`plots.pseudo_image_figure` draws with their own colour scales: landmark rows as displacement
-    in inter-ocular units (IOD), pose rows as a fraction of their encoding range (±1 = ±rotation_range_deg
-    or ±translation_range), other series (E-DAIC) as the encoded value less its neutral 0.5.
-
-    ``velocity``: the velocity channels (the second half of C) instead, per second. ``centred``: the
-    image already holds value − 0.5 (e.g. class means of |value − 0.5|)."""
-    e = params.encode
-    z = np.asarray(image, float) if centred else np.asarray(image, float) - 0.5
-    half = z.shape[0] // 2 if z.shape[0] % 2 == 0 and z.shape[0] > 1 else z.shape[0]  # values, then velocities
-    z = z[half:] if velocity else z[:half]
-    rate = params.normalise.target_fps / 4 if velocity else 1.0  # velocity = 0.5 + 4 * change per frame
-    what = ("|velocity|" if magnitude else "velocity") if velocity else ("|displacement|" if magnitude else "displacement")
-    per = "/s" if velocity else ""
-    kinds = [_row_kind(r) for r in rows]
-    if "other" in kinds:  # series (E-DAIC): one block of encoded values
-        what = ("|value − 0.5|" if magnitude else "value − 0.5") if not velocity else what
-        return [{"z": z * rate, "rows": tuple(rows), "unit": f"{what}<br>(encoded{per})"}]
-    # landmark and geometry rows are displacements in IOD, pose rows fractions of their range; one
-    # block per consecutive run of a kind, in the image's row order
-    scale = {"landmarks": 2 * e.displacement_range, "geometry": 2 * e.displacement_range, "pose": 2.0}
-    unit = {"landmarks": f"{what}<br>(IOD{per})", "geometry": f"geometry<br>(IOD{per})", "pose": f"pose<br>(range{per})"}
-    blocks, start = [], 0
-    for k, run in itertools.groupby(kinds):
-        end = start + len(list(run))
-        blocks.append({"z": z[:, start:end] * scale[k] * rate, "rows": tuple(rows[start:end]), "unit": unit[k]})
-        start = end
-    return blocks
-
-
-def _row_kind(name: str) -> str:
-    """The kind of a window pseudo-image row, from its name (encode.row_names and the geometry rows)."""
-    if name.startswith("pose "):
-        return "pose"
-    if name.startswith("geometry "):
-        return "geometry"
-    return "landmarks" if name.split(" ")[0] in REGIONS else "other"
-
-
-def class_mean_blocks(ctx: Context) -> dict:
-    """The class means and their differences as :func:`image_blocks` (displacement and, when encoded,
-    velocity), with colour limits shared by the two class means (99th percentile of both), for notebook 02."""
-    from .plots import robust_limit
-    means, diff, rows = class_mean_images(ctx)
-    blocks = [image_blocks(m, rows, ctx.params, centred=True, magnitude=True) for m in means]
-    limits = [robust_limit(blocks[0][b]["z"], blocks[1][b]["z"]) for b in range(len(blocks[0]))]
-    velocity = ctx.has_landmarks
-    return {"not depressed": blocks[0], "depressed": blocks[1], "limits": limits,
-            "difference": image_blocks(diff, rows, ctx.params, centred=True),
-            "velocity difference": image_blocks(diff, rows, ctx.params, centred=True, velocity=True) if velocity else None,
-            "seconds": window_seconds_axis(means[0], ctx.params),
-            "channels": ("X", "Y", "Z") if ctx.has_landmarks else ("value",),
-            "what": "|displacement|" if ctx.has_landmarks else "|encoded value − 0.5|"}
+    values = series_values(norm)
+    values["head translation"] = {k: v - np.nanmedian(v) for k, v in values.get("head translation", {}).items()}
+    return pid, frame_times(norm), {series_label(g).replace("translation (", "translation − median ("): values[g]
+                                    for g in TRACE_GROUPS if values.get(g)}
 
 
 def context_sentence(ctx: Context) -> str:
     kind = "a synthetic corpus" if ctx.corpus.synthetic else "a licensed corpus"
     shown = ("per-participant examples are shown" if ctx.participant_data else
-             "per-participant sequences and identifiers are not shown (report.allow_participant_data is off)")
+             "per-participant sequences and identifiers of a licensed corpus are not shown")
     return (f"Dataset **{ctx.params.dataset}**, {kind}; " + ("3-D landmarks" if ctx.has_landmarks else
             "no landmarks (pose, gaze and action-unit series)") + f"; {shown}.")
-
-
-def window_seconds_axis(image: np.ndarray, params: Params) -> np.ndarray:
-    """(W,) seconds of each column of a window pseudo-image."""
-    return np.arange(image.shape[-1]) / params.normalise.target_fps
 
 
 def flow_sentence(ctx: Context) -> str:
@@ -287,58 +273,6 @@ def amplitude_sentence(summary: pd.DataFrame) -> str:
     return "Median per-participant SD — " + "; ".join(parts) + ". Each point is one participant."
 
 
-# What the X, Y, Z channels of the rows other than landmarks hold (encode.landmark_frames)
-ROW_CHANNELS = {"pose rotation": ("pitch", "yaw", "roll"), "pose translation": ("x", "y", "z"),
-                "geometry mouth": GEOMETRY[0], "geometry eyes": GEOMETRY[1]}
-
-
-def image_caption(rows: tuple) -> str:
-    """What the rows of a window pseudo-image are, for its figure's caption."""
-    parts = []
-    if any(_row_kind(r) == "landmarks" for r in rows):
-        parts.append("the 68 landmarks grouped by facial region")
-    if "pose rotation" in rows:
-        parts.append("two head-pose rows, rotation (pitch, yaw, roll in the X, Y, Z panels) and translation "
-                     "(their own colour scale: a fraction of the encoding range)")
-    if "geometry mouth" in rows:
-        parts.append("two face-geometry rows, mouth (opening, width, corner drop in the X, Y, Z panels) and eyes "
-                     "(eye opening, brow height; the Z panel is unused)")
-    listed = "; ".join(parts) if parts else "the encoded series"
-    return (f"Rows, top to bottom: {listed}; columns: time. White is no movement; colour limits are symmetric "
-            "at the 99th percentile of |value| of each row group. IOD: inter-ocular units.")
-
-
-def class_difference_sentence(blocks_diff: list, what: str = "displacement") -> str:
-    """Per facial region (first block's rows), the depressed-minus-not difference averaged over
-    channels and time: is it the same sign everywhere, and where is it largest. An image without
-    landmark rows: the largest difference of each signal (row and channel) of each block instead."""
-    if _row_kind(blocks_diff[0]["rows"][0]) in ("pose", "geometry"):
-        return _signal_difference_sentence(blocks_diff, what)
-    z, rows = blocks_diff[0]["z"], blocks_diff[0]["rows"]
-    per_row = z.mean(axis=(0, 2))
-    regions = pd.Series(per_row, index=[r.split(" ")[0] for r in rows]).groupby(level=0, sort=False).mean()
-    lo, hi = regions.idxmin(), regions.idxmax()
-    unit = re.search(r"\(([^)]*)\)", blocks_diff[0]["unit"]).group(1)  # e.g. IOD, IOD/s, encoded
-    if regions.max() < 0:
-        head = f"The depressed class has less mean |{what}| in every facial region"
-    elif regions.min() > 0:
-        head = f"The depressed class has more mean |{what}| in every facial region"
-    else:
-        head = f"The sign of the difference in mean |{what}| varies between facial regions"
-    return (f"{head}: averaged over channels and time, from {regions[lo]:.2g} {unit} ({lo}) to {regions[hi]:.2g} "
-            f"{unit} ({hi}). Blue: less in the depressed class.").replace("-", "−")
-
-
-def _signal_difference_sentence(blocks_diff: list, what: str) -> str:
-    """Per block of pose or geometry rows: the signal (row, channel) whose depressed-minus-not
-    difference, averaged over time, is largest in size."""
-    found = []
-    for b in blocks_diff:
-        mean = b["z"].mean(axis=2)  # (C, R)
-        c, r = np.unravel_index(np.argmax(np.abs(mean)), mean.shape)
-        names = ROW_CHANNELS.get(b["rows"][r], ())
-        signal = names[c % 3] if c % 3 < len(names) and names[c % 3] else f"channel {c + 1}"
-        unit = re.search(r"\(([^)]*)\)", b["unit"]).group(1)
-        found.append(f"{signal.replace('_', ' ')} ({b['rows'][r]}) {mean[c, r]:+.2g} {unit}")
-    return (f"Largest difference in mean |{what}| per row group, depressed − not depressed, averaged over time: "
-            + "; ".join(found) + ". Blue: less in the depressed class.").replace("-", "−")
+def more_less(value: float) -> str:
+    """A signed class difference in words (depressed minus not depressed)."""
+    return "more" if value > 0 else ("less" if value < 0 else "no different")

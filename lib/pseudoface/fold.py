@@ -5,7 +5,9 @@ run folders.
 
 Every choice a fold makes (epoch, threshold, calibration) is made on inner-validation participants
 drawn from its outer-training set; the outer test fold only receives predictions. Folds are
-stratified by label and grouped by participant id.
+stratified by label and grouped by participant id. A shuffled-label run (``cv.label_permutation``)
+keeps the same outer folds and permutes the labels of each fold's outer-training participants
+(:func:`training_labels`): everything fitted in the fold sees only those.
 """
 from __future__ import annotations
 
@@ -50,6 +52,19 @@ def inner_split(train_ids: list, labels: dict, fraction: float, seed: int) -> tu
     return [train_ids[i] for i in tr], [train_ids[i] for i in va]
 
 
+def training_labels(labels: dict, train_ids: list, params: Params, repeat: int, fold: int) -> dict:
+    """The labels a fold fits on: ``labels`` ({participant_id: 0/1}) itself, or in the k-th
+    shuffled-label run (``cv.label_permutation`` k >= 1) with the ``train_ids`` participants' labels
+    permuted among them (class counts kept) by a generator seeded with (k, repeat, fold, cv.seed);
+    every other participant (the test fold) keeps its own label."""
+    k = params.cv.label_permutation
+    if not k:
+        return labels
+    rng = np.random.default_rng([k, repeat, fold, params.cv.seed % 2 ** 32])
+    permuted = rng.permutation(np.array([labels[p] for p in train_ids]))
+    return {**labels, **{p: int(v) for p, v in zip(train_ids, permuted)}}
+
+
 @dataclass
 class FoldJob:
     """One fold training of one run: what a worker needs besides the shared corpus."""
@@ -71,8 +86,10 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
              device: torch.device, progress=None) -> dict:
     """Train on the fold's outer-training participants (epoch and threshold on inner validation),
     predict its test participants, fuse the network with the feature model (:mod:`fusion`), and
-    fit every baseline on the same split."""
-    labels = dict(zip(enc.table.participant_id, enc.table.label))
+    fit every baseline on the same split. Whatever is fitted sees :func:`training_labels`; the test
+    rows carry the true labels."""
+    truth = dict(zip(enc.table.participant_id, enc.table.label))
+    labels = training_labels(truth, train_ids, params, repeat, fold)  # what every model here fits on
     seed = params.cv.seed + 1000 * repeat + fold
     inner_train, inner_val = inner_split(train_ids, labels, params.train.inner_val_fraction, seed)
     assert not set(inner_train) & set(inner_val) and not set(train_ids) & set(test_ids)
@@ -82,11 +99,12 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
     prob = trained.probability(logits)
     pred = (prob >= trained.threshold).astype(int)
     table = enc.table.set_index("participant_id")
-    rows = [{"repeat": repeat, "fold": fold, "participant_id": pid, "label": int(labels[pid]),
+    rows = [{"repeat": repeat, "fold": fold, "participant_id": pid, "label": int(truth[pid]),
              "phq_score": float(table.at[pid, "phq_score"]), "gender": table.at[pid, "gender"],
              "score": float(p), "threshold": trained.threshold, "prediction": int(d)}
             for pid, p, d in zip(test_ids, prob, pred)]
     tr, te = table.loc[train_ids].reset_index(), table.loc[test_ids].reset_index()
+    tr["label"] = [labels[p] for p in train_ids]  # the baselines, feature and fused models: the labels trained on
     feature = fit_feature_model(tr, enc.feature_cols, seed)  # once: its own row and the fused model's part
     fused = fuse(feature, te, enc.feature_cols, logits)
     base = {}
@@ -97,5 +115,7 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
             "inner_train_ids": inner_train, "inner_val_ids": inner_val, "best_epoch": trained.best_epoch,
             "threshold": trained.threshold, "pos_weight": trained.pos_weight, "platt": list(trained.platt),
             "seconds": time.perf_counter() - t0,
+            **({"label_permutation": params.cv.label_permutation, "train_labels": [int(labels[p]) for p in train_ids]}
+               if params.cv.label_permutation else {}),
             "history": [h | {"repeat": repeat, "fold": fold} for h in trained.history],
             "predictions": rows, "baselines": base, "fused": fused, "state": trained.model.state_dict()}

@@ -115,6 +115,12 @@ class CVParams:
     executor: Literal["local", "ray"] = "local"  # in this process, or one Ray task per fold
     ray_address: Optional[str] = None  # ray: none starts a local Ray; `auto`, `host:port` or `ray://...` joins a cluster
     max_retries: int = 2  # ray: a fold task whose worker died is run again up to this many times
+    # shuffled-label sanity runs after the run (cv.run_shuffled): N permutations of the training
+    # participants' labels, each on the first repeat's outer folds; never part of the config hash
+    shuffled_labels: int = 0
+    # 0: the true labels. k >= 1: this run is the k-th shuffled-label run: in every fold the outer-training
+    # participants' labels are permuted among them (fold.training_labels); test labels stay true
+    label_permutation: int = 0
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,8 @@ def check(p: Params) -> None:
                 "model.clip_windows": p.model.clip_windows, "cv.folds": p.cv.folds, "cv.repeats": p.cv.repeats,
                 "train.span_windows": p.train.span_windows}
     non_negative = {"train.threads": p.train.threads, "cv.max_retries": p.cv.max_retries,
-                    "train.val_clips": p.train.val_clips}
+                    "train.val_clips": p.train.val_clips, "cv.shuffled_labels": p.cv.shuffled_labels,
+                    "cv.label_permutation": p.cv.label_permutation}
     for key, value in positive.items():
         if value < 1:
             raise ParamsError(f"{key}: expected 1 or more; got {value}")
@@ -165,6 +172,9 @@ def check(p: Params) -> None:
     if p.model.scope == "session" and p.model.preset != "default":
         raise ParamsError(f"model.preset: {p.model.preset} is the paper's clip network; the session network has "
                           "its own head (set model.scope: clip with it)")
+    if p.cv.shuffled_labels and p.cv.label_permutation:
+        raise ParamsError(f"cv.shuffled_labels: a shuffled-label run (cv.label_permutation {p.cv.label_permutation}) "
+                          "runs no sanity runs of its own; set one of them to 0")
     if not 0 < p.train.inner_val_fraction < 1:
         raise ParamsError(f"train.inner_val_fraction: expected a fraction between 0 and 1; got {p.train.inner_val_fraction}")
 
@@ -172,7 +182,8 @@ def check(p: Params) -> None:
 # Keys added after run folders and cached encodings were first written: left out of config hashes
 # (runs.config_hash) and cache keys (encode's) while at the value that behaves as before, so
 # existing runs and cache entries stay valid; set to anything else, they count
-NEUTRAL_WHEN = {("encode", "geometry_rows"): False, ("train", "threads"): 0, ("encode", "landmark_rows"): True}
+NEUTRAL_WHEN = {("encode", "geometry_rows"): False, ("train", "threads"): 0, ("encode", "landmark_rows"): True,
+                ("cv", "shuffled_labels"): 0, ("cv", "label_permutation"): 0}
 _ABSENT = object()
 
 

@@ -153,14 +153,49 @@ def face_animation(frames: np.ndarray, fps: float, title: str = "Session excerpt
                        args=[None, dict(frame=dict(duration=1000 / fps, redraw=True), fromcurrent=True)])])])
 
 
+HEATMAP_LINES = 8  # a panel of more lines than this is drawn as a heatmap
+
+
 def signals_figure(t: np.ndarray, signals: dict, title: str) -> go.Figure:
-    """signals: 'name (unit)' -> (T,) series against time t (s)."""
-    fig = make_subplots(len(signals), 1, shared_xaxes=True, vertical_spacing=0.04)
+    """signals: 'name (unit)' -> (T,) series against time t (s), one panel each; or -> {line name: (T,)}
+    for several lines in one panel (with its own legend beside it), drawn as a heatmap (one row per
+    line, sequential from 0) when more than ``HEATMAP_LINES`` (e.g. 17 action-unit intensities)."""
+    heights = [3 if isinstance(y, dict) and len(y) > HEATMAP_LINES else 1 for y in signals.values()]
+    fig = make_subplots(len(signals), 1, shared_xaxes=True, vertical_spacing=0.04, row_heights=heights)
+    legends = {}
     for i, (name, y) in enumerate(signals.items(), start=1):
-        fig.add_scatter(x=t, y=y, mode="lines", name=name, row=i, col=1, showlegend=False, line=dict(width=1.2))
+        lo, hi = fig.get_subplot(i, 1).yaxis.domain
+        if not isinstance(y, dict):
+            fig.add_scatter(x=t, y=y, mode="lines", name=name, row=i, col=1, showlegend=False, line=dict(width=1.2))
+        elif len(y) > HEATMAP_LINES:
+            fig.add_heatmap(x=t, y=list(y), z=np.stack(list(y.values())), zmin=0, zmax=robust_limit(*y.values()),
+                            colorscale="Viridis", row=i, col=1,
+                            hovertemplate="%{y}<br>%{x:.1f} s<br>%{z:.3g}<extra></extra>",
+                            colorbar=dict(title=dict(text=name.split(" (")[-1].rstrip(")"), side="right"),
+                                          y=(lo + hi) / 2, len=hi - lo, yanchor="middle", thickness=14))
+            fig.update_yaxes(autorange="reversed", type="category", tickfont=dict(size=10), row=i, col=1)
+        else:
+            legend = f"legend{len(legends) + 2}" if legends else "legend"
+            legends[legend] = dict(y=hi, yanchor="top", x=1.01, xanchor="left", font=dict(size=11))
+            for j, (line, v) in enumerate(y.items()):
+                fig.add_scatter(x=t, y=v, mode="lines", name=line, row=i, col=1, legend=legend,
+                                line=dict(width=1.2, color=FOLD_COLORS[j]))
         fig.update_yaxes(title_text=name.replace(" (", "<br>("), row=i, col=1)
     fig.update_xaxes(title_text="time (s)", row=len(signals), col=1)
-    return _layout(fig, title, 150 * len(signals) + 110)
+    return _layout(fig, title, 150 * sum(heights) + 110, **legends)
+
+
+def au_intensity_figure(table: pd.DataFrame) -> go.Figure:
+    """table: label, au, intensity (one row per participant and action unit) -> box plots by AU, the
+    classes side by side, every participant a point."""
+    fig = go.Figure()
+    for lab in (0, 1):
+        sub = table[table.label == lab]
+        fig.add_box(x=sub.au, y=sub.intensity, name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab],
+                    boxpoints="all", jitter=0.4, pointpos=0, marker_size=4)
+    fig.update_xaxes(title_text="action unit")
+    fig.update_yaxes(title_text="mean intensity over the session (0–5)", rangemode="tozero")
+    return _layout(fig, "Mean action-unit intensity by label", 440, boxmode="group")
 
 
 def distribution_figure(table: pd.DataFrame, columns: list, title: str) -> go.Figure:
@@ -199,29 +234,33 @@ def robust_limit(*arrays: np.ndarray, q: float = 99.0) -> float:
 
 def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"), signed: bool = True,
                         limits: list | None = None, x_title: str = "time in window (s)", x_values=None) -> go.Figure:
-    """blocks: [{"z": (C, R, W), "rows": R names, "unit": colour-bar title}] -> one subplot row per block,
-    one heatmap per channel; the channels of a block share one colour scale (its own colour bar).
+    """blocks: [{"z": (C, R, W), "rows": R names, "unit": colour-bar title, optional "title": a heading
+    above the block}] -> one subplot row per block, one heatmap per channel; the channels of a block
+    share one colour scale (its own colour bar).
 
     signed: diverging map centred on 0 with symmetric limits (values, differences); else a sequential
     map from 0 (magnitudes). limits: one per block (default: the block's 99th percentile of |z|)."""
     C = blocks[0]["z"].shape[0]
     # pixels per row: landmark rows are labelled per region, other rows one by one (readable labels)
-    heights = [max(len(b["rows"]) * (5 if "regions" in _row_axis(b["rows"]) else 13), 40) for b in blocks]
+    # (a block's colour-bar title needs about 90 px)
+    heights = [max(len(b["rows"]) * (5 if "regions" in _row_axis(b["rows"]) else 13), 90 if len(blocks) > 1 else 40)
+               for b in blocks]
     fig = make_subplots(len(blocks), C, shared_xaxes=True, horizontal_spacing=0.02, vertical_spacing=0.06,
                         row_heights=[h / sum(heights) for h in heights],
                         subplot_titles=[channel_names[c] if c < len(channel_names) else f"channel {c}"
                                         for c in range(C)] + [""] * (C * (len(blocks) - 1)))
     total = sum(heights)
-    top = 1.0
     for b, block in enumerate(blocks):
         lim = limits[b] if limits else robust_limit(block["z"])
-        share = heights[b] / total
+        lo, hi = fig.get_subplot(b + 1, 1).yaxis.domain  # each colour bar beside its own block
         axis = f"coloraxis{b + 1}" if b else "coloraxis"
         fig.update_layout({axis: dict(
             colorscale="RdBu_r" if signed else "Viridis", cmin=-lim if signed else 0, cmax=lim,
-            colorbar=dict(title=dict(text=block["unit"], side="right"), len=max(0.2, share * 0.9),
-                          y=top - share / 2, yanchor="middle", thickness=14))})
-        top -= share
+            colorbar=dict(title=dict(text=block["unit"], side="right"), len=hi - lo,
+                          y=(lo + hi) / 2, yanchor="middle", thickness=14))})
+        if block.get("title"):
+            fig.add_annotation(text=block["title"], xref="paper", yref="paper", x=0, y=hi, xanchor="left",
+                               yanchor="bottom", showarrow=False, font=dict(size=12))
         x = x_values if x_values is not None else np.arange(block["z"].shape[-1])
         for c in range(C):
             fig.add_heatmap(z=block["z"][c], x=x, y=list(block["rows"]), coloraxis=axis,

@@ -35,7 +35,7 @@ from .extract import from_video
 from .params import Params, ParamsError, load_params
 from .privacy import PrivacyError, check_published, private_paths, scrub
 from .read import ensure_synthetic, is_synthetic, load_corpus
-from .runs import COMPARISONS, HISTORY, METRICS, PREDICTIONS
+from .runs import COMPARISONS, HISTORY, METRICS, PREDICTIONS, REPORTING_JSON, REPORTING_MD, SANITY
 
 NOTEBOOKS = ("01_landmarks", "02_pseudo_images", "03_training", "04_fold_analysis")
 PARAMETERS = ("params_file", "overrides", "run_dir")  # the `parameters` cell of every notebook
@@ -181,6 +181,12 @@ def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: li
     files[PREDICTIONS] = (predictions if participant_data else _anonymous_predictions(predictions)).to_csv(index=False)
     if (run_root / COMPARISONS).is_file():
         files[COMPARISONS] = (run_root / COMPARISONS).read_text()
+    from .runs import load_sanity
+    if load_sanity(main) is not None:  # the shuffled-label sanity run of this very run
+        files[SANITY] = (main / SANITY).read_text()
+    items = _read_json(main / REPORTING_JSON)
+    if items and items.get("config_hash") == metrics.get("config_hash"):  # the reporting items of this run
+        files[REPORTING_JSON], files[REPORTING_MD] = (main / REPORTING_JSON).read_text(), (main / REPORTING_MD).read_text()
     files[DICTIONARY] = data_dictionary(files)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
@@ -197,7 +203,9 @@ SUMMARY_KEYS = ("dataset", "protocol", "synthetic", "n_participants", "n_depress
                 "per_gender")
 DICTIONARY = "data_dictionary.csv"
 DOWNLOAD_NAMES = {DICTIONARY: "data dictionary", METRICS: "metrics (JSON)", "folds.csv": "fold table", "baselines.csv": "baseline table",
-                  HISTORY: "training history", PREDICTIONS: "out-of-fold predictions", COMPARISONS: "comparisons"}
+                  HISTORY: "training history", PREDICTIONS: "out-of-fold predictions", COMPARISONS: "comparisons",
+                  SANITY: "shuffled-label sanity run (JSON)", REPORTING_MD: "TRIPOD+AI items (Markdown)",
+                  REPORTING_JSON: "TRIPOD+AI items (JSON)"}
 PUBLICATION_TAG = "pseudoface-publication"  # the appended downloads-and-provenance cell
 
 
@@ -237,15 +245,21 @@ def publication_cell(stamp: dict):
     return cell
 
 
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str = "landmarks") -> Path:
     """Make the executed notebooks in ``staging`` publishable and move them to reports/<dataset>/;
     ``layout``: what the corpus gives ("landmarks", or "series" for pose/gaze/AU series: E-DAIC)."""
     from .results import screening
+    from .runs import load_sanity
     import nbformat
     paths = private_paths(params, root)
     participant_data = is_synthetic(Path(params.data.root).expanduser()) or params.report.allow_participant_data
     run_root = report_run_dir(root, dataset)
     downloads = write_downloads(run_root, staging / DOWNLOADS, participant_data, paths)
+    downloads_text = {n: (staging / DOWNLOADS / n).read_text() for n in downloads if n.endswith(".json")}
     metrics = json.loads((run_root / "main" / METRICS).read_text())
     comparison = (pd.read_csv(run_root / COMPARISONS).drop(columns=["run"], errors="ignore")
                   if (run_root / COMPARISONS).is_file() else None)
@@ -255,6 +269,9 @@ def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str
         "participant_data": bool(participant_data), "downloads": downloads, "layout": layout,
         # sensitivity, specificity and Brier of each model (pooled over the first repeat): counts only
         "screening": screening(pd.read_csv(run_root / "main" / PREDICTIONS, dtype={"participant_id": str})),
+        # the reporting page: the TRIPOD+AI items (written for this run by notebook 03) and the sanity run
+        "reporting": (json.loads(downloads_text[REPORTING_JSON]) if REPORTING_JSON in downloads_text else None),
+        "sanity": load_sanity(run_root / "main"),
         "from_video": from_video(Path(params.data.root).expanduser()),  # landmarks by `pseudoface extract`
         # the model section of the config: which network the run trained (its scope names it on the site)
         "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics} | {"config": {"model": metrics["config"]["model"]}},

@@ -64,8 +64,11 @@ POOLED_ESTIMATOR = "pooled out-of-fold predictions of the first repeat"
 
 def test_fraction(metrics: dict) -> float:
     """The share of participants an outer fold tests (n2 / (n1 + n2) of the corrected t)."""
-    n = [f["n"] for f in metrics["fold_details"]]
-    return float(np.mean(n)) / max(1, metrics["n_participants"]) if n else np.nan
+    n = [f["n"] for f in metrics.get("fold_details", [])]
+    if n:
+        return float(np.mean(n)) / max(1, metrics["n_participants"])
+    repeats = max(1, len(metrics["macro_f1"].get("pooled") or {}))  # a summary without the fold table
+    return repeats / max(1, len(metrics["macro_f1"].get("folds") or []))
 
 
 def fold_interval(values, fraction: float) -> dict:

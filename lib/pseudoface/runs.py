@@ -4,7 +4,9 @@ Run folder (default ``runs/<dataset>/<config-hash>/``): ``run.json`` (config), `
 ``predictions.csv`` (one row per participant per repeat), ``history.csv`` (per repeat, fold,
 epoch), ``participants.csv``, ``folds/*.json`` (finished folds, which ``--resume`` keeps) and
 ``checkpoints/*.pt`` (state dicts with plain metadata: they load with
-``torch.load(..., weights_only=True)``). This module owns every one of those names.
+``torch.load(..., weights_only=True)``), and after a shuffled-label sanity run (``cv.shuffled_labels``)
+``shuffled/<k>/`` (the k-th permutation's own run folder) with their summary ``sanity.json``;
+``reporting.json`` / ``reporting.md`` (:mod:`reporting`). This module owns every one of those names.
 """
 from __future__ import annotations
 
@@ -37,6 +39,13 @@ PARTICIPANTS = "participants.csv"
 COMPARISONS = "comparisons.csv"
 FOLDS = "folds"
 CHECKPOINTS = "checkpoints"
+SHUFFLED = "shuffled"  # shuffled/<k>/: the k-th shuffled-label run of this run
+SANITY = "sanity.json"
+REPORTING_JSON = "reporting.json"
+REPORTING_MD = "reporting.md"
+# written after the run from its own files: they describe the run they sit beside, so a folder whose
+# run trains again loses them until they are written again
+DERIVED = (SANITY, REPORTING_JSON, REPORTING_MD)
 
 
 def code_version() -> str:
@@ -54,8 +63,9 @@ def code_version() -> str:
     return __version__
 
 
-# Where the folds ran changes no number (a ray run reuses a local one and the reverse): never hashed
-EXECUTION_KEYS = (("cv", "executor"), ("cv", "ray_address"), ("cv", "max_retries"))
+# Where the folds ran changes no number (a ray run reuses a local one and the reverse): never hashed;
+# nor does how many shuffled-label runs follow it (each of those has its own folder and hash)
+EXECUTION_KEYS = (("cv", "executor"), ("cv", "ray_address"), ("cv", "max_retries"), ("cv", "shuffled_labels"))
 
 
 def config_hash(params: Params) -> str:
@@ -96,6 +106,8 @@ def open_run_folder(out: Path, params: Params, resume: bool, replace: bool) -> N
         if not resume:
             for f in list((out / FOLDS).glob("*.json")):
                 f.unlink()
+    for name in DERIVED:  # they describe the run about to be replaced
+        (out / name).unlink(missing_ok=True)
     atomic_write_text(run_file, json.dumps({"config_hash": chash, "config": params.to_dict()}, indent=1))
 
 
@@ -189,6 +201,8 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
         "synthetic": c.synthetic,
         "n_participants": int(len(enc.table)), "n_depressed": int(enc.table.label.sum()),
         "n_excluded": int(len(c.flow.dropped)), "participant_flow": c.flow.counts,
+        # analysed participants whose file binary label and PHQ-8 >= 10 differ (either rule; labels.apply_label_rule)
+        "label_disagreements": int(c.disagreements.participant_id.isin(enc.table.participant_id).sum()),
         "excluded_reasons": sorted({step for _, step, _ in c.flow.dropped}),
         "problems": c.problems,
         "config": params.to_dict(), "config_hash": config_hash(params), "code_version": code_version(),
@@ -251,3 +265,92 @@ def load_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
 
 def load_participants(run_dir: str | Path) -> pd.DataFrame:
     return pd.read_csv(Path(run_dir) / PARTICIPANTS, dtype={"participant_id": str})
+
+
+# ---------------------------------------------------------------- the shuffled-label sanity run
+
+SANITY_MODELS = {"network": lambda m: m, "feature_model": lambda m: m["baselines"]["feature_model"],
+                 "fused_model": lambda m: m["fused_model"]}
+SANITY_INTERVAL = ("the stratified-random baseline's pooled macro-F1 over the out-of-fold predictions of the run's "
+                   "first repeat, percentile bootstrap 95% interval over participants "
+                   "(metrics.json: baselines.stratified_random.macro_f1.ci95)")
+
+
+def shuffled_dir(run_dir: str | Path, permutation: int) -> Path:
+    return Path(run_dir) / SHUFFLED / str(permutation)
+
+
+def first_repeat_mean(model: dict, metrics: dict) -> float:
+    """Mean macro-F1 of ``model`` (a summary in ``metrics``) over the folds of repeat 0: the folds a
+    shuffled-label run trains on (``fold_details`` and every ``macro_f1.folds`` are in plan order)."""
+    n = sum(1 for f in metrics["fold_details"] if f["repeat"] == 0)
+    return float(np.nanmean(model["macro_f1"]["folds"][:n]))
+
+
+def label_correlation(run_dir: str | Path) -> float:
+    """Mean over a shuffled-label run's folds of the correlation between the permuted and the true
+    labels of the training participants (0 in expectation; by chance a permutation keeps some of
+    the truth, which a strong cue turns into above-chance scores)."""
+    truth = dict(zip(load_participants(run_dir).participant_id, load_participants(run_dir).label))
+    values = []
+    for path in sorted((Path(run_dir) / FOLDS).glob("*.json")):
+        fold = json.loads(path.read_text())
+        if "train_labels" in fold:
+            true = [truth[p] for p in fold["train_ids"]]
+            values.append(float(np.corrcoef(fold["train_labels"], true)[0, 1]))
+    return float(np.mean(values)) if values else float("nan")
+
+
+def sanity_summary(real: dict, shuffled: list[dict], reused: list[bool], correlations: list | None = None) -> dict:
+    """``sanity.json``: each model's macro-F1 under shuffled training labels (mean over each run's
+    folds, then over permutations) beside the real run on the same folds and the stratified-random
+    baseline's interval; ``possible_leakage`` when a shuffled mean lies above that interval.
+    ``correlations``: :func:`label_correlation` of each shuffled run."""
+    random = real["baselines"]["stratified_random"]["macro_f1"]
+    low, high = (float(v) for v in random["ci95"])
+    models = {}
+    for name, of in SANITY_MODELS.items():
+        values = [float(of(m)["macro_f1"]["mean"]) for m in shuffled]
+        mean = float(np.mean(values)) if values else float("nan")
+        same_folds = first_repeat_mean(of(real), real)
+        models[name] = {"real": float(of(real)["macro_f1"]["mean"]), "real_first_repeat": same_folds,
+                        "shuffled": values, "shuffled_mean": mean, "gap": same_folds - mean,
+                        "within_interval": bool(low <= mean <= high), "possible_leakage": bool(mean > high)}
+    first = shuffled[0]["config"]["cv"] if shuffled else real["config"]["cv"]
+    return {
+        "permutations": len(shuffled),
+        "settings": {"repeats": first["repeats"], "folds": first["folds"], "protocol": first["protocol"],
+                     "what": "the real run's network, training and baseline settings on the outer folds of its first "
+                             "repeat; in every fold the outer-training (inner-training and inner-validation) "
+                             "participants' labels are permuted among them, the test participants keep their true "
+                             "labels and every metric is computed on them"},
+        "run": {k: real[k] for k in ("config_hash", "code_version", "data_fingerprint")},
+        "stratified_random": {"macro_f1_mean": float(random["mean"]), "macro_f1_first_repeat":
+                              first_repeat_mean(real["baselines"]["stratified_random"], real),
+                              "ci95": [low, high], "interval": SANITY_INTERVAL},
+        "models": models,
+        "per_permutation": [{"permutation": int(m["config"]["cv"]["label_permutation"]),
+                             "folder": f"{SHUFFLED}/{m['config']['cv']['label_permutation']}",
+                             "config_hash": m["config_hash"], "seconds": float(m["seconds"]), "reused": bool(r),
+                             "label_correlation": float(c),
+                             **{name: float(of(m)["macro_f1"]["mean"]) for name, of in SANITY_MODELS.items()},
+                             "stratified_random": float(m["baselines"]["stratified_random"]["macro_f1"]["mean"])}
+                            for m, r, c in zip(shuffled, reused, correlations or [float("nan")] * len(shuffled))],
+        "seconds": float(sum(m["seconds"] for m in shuffled)),
+        "possible_leakage": any(m["possible_leakage"] for m in models.values()),
+    }
+
+
+def write_sanity(run_dir: str | Path, sanity: dict) -> None:
+    atomic_write_text(Path(run_dir) / SANITY, json.dumps(sanity, indent=1, default=float))
+
+
+def load_sanity(run_dir: str | Path) -> dict | None:
+    """The run's ``sanity.json``, or None when there is none or it describes another run (config
+    hash, code version or data fingerprint differ from its ``metrics.json``)."""
+    path, metrics = Path(run_dir) / SANITY, Path(run_dir) / METRICS
+    if not path.is_file() or not metrics.is_file():
+        return None
+    sanity, m = json.loads(path.read_text()), json.loads(metrics.read_text())
+    same = all(sanity["run"].get(k) == m.get(k) for k in ("config_hash", "code_version", "data_fingerprint"))
+    return sanity if same else None

@@ -15,6 +15,7 @@ and reference nothing outside the site.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import shutil
@@ -43,9 +44,63 @@ CORPUS_INPUTS = {
               "encoded as pseudo-images of the same window layout"}
 
 
+REPORTING = "reporting"  # the generated fifth page of a dataset: reports/<dataset>/reporting.html
+REPORTING_TITLE = "Reporting (TRIPOD+AI)"
+
+
 def titles(stamp: dict) -> dict:
     """The page titles of a dataset: its first page explores what the corpus has."""
     return SERIES_TITLES if stamp.get("layout") == "series" else TITLES
+
+
+def dataset_pages(stamp: dict) -> list[tuple[str, str]]:
+    """(page name, numbered title) of a dataset's pages: the four notebooks, then the reporting page."""
+    names = titles(stamp)
+    return [(n, f"{i} · {names[n]}") for i, n in enumerate(NOTEBOOKS, 1)] + [(REPORTING, f"5 · {REPORTING_TITLE}")]
+
+
+def reporting_body(stamp: dict) -> str:
+    """The reporting page of a dataset: the TRIPOD+AI items its run answers (with their source) or
+    leaves to the researcher (with what to write), and the shuffled-label sanity run beside the real run."""
+    from . import reporting
+    rep, sanity = stamp.get("reporting"), stamp.get("sanity")
+    parts = []
+    if rep:
+        items = rep["items"]
+        answered = sum(i["status"] == reporting.ANSWERED for i in items)
+        parts.append(f"<p>{html.escape(rep['guideline'])} is the reporting guideline reviewers apply to prediction "
+                     f"models built with regression or machine learning. This page answers, item by item, what the run "
+                     f"behind these pages can answer from its own files ({answered} entries, each with where the answer "
+                     f"comes from) and says what only the researcher can write ({len(items) - answered} entries: "
+                     "setting, ethics, funding, intended use, the clinical pathway and the like). Answers describe run "
+                     f"<code>{html.escape(str(rep.get('config_hash')))}</code>.</p>")
+    else:
+        parts.append("<p>The run behind these pages wrote no reporting items (it predates them); "
+                     "<code>pseudoface report</code> writes them.</p>")
+    parts.append('<h2 id="sanity">Shuffled-label sanity run</h2>')
+    parts.append(f"<p>{html.escape(reporting.sanity_sentence(sanity))}</p>")
+    if sanity:
+        parts.append(captions.styled(reporting.sanity_table(sanity)).to_html())
+    if rep:
+        parts.append('<h2 id="items">Items</h2>')
+        for section, group in itertools.groupby(rep["items"], key=lambda i: i["section"]):
+            rows = []
+            for i in group:
+                name = i["name"] if i["topic"] == i["name"] else f"{i['name']}: {i['topic']}"
+                if i["status"] == reporting.ANSWERED:
+                    text = html.escape(i["answer"]) + (f'<br><span class="pf-src">Source: {html.escape(i["source"])}</span>'
+                                                      if i["source"] else "")
+                    if i["researcher"]:
+                        text += f'<br><em>For the researcher:</em> {html.escape(i["researcher"])}'
+                    status = '<span class="pf-ok">answered</span>'
+                else:
+                    text, status = html.escape(i["researcher"]), '<span class="pf-todo">for the researcher</span>'
+                rows.append(f"<tr><td>{html.escape(i['item'])}</td><td>{html.escape(name)}</td><td>{status}</td>"
+                            f"<td>{text}</td></tr>")
+            parts.append(f"<h3>{html.escape(section)}</h3><table class=\"pf-items\"><tr><th>item</th><th>TRIPOD+AI"
+                         "</th><th>status</th><th>answer and its source, or what to write</th></tr>" + "".join(rows)
+                         + "</table>")
+    return "\n".join(parts)
 ASSETS = "assets"
 # plotly.js as the notebook renderer embeds it (once per notebook); the site loads it once instead
 EMBEDDED_PLOTLYJS = re.compile(r"<script[^>]*>\s*/\*\*\s*\n?\s*\* plotly\.js v[\d.]+.*?</script>", re.S)
@@ -93,6 +148,12 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _lead(text: str) -> str:
+    """The first sentence in bold, the rest plain (escaped)."""
+    first, sep, rest = text.partition(". ")
+    return f"<strong>{html.escape(first + sep.strip())}</strong> {html.escape(rest)}".rstrip()
+
+
 def _interval(d: dict) -> str:
     f = results._f
     return f"{f(d['mean'], sign=True)} (95% CI {f(d['ci95'][0], sign=True)} to {f(d['ci95'][1], sign=True)})"
@@ -137,10 +198,13 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
                      f"given the prevalence as probability): {', '.join(worse)}; these scores may rank participants but "
                      "are not usable as probabilities of depression.")
     warning = results.small_fold_warning(m) if "fold_details" in m else ""
+    sanity = stamp.get("sanity")
+    if sanity:
+        from .reporting import sanity_brief
+        notes.append(sanity_brief(sanity))
     base = results.baseline_table(m)
     kind = "synthetic corpus" if m.get("synthetic") else "licensed corpus"
-    names = titles(stamp)
-    pages = " · ".join(f'<a href="{prefix}reports/{dataset}/{n}.html">{i} · {names[n]}</a>' for i, n in enumerate(NOTEBOOKS, 1))
+    pages = " · ".join(f'<a href="{prefix}reports/{dataset}/{n}.html">{text}</a>' for n, text in dataset_pages(stamp))
     downloads = " · ".join(f'<a href="{prefix}reports/{dataset}/{DOWNLOADS}/{n}">{DOWNLOAD_NAMES.get(n, n)}</a>'
                            for n in stamp.get("downloads", []))
     corpus = (f"{m['n_participants']} participants, {m['n_depressed']} depressed ({_pct(results.prevalence(m))}); input: "
@@ -149,7 +213,7 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
         f'<section class="pf-card" id="{dataset}">',
         f'<h2>{display_name(dataset)} <span class="pf-tag">{kind} · {m["protocol"]}</span></h2>',
         f'<p class="pf-corpus">{html.escape(corpus)}</p>',
-        f'<p class="pf-conclusion">{html.escape(results.conclusion(m))}</p>',
+        f'<p class="pf-conclusion">{_lead(results.conclusion(m))}</p>',
         f'<p class="pf-warn" role="note">{html.escape(warning)}</p>' if warning else "",
         f'<table class="pf-models">{header}{"".join(rows)}</table>',
         '<table class="pf-key">' + diff_rows + "</table>",
@@ -237,15 +301,16 @@ def method_body(root: Path, renderer: str) -> str:
 def quarto_metadata(datasets: list[str], st: dict[str, dict], sweeps: bool = False) -> dict:
     """Navigation for Quarto (``metadata-files`` in _quarto.yml): a menu per dataset, a sidebar that
     gives previous/next links, the synthetic banner as the site announcement."""
-    def page(ds, n):
-        return {"href": f"reports/{ds}/{n}.ipynb", "text": f"{NOTEBOOKS.index(n) + 1} · {titles(st[ds])[n]}"}
+    def pages(ds):  # the notebooks, then the reporting page (a .qmd written by build_site)
+        return [{"href": f"reports/{ds}/{n}.{'qmd' if n == REPORTING else 'ipynb'}", "text": text}
+                for n, text in dataset_pages(st[ds])]
     website = {
         "navbar": {"left": [{"href": "index.qmd", "text": "Home"},
-                            *({"text": display_name(ds), "menu": [page(ds, n) for n in NOTEBOOKS]} for ds in datasets),
+                            *({"text": display_name(ds), "menu": pages(ds)} for ds in datasets),
                             {"href": "comparison.qmd", "text": "Comparison"},
                             *([{"href": "sweeps.qmd", "text": "Sweeps"}] if sweeps else []),
                             {"href": "method.qmd", "text": "Method"}]},
-        "sidebar": [{"title": display_name(ds), "contents": [page(ds, n) for n in NOTEBOOKS]} for ds in datasets],
+        "sidebar": [{"title": display_name(ds), "contents": pages(ds)} for ds in datasets],
         "page-footer": {"center": f"Built {time.strftime('%Y-%m-%d')} from the published reports of "
                                   + ", ".join(display_name(d) for d in datasets) if datasets else "No report yet"},
     }
@@ -273,6 +338,9 @@ def build_site(root: Path) -> str:
                                                      allow_unicode=True))
     site = root / "reports" / "_site"
     (gen / "built.md").write_text(built_markdown("Quarto" if shutil.which("quarto") else STATIC_RENDERER))
+    for ds in datasets:  # the reporting page for Quarto, generated like the index (raw HTML in a .qmd)
+        (root / "reports" / ds / f"{REPORTING}.qmd").write_text(
+            f'---\ntitle: "{REPORTING_TITLE}: {display_name(ds)}"\n---\n\n```{{=html}}\n{reporting_body(st[ds])}\n```\n')
     if shutil.which("quarto"):
         # Quarto renders every reports/*/*.ipynb: an incomplete folder is moved where it does not look
         for name in skipped:
@@ -339,8 +407,7 @@ def _page(template: str, current: str, datasets: list[str], st: dict[str, dict],
     """A static page: ``template`` (page.html.j2 or notebook.html.j2) with the navbar for ``current``
     (the page's path from the site's root); HTML-valued ``values`` come as ``Markup``."""
     menus = [{"name": display_name(ds), "current": current.startswith(f"reports/{ds}/"),
-              "pages": [(f"reports/{ds}/{n}.html", f"{i} · {titles(st[ds])[n]}") for i, n in enumerate(NOTEBOOKS, 1)]}
-             for ds in datasets]
+              "pages": [(f"reports/{ds}/{n}.html", text) for n, text in dataset_pages(st[ds])]} for ds in datasets]
     values = {"extra_head": "", "banner": "", "heading": "", "body": "", **values}
     return captions.render(template, current=current, up="../" * current.count("/"), assets=ASSETS, menus=menus,
                            sweeps=sweeps, **values)
@@ -395,20 +462,24 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
                      if (out / DOWNLOADS / n).is_file()]
         privacy = ("" if stamp["participant_data"] else "Predictions are published without participant identifiers "
                    "or PHQ-8 scores (a random key per participant, rows shuffled).")
-        for i, name in enumerate(NOTEBOOKS):
-            cells, resources = exporter.from_filename(str(folder / f"{name}.ipynb"))
-            highlight_css = highlight_css or "\n".join(resources.get("inlining", {}).get("css", []))
-            names = titles(stamp)
-            previous = {"href": f"{NOTEBOOKS[i - 1]}.html", "text": f"{i} · {names[NOTEBOOKS[i - 1]]}"} if i else None
-            following = ({"href": f"{NOTEBOOKS[i + 1]}.html", "text": f"{i + 2} · {names[NOTEBOOKS[i + 1]]}"}
-                         if i + 1 < len(NOTEBOOKS) else {"href": "../../comparison.html", "text": "Comparison"})
+        order = dataset_pages(stamp)
+        for i, (name, text) in enumerate(order):
+            if name == REPORTING:
+                cells = reporting_body(stamp)
+            else:
+                cells, resources = exporter.from_filename(str(folder / f"{name}.ipynb"))
+                highlight_css = highlight_css or "\n".join(resources.get("inlining", {}).get("css", []))
+            previous = {"href": f"{order[i - 1][0]}.html", "text": order[i - 1][1]} if i else None
+            following = ({"href": f"{order[i + 1][0]}.html", "text": order[i + 1][1]} if i + 1 < len(order)
+                         else {"href": "../../comparison.html", "text": "Comparison"})
             (out / f"{name}.html").write_text(_page(
                 "notebook.html.j2", f"reports/{ds}/{name}.html", datasets, st, sweeps,
-                title=f"{names[name]} · {display_name(ds)} · pseudoface", built=built,
+                title=f"{text.split(' · ', 1)[1]} · {display_name(ds)} · pseudoface", built=built,
                 provenance=Markup(_code(provenance_text(stamp))),
                 extra_head=Markup(f'<link rel="stylesheet" href="../../{ASSETS}/notebook.css">'),
-                dataset=display_name(ds), number=i + 1, pages=len(NOTEBOOKS), video_note=Markup(video_note(stamp)),
-                cells=Markup(cells), downloads=downloads, privacy=privacy, previous=previous, following=following))
+                dataset=display_name(ds), number=i + 1, pages=len(order), video_note=Markup(video_note(stamp)),
+                cells=Markup(cells if name != REPORTING else f"<h1>{REPORTING_TITLE}</h1>" + cells),
+                downloads=downloads, privacy=privacy, previous=previous, following=following))
     (site / ASSETS / "notebook.css").write_text((site / ASSETS / "notebook.css").read_text() + highlight_css)
     gen = root / "reports" / "_generated"
     sources = ", ".join(display_name(ds) for ds in datasets)

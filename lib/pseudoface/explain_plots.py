@@ -1,0 +1,59 @@
+"""Figures of :mod:`explain`: tidy frames and arrays in, plotly figures out (the conventions of
+:mod:`plots`: axis titles with units, signed values on a diverging map centred on 0)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .plots import _layout, robust_limit
+
+MODEL_COLORS = {"network": "#4C78A8", "feature_model": "#F58518"}
+MODEL_LABELS = {"network": "network (CNN-LSTM)", "feature_model": "motion-feature model"}
+
+
+def group_bar_figure(stability: pd.DataFrame) -> go.Figure:
+    """``explain.stability`` frame (model, group, mean_abs_delta, sd_abs_delta, folds) -> bars of
+    mean |Δ logit| per group, error bars the SD over folds, the two models side by side; groups in
+    the network's order (a group only one model has gets only that model's bar)."""
+    order = list(dict.fromkeys(stability.sort_values("model", key=lambda s: s != "network", kind="stable").group))
+    fig = go.Figure()
+    for model, sub in stability.groupby("model", sort=False):
+        sub = sub.set_index("group").reindex([g for g in order if g in set(sub.group)])
+        fig.add_trace(go.Bar(x=sub.index, y=sub.mean_abs_delta, name=MODEL_LABELS.get(model, model),
+                             marker_color=MODEL_COLORS.get(model),
+                             error_y=dict(type="data", array=sub.sd_abs_delta.fillna(0), visible=True),
+                             hovertemplate="%{x}: %{y:.3f} ± %{error_y.array:.3f}<extra></extra>"))
+    folds = int(stability.folds.max()) if len(stability) else 0
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    fig.update_yaxes(title="mean |Δ logit| when replaced by neutral", rangemode="tozero")
+    fig.update_xaxes(title="input group")
+    return _layout(fig, f"What each model uses: mean ± SD over {folds} folds", 420)
+
+
+def time_profile_figure(profile: dict) -> go.Figure:
+    """``explain.participant_profile`` dict -> top: the participant's pseudo-image (value channels,
+    from each row's neutral) over the session; bottom: each group x stretch's contribution to the
+    calibrated logit (positive: pushes the score towards depressed)."""
+    fps = profile["fps"]
+    image = np.asarray(profile["image"])  # (rows x channels, frames)
+    t = np.arange(image.shape[1]) / fps
+    grid = np.asarray(profile["grid"])  # (G, S)
+    starts, ends = np.array(profile["spans"]).T
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        row_heights=[0.6, 0.4], subplot_titles=("pseudo-image (value − neutral)",
+                                                                "contribution of group × stretch (Δ logit)"))
+    lim = robust_limit(image) or 1.0
+    fig.add_trace(go.Heatmap(z=image, x=t, y=profile["image_rows"], colorscale="RdBu_r", zmid=0, zmin=-lim, zmax=lim,
+                             colorbar=dict(title="value", y=0.72, len=0.55),
+                             hovertemplate="%{y} at %{x:.1f} s: %{z:.3f}<extra></extra>"), row=1, col=1)
+    glim = float(np.max(np.abs(grid))) or 1.0
+    centres = (starts + ends) / 2
+    fig.add_trace(go.Heatmap(z=grid, x=centres, y=profile["groups"], colorscale="RdBu_r", zmid=0, zmin=-glim,
+                             zmax=glim, colorbar=dict(title="Δ logit", y=0.2, len=0.38),
+                             hovertemplate="%{y} around %{x:.0f} s: %{z:+.3f}<extra></extra>"), row=2, col=1)
+    fig.update_xaxes(title="time in the session (s)", row=2, col=1)
+    fig.update_yaxes(showticklabels=len(profile["image_rows"]) <= 30, row=1, col=1)
+    label = "depressed" if profile["label"] else "not depressed"
+    return _layout(fig, f"Participant {profile['participant_id']} ({label}): where and when the network looks", 620)

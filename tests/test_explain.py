@@ -1,0 +1,208 @@
+"""Occlusion explanations (explain.py): groups per layout, neutral values, exact answers on a
+hand-built network, the feature model's exact decomposition, rank agreement, privacy, the CLI."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import encoded, make_params
+from pseudoface import cv as cvmod
+from pseudoface import explain, explain_plots
+from pseudoface.baselines import linear_logit
+from pseudoface.cli import main
+from pseudoface.encode import RowLayout
+from pseudoface.params import SMOKE, ParamsError, params_from_dict
+
+COMPACT = RowLayout(False, True, True).names  # the default image's rows
+
+
+def test_groups_follow_each_layout(edaic_root):
+    assert explain.row_groups(COMPACT) == ("head rotation", "head translation", "mouth geometry",
+                                           "eye and brow geometry")
+    full = explain.row_groups(RowLayout(True, True, False).names)
+    assert list(dict.fromkeys(full)) == ["jaw", "brows", "nose", "eyes", "mouth", "head rotation", "head translation"]
+    assert full.count("mouth") == 20 and full.count("eyes") == 12
+    params = make_params(edaic_root, "e_daic")
+    series = explain.row_groups(tuple(encoded(params).corpus.sessions[next(iter(encoded(params).corpus.sessions))]
+                                      .series_names))
+    assert {"head translation", "head rotation", "gaze", "brow AUs", "eye AUs", "mouth AUs"} <= set(series)
+    assert explain.row_groups(("AU12_r", "AU45_r", "AU01_r")) == ("mouth AUs", "eye AUs", "brow AUs")
+
+
+def test_neutral_is_zero_displacement_per_layout():
+    # window images: 0.5 is the session median (displacement, translation, geometry), no change
+    # (velocities) and the template orientation (rotation); AU intensity rests at 0
+    assert np.all(explain.group_neutrals(COMPACT, 6) == 0.5)
+    series = ("pose_Tx", "gaze_0_x", "AU12_r")
+    n = explain.group_neutrals(series, 2)  # value channel, velocity channel
+    assert n[:, 0].tolist() == [0.5, 0.5] and n[:, 1].tolist() == [0.5, 0.5] and n[:, 2].tolist() == [0.0, 0.5]
+
+
+def test_every_feature_column_has_a_group(synth_root, edaic_root):
+    for landmark_rows, expect in ((False, {"mouth geometry", "eye and brow geometry", "head rotation",
+                                           "head translation", "jaw and nose"}),
+                                  (True, {"jaw", "brows", "nose", "eyes", "mouth", "head rotation", "head translation"})):
+        cols = encoded(make_params(synth_root)).feature_cols
+        assert {explain.feature_group(c, landmark_rows) for c in cols} == expect
+    assert explain.feature_group("smile_rate_per_min", False) == "mouth geometry"
+    assert explain.feature_group("blink_rate_per_min", True) == "eyes"
+    assert explain.feature_group("brow_raise_rate_per_min", True) == "brows"
+    cols = encoded(make_params(edaic_root, "e_daic")).feature_cols
+    assert "gaze" in {explain.feature_group(c, False) for c in cols}
+
+
+class OneRow(torch.nn.Module):
+    """logit = 3 x the mean over windows and time of (row ``row``, channel 0) minus 0.5: only that
+    row's value matters, linearly."""
+
+    def __init__(self, row: int):
+        super().__init__()
+        self.row = row
+
+    def forward(self, x):  # (B, T, C, R, W)
+        return 3.0 * (x[:, :, 0, self.row] - 0.5).mean(dim=(1, 2))
+
+
+def test_hand_built_network_answer_is_exact():
+    rng = np.random.default_rng(0)
+    images = (0.5 + 0.1 * rng.standard_normal((20, 6, 4, 60))).astype(np.float32)  # (T, C, R, W)
+    images[10:12, 0, 2] += 0.3  # an event in the mouth row, windows 10-11 (stretch 5 of 10)
+    groups = explain.row_groups(COMPACT)
+    ids = np.arange(4)
+    occ = explain.occlude(explain.session_forward(OneRow(2), "session", 8), images,
+                          explain.group_neutrals(COMPACT, 6), ids, stretches=10, grid=True)
+    expected = 3.0 * float((images[:, 0, 2].astype(np.float64) - 0.5).mean())
+    assert occ["logit"] == pytest.approx(expected, abs=1e-5)
+    assert groups[int(np.argmax(np.abs(occ["group"])))] == "mouth geometry"
+    assert occ["group"][2] == pytest.approx(expected, abs=1e-5)  # removing the row removes the whole logit
+    assert np.allclose(occ["group"][[0, 1, 3]], 0, atol=1e-6)
+    per_stretch = [3.0 * float((images[k * 2:k * 2 + 2, 0, 2] - 0.5).sum() / (20 * 60)) for k in range(10)]
+    assert np.allclose(occ["time"], per_stretch, atol=1e-5)
+    assert int(np.argmax(occ["time"])) == 5
+    assert occ["grid"].shape == (4, 10) and np.allclose(occ["grid"][2], per_stretch, atol=1e-5)
+    assert np.allclose(occ["grid"][[0, 1, 3]], 0, atol=1e-6)
+
+
+def test_clip_scope_forward_matches_the_mean_over_clips():
+    net = OneRow(1)
+    x = torch.rand(1, 11, 6, 4, 60)
+    got = explain.session_forward(net, "clip", 4)(x)
+    want = torch.stack([net(x[:, s:s + 4]) for s in (0, 4)]).mean(0)  # the last 3 windows make no full clip
+    assert torch.allclose(got, want)
+    assert torch.allclose(explain.session_forward(net, "clip", 16)(x), net(torch.cat([x, x[:, -1:].expand(1, 5, 6, 4, 60)], 1)))
+
+
+def test_feature_contributions_decompose_the_linear_logit():
+    form = {"columns": ["mouth_width_sd", "eye_open_sd", "head_pitch_p50", "head_tx_sd", "motion_jaw_sd"],
+            "mean": [1, 2, 3, 4, 5], "scale": [2, 2, 2, 2, 2], "coef": [0.5, -1, 2, 0, 1], "intercept": 0.25}
+    feats = {"mouth_width_sd": 3, "eye_open_sd": 0, "head_pitch_p50": 3, "head_tx_sd": 10, "motion_jaw_sd": 7}
+    parts = explain.feature_contributions(form, feats, landmark_rows=False)
+    assert parts == pytest.approx({"mouth geometry": 0.5, "eye and brow geometry": 1.0, "head rotation": 0.0,
+                                   "head translation": 0.0, "jaw and nose": 1.0})
+    assert sum(parts.values()) + form["intercept"] == pytest.approx(linear_logit(form, feats))
+
+
+def _summary(matrix: np.ndarray, model="network") -> pd.DataFrame:
+    """A fold summary whose mean |Δ| of fold k and group g is matrix[k, g]."""
+    return pd.DataFrame([{"repeat": 0, "fold": k, "model": model, "kind": "group", "group": f"g{g}", "class": "all",
+                          "mean_abs_delta": v, "mean_contribution": v} for (k, g), v in np.ndenumerate(matrix)])
+
+
+def test_rank_agreement_stable_and_chance():
+    same = _summary(np.tile([4.0, 3.0, 2.0, 1.0], (5, 1)))
+    a = explain.rank_agreement(same, "network")
+    assert a["kendall_w"] == pytest.approx(1.0) and a["top"] == "g0" and a["top_share"] == 1 and a["stable"]
+    rng = np.random.default_rng(0)
+    ws = [explain.rank_agreement(_summary(rng.random((5, 4))), "network")["kendall_w"] for _ in range(100)]
+    assert np.mean(ws) == pytest.approx(1 / 5, abs=0.05)  # E[W] = 1 / folds under random rankings
+    st = explain.stability(same)
+    assert st.group.tolist() == ["g0", "g1", "g2", "g3"] and st.first_share.tolist() == [1, 0, 0, 0]
+
+
+def test_time_profile_is_refused_for_a_licensed_corpus(tmp_path):
+    metrics = {"synthetic": False, "config": {"report": {"allow_participant_data": False}}}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.raises(ParamsError, match="only for a synthetic corpus"):
+        explain.participant_profile(tmp_path)
+    assert not explain.profile_allowed(metrics)
+    assert explain.profile_allowed({"synthetic": False, "config": {"report": {"allow_participant_data": True}}})
+    assert explain.profile_allowed({"synthetic": True, "config": {}})
+
+
+def test_cli_errors_name_the_path(tmp_path, capsys):
+    assert main(["explain", "--run", str(tmp_path / "missing")]) == 2
+    assert f"{tmp_path / 'missing'}: no such run folder" in capsys.readouterr().err
+    (tmp_path / "metrics.json").write_text(json.dumps({"config": {"dataset": "synthetic"}}))
+    assert main(["explain", "--run", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {tmp_path}: no checkpoints") and "\n" not in err
+
+
+FAST = list(SMOKE) + ["train.epochs=2", "train.patience=2", "cv.folds=2", "cv.bootstrap=20"]
+
+
+@pytest.fixture(scope="module")
+def small_run(synth_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("explain_run")
+    params = params_from_dict({"dataset": "synthetic", "data": {"root": str(synth_root)}}, FAST)
+    cvmod.cross_validate([cvmod.RunSpec(params, out, encoded(params))], progress=False)
+    return out
+
+
+def test_cli_end_to_end_on_a_small_run(small_run, capsys):
+    assert main(["explain", "--run", str(small_run), "--stretches", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "Kendall's W" in printed and "explanations.csv" in printed
+    frame = explain.load(small_run)
+    assert set(frame.model) == {"network", "feature_model"} and set(frame["class"]) >= {"all", "depressed"}
+    assert set(frame[(frame.model == "network") & (frame.kind == "group")].group) == set(explain.row_groups(COMPACT))
+    assert frame[frame.kind == "time"].group.nunique() == 4
+    assert explain.is_current(small_run)
+    meta = json.loads((small_run / "explanations.json").read_text())
+    assert meta["participants"] == 12 and meta["folds"] == 2
+    # the figures and sentences notebook 04 shows
+    assert "Kendall's W" in explain.sentence(frame)
+    explain_plots.group_bar_figure(explain.stability(frame))
+    profile = explain.participant_profile(small_run, stretches=5)
+    assert profile["grid"].shape == (4, 5) and profile["image"].shape[0] == 12
+    explain_plots.time_profile_figure(profile)
+    assert "Participant" in explain.profile_sentence(profile)
+
+
+def _head_pitch_run(tmp_path, times_default: float):
+    """A trained, explained run on 24 participants x 40 s whose only cue is a lowered head at
+    ``times_default`` x the family's strength, no person-to-person spread (0: no cue at all)."""
+    from pseudoface.synthetic import EFFECTS, write_corpus
+    root = write_corpus(tmp_path / "corpus", participants=24, seconds=40, seed=5, effect="head_pitch",
+                        strength=times_default * EFFECTS["head_pitch"].strength, spread=0.0)
+    params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root), "min_valid_seconds": 5}},
+                              ["cv.folds=3", "train.epochs=6", "train.patience=3", "cv.bootstrap=20"])
+    cvmod.cross_validate([cvmod.RunSpec(params, tmp_path / "run", encoded(params))], progress=False)
+    return explain.explain(tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_a_strong_planted_pose_cue_ranks_first(tmp_path):
+    """Head pitch at 3x its default strength (ROC-AUC ~1): head rotation is the network's top group
+    by mean |Δ| and, in every fold, by how far it separates the classes; the feature model's top by
+    class gap. (The feature model's mean |Δ| favours its largest group, eye and brow geometry with
+    ~17 functionals, on some corpus seeds: benchmarks/bench_explain.py shows it; not asserted.)"""
+    summary = _head_pitch_run(tmp_path, 3.0)
+    network = explain.rank_agreement(summary, "network")
+    assert network["top"] == "head rotation", network
+    gap = explain.rank_agreement(summary, "network", "class_gap")
+    assert gap["top"] == "head rotation" and gap["top_share"] == 1, gap
+    feature = explain.rank_agreement(summary, "feature_model", "class_gap")
+    assert feature["top"] == "head rotation", feature
+
+
+@pytest.mark.slow
+def test_no_planted_cue_no_stable_top_group(tmp_path):
+    """The same corpus without a cue: no group ranks first stably for either model by either measure."""
+    summary = _head_pitch_run(tmp_path, 0.0)
+    for model in explain.MODELS:
+        for by in ("mean_abs_delta", "class_gap"):
+            a = explain.rank_agreement(summary, model, by)
+            assert not a["stable"], (model, by, a)
