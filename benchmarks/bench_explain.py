@@ -155,7 +155,7 @@ def _target(c: dict, v: dict, auc: float) -> str:
     if v["planted"] == "–":
         return "n/a (no single planted part)"
     if auc < 0.7:
-        return f"n/a (AUC {auc:.2f} < 0.7)"
+        return f"n/a (AUC {auc:.3f} < 0.7)"
     if v["planted"] == "yes" and v["stable"]:
         return "met"
     return "missed: " + ("the top group is not the planted one" if v["planted"] != "yes" else "not stable across folds")

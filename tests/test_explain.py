@@ -50,7 +50,9 @@ def test_every_feature_column_has_a_group(synth_root, edaic_root):
     assert explain.feature_group("blink_rate_per_min", True) == "eyes"
     assert explain.feature_group("brow_raise_rate_per_min", True) == "brows"
     cols = encoded(make_params(edaic_root, "e_daic")).feature_cols
-    assert "gaze" in {explain.feature_group(c, False) for c in cols}
+    groups = {explain.feature_group(c, False, series=True) for c in cols}
+    assert "gaze" in groups and groups <= set(explain.GROUP_PARTS)  # the series image's own groups only
+    assert explain.feature_group("blink_rate_per_min", False, series=True) == "eye AUs"
 
 
 class OneRow(torch.nn.Module):

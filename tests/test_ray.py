@@ -260,8 +260,13 @@ def test_report_prints_its_plan_with_the_executor():
     from pseudoface.report import report_plan
     base = ROOT / "params" / "synthetic.yaml"
     local = report_plan(load_params(base), 48)
-    assert local.startswith("plan: up to 20 fold trainings (4 run(s) x 5), in the notebook's process") and "projected" in local
+    assert local.startswith("plan: up to 20 fold trainings (4 run(s) x 5) + 10 for the shuffled-label sanity run "
+                            "(2 permutation(s) x 5 folds of the first repeat), in the notebook's process") and "projected" in local
+    without = report_plan(load_params(base, ["cv.shuffled_labels=0"]), 48)
+    assert without.startswith("plan: up to 20 fold trainings (4 run(s) x 5), in the notebook's process")
+    assert local.split("~")[1] != without.split("~")[1]  # the sanity run is in the projection
     on_ray = report_plan(load_params(base, ["cv.executor=ray", "train.threads=1"]), 48)
     assert f"a local Ray: {os.cpu_count()} at once, 1 thread(s) each" in on_ray
-    cluster = report_plan(load_params(base, ["cv.executor=ray", "cv.ray_address=auto", "report.comparisons=false"]), 48)
+    cluster = report_plan(load_params(base, ["cv.executor=ray", "cv.ray_address=auto", "report.comparisons=false",
+                                             "cv.shuffled_labels=0"]), 48)
     assert cluster.startswith("plan: up to 5 fold trainings (1 run(s) x 5), Ray cluster at auto")

@@ -235,3 +235,35 @@ def test_errors_against_quality_drop_a_constant_duration_and_start_axes_at_zero(
     assert fig.layout.xaxis.range[0] >= 0 and fig.layout.xaxis.range[1] == 100.5
     varied = plots.scatter_errors_figure(table.assign(duration_min=[1.0, 2.0, 3.0, 4.0]))
     assert varied.layout.yaxis.title.text == "session duration (min)" and varied.layout.yaxis.rangemode == "tozero"
+
+
+def _sanity(shuffled=0.48, leak=False):
+    model = {"real": 0.7, "real_first_repeat": 0.7, "shuffled": [shuffled, shuffled], "shuffled_mean": shuffled,
+             "gap": 0.7 - shuffled, "within_interval": not leak, "possible_leakage": leak}
+    return {"permutations": 2, "settings": {"repeats": 1, "folds": 5, "protocol": "cv", "what": "x"}, "seconds": 12.0,
+            "stratified_random": {"macro_f1_mean": 0.5, "macro_f1_first_repeat": 0.5, "ci95": [0.4, 0.6], "interval": "i"},
+            "models": {"network": model, "feature_model": model, "fused_model": model},
+            "per_permutation": [{"permutation": k, "seconds": 6.0, "label_correlation": 0.05} for k in (1, 2)],
+            "possible_leakage": leak}
+
+
+def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
+    from pseudoface import reporting
+    stamp = _stamp() | {"sanity": _sanity(), "reporting": {
+        "guideline": reporting.GUIDELINE, "config_hash": "c0ffee", "items": [
+            {"item": "8a", "section": "Methods", "name": "Outcome", "topic": "Outcome", "status": reporting.ANSWERED,
+             "answer": "depressed = PHQ-8 ≥ 10", "source": "metrics.json: label_rule", "researcher": ""},
+            {"item": "4", "section": "Introduction", "name": "Objectives", "topic": "Objectives",
+             "status": reporting.RESEARCHER, "answer": "", "source": "", "researcher": "State the aims."}]}}
+    body = website.reporting_body(stamp)
+    assert "1 entries, each with where the answer comes from" in body and "(1 entries:" in body
+    assert "depressed = PHQ-8 ≥ 10<br><span class=\"pf-src\">Source: metrics.json: label_rule</span>" in body
+    assert '<span class="pf-todo">for the researcher</span></td><td>State the aims.</td>' in body
+    assert "no sign of leakage" in body and "0.480" in body
+    assert "possible leakage" in website.reporting_body(stamp | {"sanity": _sanity(0.75, leak=True)})
+    assert "Not run" in website.reporting_body(_stamp())  # a run without the sanity run says so
+    page = website._page("page.html.j2", "index.html", ["synthetic"], {"synthetic": stamp}, False, title="t",
+                         built="b", sources="Synthetic")
+    assert '<a href="reports/synthetic/reporting.html">5 · Reporting (TRIPOD+AI)</a>' in page
+    box = website.key_results_html("synthetic", stamp)
+    assert "Shuffled-label sanity run (2 permutation(s) of the training labels, same folds): network 0.480" in box

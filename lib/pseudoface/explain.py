@@ -52,7 +52,7 @@ from scipy import stats
 from . import runs
 from .baselines import linear_logit
 from .cache import atomic_write_text
-from .encode import encode_corpus, row_neutrals, series_group
+from .encode import RowLayout, encode_corpus, row_neutrals, series_group
 from .params import ParamsError, params_from_dict
 from .read import load_corpus
 
@@ -71,7 +71,7 @@ AU_FAMILIES = {"brow AUs": (1, 2, 4), "eye AUs": (5, 6, 7, 45), "nose AUs": (9,)
 GROUP_PARTS = {"mouth geometry": {"mouth"}, "eye and brow geometry": {"eyes", "brows"}, "mouth": {"mouth"},
                "brows": {"brows"}, "eyes": {"eyes"}, "nose": {"nose"}, "jaw": {"jaw"},
                "head rotation": {"pose"}, "head translation": {"pose"}, "mouth AUs": {"mouth"},
-               "brow AUs": {"brows"}, "eye AUs": {"eyes"}, "gaze": {"eyes"}}
+               "brow AUs": {"brows"}, "eye AUs": {"eyes"}, "nose AUs": {"nose"}, "gaze": {"eyes"}}
 PLANTED_PART = {"smiles": "mouth", "speech_rate": "mouth", "brows": "brows", "blinks": "eyes",
                 "head_motion": "pose", "head_pitch": "pose"}  # synthetic cue family -> face part
 
@@ -106,12 +106,13 @@ _FEATURE_PARTS = (("mouth_", "mouth"), ("smile_", "mouth"), ("eye_", "eyes"), ("
                   ("head_roll", "head rotation"), ("head_t", "head translation"))
 
 
-def feature_group(column: str, landmark_rows: bool) -> str:
+def feature_group(column: str, landmark_rows: bool, series: bool = False) -> str:
     """The group of a feature-model column, named as the image's groups are: on the compact image
     mouth -> mouth geometry, eyes and brows -> eye and brow geometry, and jaw and nose (per-region
-    movement only) -> "jaw and nose", which the compact image does not show."""
-    if column.startswith("AU"):
-        return _au_family(column)
+    movement only) -> "jaw and nose", which the compact image does not show; for ``series``
+    (E-DAIC) the series' own group, and the blink rate (from AU45) -> eye AUs."""
+    if column.startswith("AU") or (series and column.startswith("blink_")):
+        return _au_family(column if column.startswith("AU") else "AU45")
     if column.startswith(("pose_", "gaze_")):
         return row_groups((column,))[0]
     part = column[len("motion_"):].rsplit("_", 1)[0] if column.startswith("motion_") else \
@@ -152,6 +153,17 @@ def stretch_ids(windows: int, stretches: int) -> np.ndarray:
     return (np.arange(windows) * min(stretches, windows)) // windows
 
 
+def _feature_ablation():
+    """captum's FeatureAblation class. captum imports ``tqdm.auto``, which warns inside a notebook
+    kernel without ipywidgets, and the warning names a local path (the report must publish none)."""
+    import warnings
+    from tqdm import TqdmWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TqdmWarning)
+        from captum.attr import FeatureAblation
+    return FeatureAblation
+
+
 @torch.no_grad()
 def occlude(forward, images: np.ndarray, neutral: np.ndarray, groups: np.ndarray, stretches: int,
             grid: bool = False, per_eval: int = 4) -> dict:
@@ -159,7 +171,7 @@ def occlude(forward, images: np.ndarray, neutral: np.ndarray, groups: np.ndarray
     {"logit", "group": (G,), "time": (S,)} and with ``grid`` also (G, S). ``groups``: (R,) group
     index of each row; ``neutral``: (C, R) (:func:`group_neutrals`); ``stretches`` 0: groups only.
     Cost: 3 + G + S whole-session forward passes (+ G x S with ``grid``)."""
-    from captum.attr import FeatureAblation
+    FeatureAblation = _feature_ablation()
     T, R = images.shape[0], images.shape[2]
     x = torch.tensor(images[None])  # (1, T, C, R, W); a copy: a cached session is a read-only memory map
     base = torch.from_numpy(neutral)[None, None, :, :, None]  # (1, 1, C, R, 1)
@@ -183,14 +195,14 @@ def occlude(forward, images: np.ndarray, neutral: np.ndarray, groups: np.ndarray
     return out
 
 
-def feature_contributions(form: dict, features: dict, landmark_rows: bool) -> dict:
+def feature_contributions(form: dict, features: dict, landmark_rows: bool, series: bool = False) -> dict:
     """{group: contribution} of the feature model's linear logit: each group's standardised
     functionals times their coefficients (its change when set to the training mean, negated)."""
     z = (np.array([float(features[c]) for c in form["columns"]]) - np.array(form["mean"])) / np.array(form["scale"])
     parts = z * np.array(form["coef"])
     out: dict = {}
     for column, value in zip(form["columns"], parts):
-        g = feature_group(column, landmark_rows)
+        g = feature_group(column, landmark_rows, series)
         out[g] = out.get(g, 0.0) + float(value)
     return out
 
@@ -236,6 +248,7 @@ def explain_participants(run: str | Path, stretches: int = STRETCHES, threads: i
     names = list(dict.fromkeys(groups))
     gidx = np.array([names.index(g) for g in groups])
     neutral = group_neutrals(layout_rows, first.shape[1])
+    series = not RowLayout.of(params.encode).holds(first.shape)  # E-DAIC pose/gaze/AU rows
     table = enc.table.set_index("participant_id")
     out = []
     previous = torch.get_num_threads()
@@ -260,7 +273,8 @@ def explain_participants(run: str | Path, stretches: int = STRETCHES, threads: i
                 flogit = linear_logit(fm.feature_model, feats)
                 out += [base | {"model": "feature_model", "kind": "group", "group": g, "logit": flogit,
                                 "contribution": c}
-                        for g, c in feature_contributions(fm.feature_model, feats, params.encode.landmark_rows).items()]
+                        for g, c in feature_contributions(fm.feature_model, feats, params.encode.landmark_rows,
+                                                                  series).items()]
     finally:
         torch.set_num_threads(previous)
     return pd.DataFrame(out)
@@ -366,6 +380,15 @@ def sentence(summary: pd.DataFrame) -> str:
                    f"(Kendall's W {agree['kendall_w']:.2f}, chance {1 / max(agree['folds'], 1):.2f}; "
                    f"{agree['top']} first in {agree['top_share'] * agree['folds']:.0f} of {agree['folds']} folds).")
     return " ".join(out)
+
+
+def top_groups(run: str | Path) -> dict | None:
+    """{model: rank agreement (:func:`rank_agreement`: top group, share of folds that rank it first,
+    Kendall's W, stable)} of a run's current explanations, or None when it has none (the site's summary)."""
+    if not is_current(run):
+        return None
+    summary = load(run)
+    return {m: rank_agreement(summary, m) for m in MODELS if (summary.model == m).any()}
 
 
 def summary_lines(summary: pd.DataFrame) -> list[str]:

@@ -146,6 +146,17 @@ COLUMNS = {
     "parameters": "trainable parameters of the variant's network",
     "input": "one pseudo-image's shape: channels × rows × columns",
     "seconds": "wall-clock seconds of the cross-validation",
+    "model": "network or feature_model (the motion-feature model)",
+    "kind": "group (an input group replaced by its neutral value) or time (one stretch of the session)",
+    "group": "the input group (rows of the pseudo-image, the same signals among the feature model's functionals) "
+             "or the stretch of time",
+    "class": "the test participants summarised: all, depressed or not depressed",
+    "mean_abs_delta": "mean |change of the logit| when the group is replaced by its neutral value",
+    "sd_abs_delta": "SD of that |change| over the fold's test participants",
+    "mean_contribution": "mean signed contribution to the logit (score with the group minus score without it; "
+                         "positive pushes towards depressed)",
+    "sd_contribution": "SD of that contribution over the fold's test participants",
+    "explanations.csv:n": "test participants of the fold in the class",
 }
 
 
@@ -184,6 +195,9 @@ def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: li
     from .runs import load_sanity
     if load_sanity(main) is not None:  # the shuffled-label sanity run of this very run
         files[SANITY] = (main / SANITY).read_text()
+    from .explain import EXPLANATIONS, is_current
+    if is_current(main):  # what the models use (occlusion by input group), per fold and class: no participant
+        files[EXPLANATIONS] = (main / EXPLANATIONS).read_text()
     items = _read_json(main / REPORTING_JSON)
     if items and items.get("config_hash") == metrics.get("config_hash"):  # the reporting items of this run
         files[REPORTING_JSON], files[REPORTING_MD] = (main / REPORTING_JSON).read_text(), (main / REPORTING_MD).read_text()
@@ -204,7 +218,7 @@ SUMMARY_KEYS = ("dataset", "protocol", "synthetic", "n_participants", "n_depress
 DICTIONARY = "data_dictionary.csv"
 DOWNLOAD_NAMES = {DICTIONARY: "data dictionary", METRICS: "metrics (JSON)", "folds.csv": "fold table", "baselines.csv": "baseline table",
                   HISTORY: "training history", PREDICTIONS: "out-of-fold predictions", COMPARISONS: "comparisons",
-                  SANITY: "shuffled-label sanity run (JSON)", REPORTING_MD: "TRIPOD+AI items (Markdown)",
+                  SANITY: "shuffled-label sanity run (JSON)", "explanations.csv": "what the models use (occlusion)", REPORTING_MD: "TRIPOD+AI items (Markdown)",
                   REPORTING_JSON: "TRIPOD+AI items (JSON)"}
 PUBLICATION_TAG = "pseudoface-publication"  # the appended downloads-and-provenance cell
 
@@ -252,6 +266,7 @@ def _read_json(path: Path):
 def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str = "landmarks") -> Path:
     """Make the executed notebooks in ``staging`` publishable and move them to reports/<dataset>/;
     ``layout``: what the corpus gives ("landmarks", or "series" for pose/gaze/AU series: E-DAIC)."""
+    from .explain import top_groups
     from .results import screening
     from .runs import load_sanity
     import nbformat
@@ -272,6 +287,7 @@ def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str
         # the reporting page: the TRIPOD+AI items (written for this run by notebook 03) and the sanity run
         "reporting": (json.loads(downloads_text[REPORTING_JSON]) if REPORTING_JSON in downloads_text else None),
         "sanity": load_sanity(run_root / "main"),
+        "explanations": top_groups(run_root / "main"),
         "from_video": from_video(Path(params.data.root).expanduser()),  # landmarks by `pseudoface extract`
         # the model section of the config: which network the run trained (its scope names it on the site)
         "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics} | {"config": {"model": metrics["config"]["model"]}},
@@ -435,7 +451,9 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
                  if overrides]
                 if params.report.comparisons else [])  # the default is the main run
     runs = 1 + len(variants)
-    folds = params.cv.repeats * (params.cv.folds if params.cv.protocol == "cv" else 2)
+    first_repeat = params.cv.folds if params.cv.protocol == "cv" else 2
+    folds = params.cv.repeats * first_repeat
+    shuffled_folds = params.cv.shuffled_labels * first_repeat  # notebook 03's sanity run: the first repeat's folds
     threads = fold_threads(params)
     if params.cv.executor == "ray" and params.cv.ray_address:
         where, workers = f"Ray cluster at {params.cv.ray_address}: as many at once as its CPUs allow", None
@@ -452,8 +470,11 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
         seconds = -(-folds // workers) * per_fold(params)
         if variants:
             seconds += -(-(folds * len(variants)) // workers) * sum(map(per_fold, variants)) / len(variants)
+        seconds += -(-(shuffled_folds) // workers) * per_fold(params)
         projection = f"; projected ~{duration_text(seconds)} if none is reused (rough)"
-    return f"plan: up to {runs * folds} fold trainings ({runs} run(s) x {folds}), {where}{projection}"
+    sanity = (f" + {shuffled_folds} for the shuffled-label sanity run ({params.cv.shuffled_labels} permutation(s) "
+              f"x {first_repeat} folds of the first repeat)" if shuffled_folds else "")
+    return f"plan: up to {runs * folds} fold trainings ({runs} run(s) x {folds}){sanity}, {where}{projection}"
 
 
 def run_report(root: Path, params_files: list[str], overrides: list[str]) -> list[str]:

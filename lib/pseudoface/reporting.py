@@ -557,6 +557,10 @@ def sanity_sentence(sanity: dict | None) -> str:
                f"(the permuted training labels correlate {_f(r, 2)} with the true ones on average: by chance a "
                "permutation keeps some of the truth, and more permutations tell the two apart)"
                if flagged else "no sign of leakage: no model on shuffled labels lies above that interval")
+    below = [MODELS[k] for k, v in m.items() if not v["possible_leakage"] and not v["within_interval"]]
+    if below:  # below the interval: a model that learned nothing tends to call (almost) everyone one class
+        verdict += (f"; the {' and the '.join(below)} lie(s) below it: with nothing to learn, a model tends to call "
+                    "almost everyone one class, whose macro-F1 is lower than a random guess's")
     return (f"Trained on shuffled labels ({sanity['permutations']} permutation(s) of the training participants' "
             f"labels on the first repeat's {s['folds']} outer folds, the same settings), the network reaches macro-F1 "
             f"{_f(m['network']['shuffled_mean'])} (feature model {_f(m['feature_model']['shuffled_mean'])}, fused "

@@ -198,6 +198,15 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
                      f"given the prevalence as probability): {', '.join(worse)}; these scores may rank participants but "
                      "are not usable as probabilities of depression.")
     warning = results.small_fold_warning(m) if "fold_details" in m else ""
+    explained = stamp.get("explanations")
+    if explained:
+        def top(model, a):
+            name = "network" if model == "network" else "motion-feature model"
+            return (f"the {name}'s score moves most when {a['top']} is replaced by its neutral value (first in "
+                    f"{a['top_share'] * a['folds']:.0f} of {a['folds']} folds; ranking {'stable' if a['stable'] else 'not stable'} "
+                    f"across folds, Kendall's W {f(a['kendall_w'], 2)})")
+        notes.append("What the models use (occlusion, fold analysis page): "
+                     + "; ".join(top(k, a) for k, a in explained.items()) + ".")
     sanity = stamp.get("sanity")
     if sanity:
         from .reporting import sanity_brief
@@ -217,7 +226,8 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
         f'<p class="pf-warn" role="note">{html.escape(warning)}</p>' if warning else "",
         f'<table class="pf-models">{header}{"".join(rows)}</table>',
         '<table class="pf-key">' + diff_rows + "</table>",
-        f'<p class="pf-note">{html.escape(" ".join(notes))} {html.escape(results.estimator_note(m))}</p>',
+        *(f'<p class="pf-note">{html.escape(n)}</p>' for n in notes),
+        f'<p class="pf-note">{html.escape(results.estimator_note(m))}</p>',
         f"<details><summary>Every baseline in the same folds (macro-F1 mean and SD over folds; difference to the "
         f"motion-feature model)</summary>{captions.styled(base, RANKING_HEADERS).to_html()}</details>",
         f'<p class="pf-links"><strong>Pages:</strong> {pages} · <a href="{prefix}comparison.html#{dataset}">Comparison</a></p>',
