@@ -20,7 +20,11 @@ benchmarks/out/runs/<family>-s<seed>-<format>-<config hash>/; a cell whose run f
 of the same config, data and code version is reused. ``--jobs N`` runs N cells at once, each in its
 own process with ``train.threads=1`` (a many-core machine; on 2 cores keep 1).
 
-Usage: python benchmarks/bench_quality.py [--families all] [--seeds 0 1 ... 9] [--format daic_woz]
+``--task regression`` (``model.task=regression``): per family, MAE and CCC of the network, the ridge
+feature model and the fused score beside the training-fold mean predictor (AVEC's baseline), and the
+paired MAE difference of each against it (mean of per-seed differences of the per-fold means).
+
+Usage: python benchmarks/bench_quality.py [--task binary] [--families all] [--seeds 0 1 ... 9] [--format daic_woz]
        [--participants 60] [--seconds 90] [--set key=value ...] [--jobs 1] [--json out.json]
 """
 from __future__ import annotations
@@ -59,7 +63,7 @@ def cell(family: str, seed: int, args) -> dict:
     root = corpus(family, seed, args.participants, args.seconds, args.format)
     dataset = "synthetic" if args.format == "daic_woz" else args.format
     params = params_from_dict({"dataset": dataset, "data": {"root": str(root)}},
-                              ["cv.repeats=1", "cv.folds=5", f"cv.seed={seed}"]
+                              ["cv.repeats=1", "cv.folds=5", f"cv.seed={seed}", f"model.task={args.task}"]
                               + (["train.threads=1"] if args.jobs > 1 else []) + args.overrides)
     enc = encode_corpus(load_corpus(params), params)
     run_dir = OUT / "runs" / f"{family}-s{seed}-{args.format}-{config_hash(params)[:10]}"  # one folder per config
@@ -74,6 +78,15 @@ def cell(family: str, seed: int, args) -> dict:
               json.loads(f.read_text())["baselines"]["stratified_random"]["prediction"]]
     iqr = {name: float(np.subtract(*np.percentile(pred[col], [75, 25])))
            for name, col in (("network", "score"), ("feature", "feature_score"), ("fused", "fused_score"))}
+    if args.task == "regression":
+        models = {"network": m["regression"], "ridge": m["regression_baselines"]["ridge"],
+                  "fused": m["regression_fused_model"], "mean": m["regression_baselines"]["mean"]}
+        return {"family": family, "seed": seed, "format": args.format, "seconds": seconds, "task": "regression",
+                "mae": {k: v["mae"]["mean"] for k, v in models.items()},
+                "ccc": {k: v["ccc"]["mean"] for k, v in models.items()},
+                "rmse": {k: v["rmse"]["mean"] for k, v in models.items()},
+                "f1": {"network": m["macro_f1"]["mean"]}, "auc": {"network": m["roc_auc"]["mean"]},
+                "epochs": [f["best_epoch"] for f in m["fold_details"]]}
     return {"family": family, "seed": seed, "format": args.format, "seconds": seconds,
             "f1": {"network": m["macro_f1"]["mean"], "feature": m["baselines"]["feature_model"]["macro_f1"]["mean"],
                    "fused": m["fused_model"]["macro_f1"]["mean"],
@@ -141,8 +154,33 @@ def table(cells: list[dict]) -> list[str]:
     return lines
 
 
+REGRESSION_MODELS = ("network", "ridge", "fused", "mean")
+
+
+def regression_table(cells: list[dict]) -> list[str]:
+    """Per family: MAE and CCC of each model (mean over seeds of the per-fold means ± SE over seeds),
+    each model's MAE minus the mean predictor's (mean of per-seed differences, 95% t interval)."""
+    families = list(dict.fromkeys(c["family"] for c in cells))
+    head = ("cue family", *[f"MAE {m}" for m in REGRESSION_MODELS], *[f"CCC {m}" for m in REGRESSION_MODELS[:3]],
+            *[f"MAE {m} − mean [95% CI]" for m in REGRESSION_MODELS[:3]], "network AUC of the derived screen")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for family in families:
+        cs = sorted((c for c in cells if c["family"] == family), key=lambda c: c["seed"])
+        err = {m: [c["mae"][m] for c in cs] for m in REGRESSION_MODELS}
+        diffs = []
+        for m in REGRESSION_MODELS[:3]:
+            d, lo, hi = paired(err[m], err["mean"])
+            diffs.append(f"{d:+.2f} [{lo:+.2f}, {hi:+.2f}]")
+        lines.append("| " + " | ".join((f"{family} ({len(cs)} seeds)", *[mean_se(err[m]) for m in REGRESSION_MODELS],
+                                        *[mean_se([c["ccc"][m] for c in cs]) for m in REGRESSION_MODELS[:3]],
+                                        *diffs, f"{np.mean([c['auc']['network'] for c in cs]):.3f}")) + " |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--task", choices=["binary", "regression"], default="binary",
+                    help="model.task: the screen (macro-F1 table) or the PHQ-8 score (MAE / CCC table)")
     ap.add_argument("--families", nargs="+", default=["all"])
     ap.add_argument("--seeds", nargs="+", type=int, default=list(range(10)))
     ap.add_argument("--format", choices=["daic_woz", "e_daic"], default="daic_woz",
@@ -158,7 +196,8 @@ def main() -> None:
     if args.table:
         for path in args.table:
             cells = json.loads(Path(path).read_text())
-            print(f"\n{cells[0]['format']} ({path}):\n" + "\n".join(table(cells)))
+            rows = regression_table(cells) if cells[0].get("task") == "regression" else table(cells)
+            print(f"\n{cells[0]['format']} ({path}):\n" + "\n".join(rows))
         return
     families = list(EFFECTS) if args.families == ["all"] else args.families
     print(f"{args.format} corpora: {args.participants} participants x {args.seconds:g} s, families {families}, "
@@ -175,10 +214,21 @@ def main() -> None:
             cells.append(c)
             if args.json:  # after every cell: a run cut short keeps what finished
                 Path(args.json).write_text(json.dumps(cells, indent=1))
+            if args.task == "regression":
+                print(f"  {c['family']:12s} seed {c['seed']}: MAE " + "  ".join(f"{m} {c['mae'][m]:.2f}" for m in
+                                                                              REGRESSION_MODELS)
+                      + "  CCC " + "  ".join(f"{m} {c['ccc'][m]:.3f}" for m in REGRESSION_MODELS[:3])
+                      + f"  {c['seconds']:.0f} s", flush=True)
+                continue
             f1 = "  ".join(f"{m} {c['f1'][m]:.3f}" for m in MODELS)
             print(f"  {c['family']:12s} seed {c['seed']}: {f1}  AUC {c['auc']['network']:.3f}/{c['auc']['feature']:.3f}"
                   f"/{c['auc']['fused']:.3f}  IQR {c['iqr']['network']:.3f}  w {c['fusion_weights']}  "
                   f"{c['seconds']:.0f} s", flush=True)
+    if args.task == "regression":
+        print(f"\n{args.format}, PHQ-8 score: {len(cells)} cells in {time.perf_counter() - started:.0f} s. MAE and CCC: "
+              "mean over seeds of each seed's mean over 5 folds ± SE over seeds; − mean: mean of per-seed differences")
+        print("\n".join(regression_table(cells)))
+        return
     print(f"\n{args.format}: {len(cells)} cells in {time.perf_counter() - started:.0f} s. macro-F1: mean over seeds of "
           "each seed's mean over 5 folds ± SE over seeds; paired: mean of per-seed differences, 95% t interval over seeds")
     print("\n".join(table(cells)))

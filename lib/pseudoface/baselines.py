@@ -94,3 +94,43 @@ def fit_predict(name: str, train: pd.DataFrame, test: pd.DataFrame, feature_cols
     model = _lr(seed).fit(X_tr, y)
     score = model.predict_proba(X_te)[:, 1]
     return score, (score >= 0.5).astype(int)
+
+
+# ---------------------------------------------------------------- model.task: regression (PHQ-8 score)
+# The same folds: the training-fold mean and median scores (AVEC's "mean" baseline predicts the
+# training mean for everyone) and the feature model as ridge regression on the same functionals.
+REGRESSION_BASELINES = ("mean", "median", "ridge")
+RIDGE_ALPHAS = np.logspace(-2, 4, 13)  # L2 strengths tried on inner folds
+
+
+def fit_ridge(train: pd.DataFrame, feature_cols: list[str], seed: int):
+    """Standardise, then ridge regression of ``phq_score`` with alpha chosen by inner 5-fold CV on
+    squared error within the training fold (the regression counterpart of :func:`feature_model`)."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold
+    folds = KFold(n_splits=max(2, min(5, len(train))), shuffle=True, random_state=seed)
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS, cv=folds))
+    return model.fit(train[feature_cols].to_numpy(float), train.phq_score.to_numpy(float))
+
+
+def ridge_form(model, feature_cols: list[str]) -> dict:
+    """A fitted ridge pipeline as plain numbers (:func:`linear_form`'s keys): ``predict`` computes
+    its score with :func:`linear_logit` (the linear function is the predicted score)."""
+    scaler, ridge = model[0], model[-1]
+    return {"columns": list(feature_cols), "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+            "coef": np.ravel(ridge.coef_).tolist(), "intercept": float(ridge.intercept_), "alpha": float(ridge.alpha_)}
+
+
+def predict_score(name: str, train: pd.DataFrame, test: pd.DataFrame, feature_cols: list[str], seed: int,
+                  ridge=None) -> np.ndarray:
+    """Predicted PHQ-8 scores (clipped to 0-24) of the test participants from ``train``'s
+    ``phq_score`` only. ``ridge``: the ridge already fitted on ``train`` (:func:`fit_ridge`)."""
+    y = train.phq_score.to_numpy(float)
+    if name == "mean":
+        return np.full(len(test), float(y.mean()))
+    if name == "median":
+        return np.full(len(test), float(np.median(y)))
+    if name != "ridge":
+        raise ValueError(f"unknown regression baseline {name!r}")
+    model = ridge if ridge is not None else fit_ridge(train, feature_cols, seed)
+    return np.clip(model.predict(test[feature_cols].to_numpy(float)), 0.0, 24.0)

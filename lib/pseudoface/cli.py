@@ -98,6 +98,11 @@ def headline(metrics: dict) -> str:
              f"95% CI {m['ci95'][0]:.2f}-{m['ci95'][1]:.2f}), predicted-positive rate "
              f"{metrics['predicted_positive_rate']['mean']:.2f}"]
     parts += [f"  {name}: {v['macro_f1']['mean']:.3f} ± {v['macro_f1']['std']:.3f}" for name, v in b.items()]
+    if metrics.get("task") == "regression":  # the PHQ-8 score beside the mean predictor (AVEC's baseline)
+        r, mean = metrics["regression"], metrics["regression_baselines"]["mean"]
+        parts.insert(0, "PHQ-8 score: " + ", ".join(f"{k.upper()} {r[k]['mean']:.2f} ± {r[k]['std']:.2f}"
+                                                     for k in ("rmse", "mae", "ccc", "pearson"))
+                     + f" (mean predictor MAE {mean['mae']['mean']:.2f}); derived screen at >= 10:")
     return "\n".join(parts)
 
 
@@ -155,9 +160,15 @@ def cmd_predict(args) -> int:
     threshold) and the fused model (mean fused logit, 0.5)."""
     from .predict import predict_paths
     rows, problems = predict_paths(Path(args.run), args.paths)
-    print("participant,score,prediction,fused_score,fused_prediction")
-    for pid, prob, pred, fused, fused_pred in rows:
-        print(f"{pid},{prob:.4f},{pred},{fused:.4f},{fused_pred}")
+    from .runs import load_metrics
+    if load_metrics(args.run).get("task") == "regression":  # the PHQ-8 score; the screen at >= 10
+        print("participant,predicted_score,prediction,fused_predicted_score,fused_prediction")
+        for pid, value, pred, fused, fused_pred in rows:
+            print(f"{pid},{value:.2f},{pred},{fused:.2f},{fused_pred}")
+    else:
+        print("participant,score,prediction,fused_score,fused_prediction")
+        for pid, prob, pred, fused, fused_pred in rows:
+            print(f"{pid},{prob:.4f},{pred},{fused:.4f},{fused_pred}")
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     return 1 if problems else 0

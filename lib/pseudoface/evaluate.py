@@ -131,3 +131,67 @@ def calibration_summary(y: np.ndarray, score: np.ndarray, n_bins: int = 5) -> di
     bins = [{"mean_score": float(score[idx].mean()), "observed_rate": float(y[idx].mean()), "count": int(len(idx))}
             for idx in np.array_split(order, min(n_bins, len(y))) if len(idx)]
     return {"brier": float(brier_score_loss(y, score)), "bins": bins}
+
+
+# ---------------------------------------------------------------- PHQ-8 severity (model.task: regression)
+# ``true`` (n,) PHQ-8 scores, ``pred`` (n,) predicted scores on the same 0-24 scale.
+REGRESSION_METRICS = ("rmse", "mae", "ccc", "pearson")
+
+
+def rmse(true, pred) -> float:
+    true, pred = np.asarray(true, float), np.asarray(pred, float)
+    return float(np.sqrt(np.mean((pred - true) ** 2)))
+
+
+def mae(true, pred) -> float:
+    true, pred = np.asarray(true, float), np.asarray(pred, float)
+    return float(np.mean(np.abs(pred - true)))
+
+
+def ccc(true, pred) -> float:
+    """Lin's concordance correlation coefficient, as AVEC 2019 scores it:
+    2 cov(t, p) / (var(t) + var(p) + (mean(t) - mean(p))^2), population moments (ddof = 0).
+    Written here: four lines of numpy, and no maintained library the project already depends on
+    has it (scikit-learn and scipy do not). 1 only for identity; a shift or a rescaling lowers it
+    below Pearson's r; NaN when both vectors are constant (undefined)."""
+    true, pred = np.asarray(true, float), np.asarray(pred, float)
+    denominator = true.var() + pred.var() + (true.mean() - pred.mean()) ** 2
+    if not len(true) or denominator == 0:
+        return float("nan")
+    return float(2 * np.mean((true - true.mean()) * (pred - pred.mean())) / denominator)
+
+
+def pearson(true, pred) -> float:
+    """Pearson's r; NaN when either vector is constant (a mean predictor has no correlation)."""
+    true, pred = np.asarray(true, float), np.asarray(pred, float)
+    if len(true) < 2 or np.ptp(true) == 0 or np.ptp(pred) == 0:  # exact: a mean's std() is ~1e-16, not 0
+        return float("nan")
+    return float(np.corrcoef(true, pred)[0, 1])
+
+
+REGRESSION_FUNCTIONS = {"rmse": rmse, "mae": mae, "ccc": ccc, "pearson": pearson}
+
+
+def regression_summary(predictions: pd.DataFrame, n_boot: int, seed: int, column: str = "predicted_score") -> dict:
+    """{rmse, mae, ccc, pearson}, each like ``macro_f1`` in :func:`summarise`: mean and SD (ddof = 1)
+    over folds, ``folds``, ``pooled`` (out-of-fold, per repeat) and ``ci95`` (percentile bootstrap
+    over the first repeat's participants, :func:`_bootstrap`) of ``predictions[column]`` against
+    ``true_score``."""
+    import warnings
+    groups = list(predictions.groupby(["repeat", "fold"]))
+    first = predictions[predictions.repeat == predictions.repeat.min()]
+    out = {}
+    for name, fn in REGRESSION_FUNCTIONS.items():
+        folds = [fn(g.true_score, g[column]) for _, g in groups]
+        pooled = {str(r): fn(g.true_score, g[column]) for r, g in predictions.groupby("repeat")}
+        with warnings.catch_warnings():  # a constant predictor's r (NaN in every resample) has no interval
+            warnings.simplefilter("ignore")
+            ci = _bootstrap((first.true_score.to_numpy(float), first[column].to_numpy(float)), fn, n_boot, seed)[0]
+        out[name] = mean_sd(folds) | {"folds": folds, "pooled": pooled, "ci95": ci}
+    return out
+
+
+def paired_fold_difference(a: list, b: list) -> dict:
+    """Mean and SD (ddof = 1) of the per-fold differences a - b (the same folds, in the same order)."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    return mean_sd(d) | {"folds": [float(v) for v in d]}

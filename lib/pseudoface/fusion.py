@@ -42,3 +42,13 @@ def fuse(feature_model, test: pd.DataFrame, feature_cols: list[str], network_tes
     z = fused_logit(feature_logits(feature_model, test, feature_cols), network_test, WEIGHT)
     return {"weight": WEIGHT, "score": [float(p) for p in expit(z)], "prediction": [int(v) for v in z >= 0],
             "feature_model": linear_form(feature_model, feature_cols)}
+
+
+# model.task: regression: the fused score is (1 - w) * ridge + w * network, both predicted PHQ-8
+# scores. w = 0.5, fixed a priori (a plain average): no weight was chosen on any seed, dev or reported.
+REGRESSION_WEIGHT = 0.5
+
+
+def fuse_scores(ridge_score, network_score, weight: float = REGRESSION_WEIGHT) -> np.ndarray:
+    """The fused predicted PHQ-8 score (both inputs already on 0-24, so the average is too)."""
+    return (1 - weight) * np.asarray(ridge_score, float) + weight * np.asarray(network_score, float)

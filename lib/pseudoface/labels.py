@@ -146,3 +146,35 @@ def read_split_labels(labels_dir: Path, files: tuple, id_names: tuple, score_nam
     if not tables:
         raise DataError(f"{labels_dir}: no label files found (expected {', '.join(f[0] for f in files)})")
     return apply_label_rule(merge_label_tables(tables), rule)
+
+
+PHQ8_RANGE = (0.0, 24.0)  # eight items scored 0-3
+
+
+def regression_labels(labels: pd.DataFrame, labels_dir: Path) -> pd.DataFrame:
+    """The labels of a ``model.task: regression`` run: every row with a PHQ-8 score gets ``label``
+    = score >= 10 (the binary truth the outer folds stratify by and the derived screen is scored
+    against, whatever ``data.label_rule``); a row without a score gets -1 (excluded, counted in the
+    participant flow by :func:`read.build_corpus`).
+
+    Raises DataError (one line, naming the file) when a label file that labels participants has no
+    score at all (no score column, or every cell empty), when no file has a score, or when a score
+    lies outside 0-24."""
+    files = labels["source"].str.rsplit(":", n=1).str[0]
+    for name, rows in labels.groupby(files, sort=False):
+        if (rows["phq_score"].notna() | rows["file_binary"].notna()).any() and rows["phq_score"].isna().all():
+            raise DataError(f"{Path(labels_dir) / name}: no PHQ-8 score (PHQ8_Score / PHQ_Score / score column "
+                            "missing or empty); model.task: regression needs the score")
+    if labels["phq_score"].isna().all():
+        raise DataError(f"{labels_dir}: no PHQ-8 score in any label file; model.task: regression needs the score")
+    low, high = PHQ8_RANGE
+    bad = labels["phq_score"].notna() & ~labels["phq_score"].between(low, high)
+    if bad.any():
+        row = labels[bad].iloc[0]
+        name, line = str(row["source"]).rsplit(":", 1)
+        raise DataError(f"{Path(labels_dir) / name}: line {line}: PHQ-8 score {row['phq_score']:g} outside "
+                        f"{low:g}-{high:g}")
+    labels = labels.copy()
+    score = labels["phq_score"].to_numpy(dtype=float)
+    labels["label"] = np.where(np.isnan(score), -1, score >= 10).astype(int)
+    return labels

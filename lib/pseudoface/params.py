@@ -73,6 +73,10 @@ class EncodeParams:
 
 @dataclass(frozen=True)
 class ModelParams:
+    # binary: the screen (PHQ-8 >= 10, weighted BCE on the logit); regression: the PHQ-8 score
+    # itself (0-24; the same network's output read as the score standardised by the inner-training
+    # participants' mean and SD, Huber loss; train.py), with the binary screen derived at >= 10
+    task: Literal["binary", "regression"] = "binary"
     preset: Literal["default", "seed"] = "default"
     # what the network reads: clips of K windows, a participant scored by the mean clip logit (the
     # paper's design), or the whole session, one logit per participant (model.SessionNet)
@@ -175,6 +179,9 @@ def check(p: Params) -> None:
     if p.cv.shuffled_labels and p.cv.label_permutation:
         raise ParamsError(f"cv.shuffled_labels: a shuffled-label run (cv.label_permutation {p.cv.label_permutation}) "
                           "runs no sanity runs of its own; set one of them to 0")
+    if p.model.task == "regression" and p.train.calibration != "none":
+        raise ParamsError(f"train.calibration: {p.train.calibration} maps logits to probabilities; model.task: "
+                          "regression predicts the score itself (set train.calibration: none)")
     if not 0 < p.train.inner_val_fraction < 1:
         raise ParamsError(f"train.inner_val_fraction: expected a fraction between 0 and 1; got {p.train.inner_val_fraction}")
 
@@ -183,7 +190,7 @@ def check(p: Params) -> None:
 # (runs.config_hash) and cache keys (encode's) while at the value that behaves as before, so
 # existing runs and cache entries stay valid; set to anything else, they count
 NEUTRAL_WHEN = {("encode", "geometry_rows"): False, ("train", "threads"): 0, ("encode", "landmark_rows"): True,
-                ("cv", "shuffled_labels"): 0, ("cv", "label_permutation"): 0}
+                ("cv", "shuffled_labels"): 0, ("cv", "label_permutation"): 0, ("model", "task"): "binary"}
 _ABSENT = object()
 
 

@@ -328,10 +328,14 @@ def floor_sentence(metrics: dict) -> str:
     """'' unless the network sits at the majority-class floor (it calls (almost) everyone one class)."""
     ppr = metrics["predicted_positive_rate"]["mean"]
     majority = metrics["baselines"].get("majority", {}).get("macro_f1", {}).get("mean", np.nan)
-    if ppr <= 0.05 or ppr >= 0.95 or metrics["macro_f1"]["mean"] <= majority + 0.01:
+    if ppr <= 0.05 or ppr >= 0.95:
         return (f"The {network_name(metrics)} sits at the majority-class floor: it calls {_f(100 * ppr, 0)}% of "
-                f"participants depressed and its macro-F1 ({_f(metrics['macro_f1']['mean'])}) is that of calling "
+                f"participants depressed, so its macro-F1 ({_f(metrics['macro_f1']['mean'])}) is about that of calling "
                 f"everyone one class ({_f(majority)}).")
+    if metrics["macro_f1"]["mean"] <= majority + 0.01:
+        return (f"The {network_name(metrics)}'s macro-F1 ({_f(metrics['macro_f1']['mean'])}) is no higher than that of "
+                f"calling everyone not depressed ({_f(majority)}), though it calls {_f(100 * ppr, 0)}% of participants "
+                "depressed: its decisions carry no information about the label here.")
     return ""
 
 

@@ -14,6 +14,12 @@
   logits (``calibration: platt``) and the macro-F1-best threshold are fitted on inner-validation
   scores only. Input scaling constants (``model.input_scaling``) come from the inner-training
   participants. The outer test fold never reaches this module.
+- ``model.task: regression`` (the PHQ-8 score): the same network, sampling and epoch choice; its
+  one output is read as the score standardised by the inner-training participants' mean and SD
+  (:func:`score_scale`), so the head starts near the training mean and the loss is in SD units;
+  the loss is Huber (:func:`regression_loss`); the epoch is chosen by the same
+  :class:`EpochSelector` on the inner-validation Huber loss; predicted scores are clipped to 0-24
+  (:meth:`Trained.predicted_score`); no threshold is chosen (the screen is the score >= 10).
 """
 from __future__ import annotations
 
@@ -64,9 +70,38 @@ class Trained:
     history: list  # dicts: epoch, train_loss, val_loss, val_macro_f1
     pos_weight: float
     platt: tuple = (1.0, 0.0)  # probability = sigmoid(a * logit + b); identity unless calibration: platt
+    # model.task: regression: predicted score = clip(mean + sd * output, 0, 24) (score_scale)
+    target_scale: tuple = (0.0, 1.0)
 
     def probability(self, logits: np.ndarray) -> np.ndarray:
         return expit(self.platt[0] * np.asarray(logits) + self.platt[1])
+
+    def predicted_score(self, outputs: np.ndarray) -> np.ndarray:
+        return predicted_score(outputs, self.target_scale)
+
+
+PHQ8_MAX = 24.0  # eight items scored 0-3
+SCREEN_CUTOFF = 10.0  # PHQ-8 >= 10: the binary screen, derived from a predicted score
+HUBER_DELTA = 1.0  # in training SDs of the score (~5-6 PHQ-8 points)
+
+
+def score_scale(scores: np.ndarray) -> tuple[float, float]:
+    """(mean, SD) of the inner-training participants' PHQ-8 scores: the network's output is the
+    score standardised by them (an SD below 1 point, e.g. a tiny fold, counts as 1)."""
+    scores = np.asarray(scores, float)
+    return float(scores.mean()), float(max(scores.std(), 1.0))
+
+
+def predicted_score(outputs, scale: tuple) -> np.ndarray:
+    """Network outputs (standardised scores) -> PHQ-8 scores clipped to 0-24."""
+    return np.clip(scale[0] + scale[1] * np.asarray(outputs, float), 0.0, PHQ8_MAX)
+
+
+def regression_loss(outputs: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Huber loss on standardised scores: quadratic within one SD, linear beyond, so the few severe
+    scores (PHQ-8 near 20-24 lie 2-3 SDs out) pull the fit less than under MSE while the many
+    moderate errors are weighed as by MSE."""
+    return F.huber_loss(outputs, z, delta=HUBER_DELTA)
 
 
 def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -195,7 +230,7 @@ def train_epoch(model, opt, images: dict, train_ids: list, y_train: np.ndarray, 
         x = torch.from_numpy(batch).to(device)
         y = torch.from_numpy(y_train[idx]).to(device)
         opt.zero_grad()
-        loss = loss_fn(model(x), y, pos_weight)
+        loss = regression_loss(model(x), y) if params.model.task == "regression" else loss_fn(model(x), y, pos_weight)
         loss.backward()
         opt.step()
         losses.append(loss.item())
@@ -225,7 +260,10 @@ class EpochSelector:
 
 def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, params: Params, seed: int,
                 device: torch.device, progress=None) -> Trained:
-    """Fit on ``train_ids``, choose epoch, threshold (and Platt map) on ``val_ids`` (both inner, never test)."""
+    """Fit on ``train_ids``, choose epoch, threshold (and Platt map) on ``val_ids`` (both inner, never test).
+    ``labels``: {participant_id: 0/1}, or with ``model.task: regression`` {participant_id: PHQ-8 score}."""
+    if params.model.task == "regression":
+        return train_regression(images, labels, train_ids, val_ids, params, seed, device, progress)
     t = params.train
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -256,3 +294,39 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
     trained = Trained(model, selector.best_epoch, 0.5, history, pos_weight, platt)
     trained.threshold = best_threshold(y_val, trained.probability(val_logits))
     return trained
+
+
+def train_regression(images: dict, scores: dict, train_ids: list, val_ids: list, params: Params, seed: int,
+                     device: torch.device, progress=None) -> Trained:
+    """:func:`train_model` for ``model.task: regression``: ``scores`` {participant_id: PHQ-8 score};
+    the same network, sampling, seeds and epoch choice (on the inner-validation Huber loss); no
+    threshold or calibration (``threshold`` is the screen's cut-off, 10, on the predicted score)."""
+    t = params.train
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = model_from_params(params.model, images[train_ids[0]].shape[1:])
+    set_input_scaling(model, [images[p] for p in train_ids])  # inner-training participants only
+    model = model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+    raw_train = np.array([scores[p] for p in train_ids], dtype=float)
+    scale = score_scale(raw_train)  # once per fold, inner-train only
+    z_train = ((raw_train - scale[0]) / scale[1]).astype(np.float32)
+    raw_val = np.array([scores[p] for p in val_ids], dtype=float)
+    z_val = torch.from_numpy((raw_val - scale[0]) / scale[1]).float()
+    layout = RowLayout.of(params.encode)
+    mirror = t.mirror and params.encode.layout == "window" and layout.holds(images[train_ids[0]].shape)
+    selector, history = EpochSelector(t.patience), []
+    for epoch in range(1, t.epochs + 1):
+        train_loss = train_epoch(model, opt, images, train_ids, z_train, params, 1.0, layout if mirror else None,
+                                 rng, device)
+        val_out = score(model, images, val_ids, params, device, max_clips=t.val_clips)
+        val_loss = float(regression_loss(torch.from_numpy(val_out).float(), z_val))
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                        "val_macro_f1": macro_f1((raw_val >= SCREEN_CUTOFF).astype(int),
+                                                 (predicted_score(val_out, scale) >= SCREEN_CUTOFF).astype(int))})
+        if progress is not None:
+            progress.set_postfix(epoch=epoch, val_loss=f"{val_loss:.3f}")
+        if selector.update(epoch, val_loss, model):
+            break
+    model.load_state_dict(selector.state)
+    return Trained(model, selector.best_epoch, SCREEN_CUTOFF, history, 1.0, (1.0, 0.0), scale)
