@@ -316,4 +316,5 @@ def test_the_plan_projects_from_the_images_the_params_encode(monkeypatch):
     shapes = []
     monkeypatch.setattr(plan, "projected_fold_seconds", lambda p, n, shape: shapes.append(shape) or 10.0)
     assert "projected ~" in report.report_plan(params, 48)
-    assert shapes == [(6, 4, 60), (3, 68, 3), (6, 4, 60), (6, 4, 60)]  # main, the seed preset's 68x3 frames, no alignment, clips
+    # main, the seed preset's 68x3 frames, no alignment, clips, then the shuffled-label runs (the main run's shape)
+    assert shapes == [(6, 4, 60), (3, 68, 3), (6, 4, 60), (6, 4, 60), (6, 4, 60)]

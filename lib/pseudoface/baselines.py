@@ -109,7 +109,7 @@ def fit_ridge(train: pd.DataFrame, feature_cols: list[str], seed: int):
     from sklearn.linear_model import RidgeCV
     from sklearn.model_selection import KFold
     folds = KFold(n_splits=max(2, min(5, len(train))), shuffle=True, random_state=seed)
-    model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS, cv=folds))
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS, cv=folds, scoring="neg_mean_squared_error"))
     return model.fit(train[feature_cols].to_numpy(float), train.phq_score.to_numpy(float))
 
 

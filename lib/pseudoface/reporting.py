@@ -30,7 +30,7 @@ ANSWERED, RESEARCHER = "answered", "for the researcher"
 # (item, section, TRIPOD+AI item, what the researcher writes: all of it, or what the run cannot say)
 CHECKLIST = [
     ("1", "Title and abstract", "Title", "Name the study as developing and internally validating a model that "
-     "predicts depression (PHQ-8) from facial landmarks, and for whom."),
+     "predicts depression (PHQ-8) from facial behaviour (landmarks, or pose, gaze and action units), and for whom."),
     ("2", "Title and abstract", "Abstract", "A structured abstract following TRIPOD+AI for Abstracts."),
     ("3a", "Introduction", "Background: healthcare context and rationale",
      "The (diagnostic) context, why screen from facial movement, and existing models."),
