@@ -61,7 +61,8 @@ def built(tmp_path_factory):
     cache = home / ".cache" / "pseudoface"
     env = dict(os.environ, HOME=str(home), PSEUDOFACE_CACHE_DIR=str(cache), DAIC_WOZ_ROOT=str(daic))
     runs = {"synthetic": _report(root, env, "--params", "params/synthetic.yaml", "--set", f"data.root={corpus}"),
-            "daic_woz": _report(root, env, "--params", "params/daic_woz_test.yaml", "--set", "report.comparisons=false"),
+            "daic_woz": _report(root, env, "--params", "params/daic_woz_test.yaml", "--set", "report.comparisons=false",
+                                "--set", "report.regression=false"),
             "e_daic": _report(root, env, "--params", "params/e_daic.yaml", "--set", f"data.root={edaic}",
                               "--set", "cv.repeats=1")}
     return {"root": root, "runs": runs, "env": env, "home": home, "cache": cache, "corpus": corpus,
@@ -109,6 +110,9 @@ def test_every_quarto_page_exists(built):
     assert "<td>CNN-LSTM (whole session)</td>" in index and "(best trivial baseline)" in index
     assert "sensitivity<br>(pooled)" in index and "Label trained and scored" in index
     assert "Pose, gaze and AU exploration" in index  # E-DAIC's first page is named for what it has
+    assert "PHQ-8 score (regression, same folds" in index and "training-fold mean" in index  # the synthetic run's
+    assert (root / "runs" / "synthetic" / "report" / "regression" / "metrics.json").is_file()
+    assert not (root / "runs" / "daic_woz" / "report" / "regression").exists()  # switched off there
 
 
 @pytest.mark.slow

@@ -267,3 +267,35 @@ def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
     assert '<a href="reports/synthetic/reporting.html">5 · Reporting (TRIPOD+AI)</a>' in page
     box = website.key_results_html("synthetic", stamp)
     assert "Shuffled-label sanity run (2 permutation(s) of the training labels, same folds): network 0.480" in box
+
+
+def _regression_metrics():
+    def summary(mean, folds):
+        return {"mean": mean, "std": float(np.std(folds, ddof=1)), "folds": folds, "pooled": {"0": mean}, "ci95": [0, 1]}
+    metric = lambda mae: {"mae": summary(mae, [mae] * 5), "rmse": summary(mae + 1, [mae + 1] * 5),  # noqa: E731
+                          "ccc": summary(0.3, [0.3] * 5), "pearson": summary(0.5, [0.5] * 5)}
+    return {"n_participants": 100, "fold_details": [{"n": 20}] * 5, "regression": metric(4.0),
+            "regression_baselines": {"mean": metric(5.0), "median": metric(4.9), "ridge": metric(4.5)},
+            "paired_mae_vs_mean": {"network": {"folds": [-1.0, -1.1, -0.9, -1.0, -1.05]},
+                                   "ridge": {"folds": [-0.5, 0.4, -0.6, 0.5, -0.3]},
+                                   "median": {"folds": [-0.1] * 5}},
+            "macro_f1": {"mean": 0.6}, "baselines": {"feature_model": {"macro_f1": {"mean": 0.55}}}}
+
+
+def test_regression_results_read_against_the_mean_predictor():
+    m = _regression_metrics()
+    table = results.regression_table(m)
+    assert list(table.model) == ["network", "feature model (ridge)", "training-fold mean", "training-fold median"]
+    assert table.MAE[0] == "4.00 ± 0.00" and table["MAE − mean predictor (95% CI)"][2] == "–"
+    text = results.regression_sentence(m)
+    assert "the network beats the mean predictor (MAE 4.00 against 5.00; difference −1.01" in text
+    assert "the feature model (ridge) is not shown to differ from the mean predictor" in text
+    box = website._regression_html(m)
+    assert "PHQ-8 score (regression, same folds" in box and "<th" in box and website._regression_html(None) == ""
+
+
+def test_the_residual_sentence_sees_severe_cases_pulled_to_the_mean():
+    true = np.array([0, 5, 10, 15, 20, 24], float)
+    p = pd.DataFrame({"repeat": 0, "true_score": true, "predicted_score": 8 + 0.2 * (true - 8)})
+    text = results.regression_residuals_sentence(p)
+    assert "slope −0.80" in text and "pulled towards the mean by 80%" in text and "(n = 3)" in text

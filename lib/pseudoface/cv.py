@@ -213,6 +213,12 @@ def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = N
     return pd.DataFrame(rows)
 
 
+def task_params(params: Params, task: str) -> Params:
+    """``params`` for the other task in the same folds (the report's regression companion): the task
+    switched, no sanity run of its own, no Platt map (a regression predicts the score itself)."""
+    return params_from_dict(asdict(params), [f"model.task={task}", "cv.shuffled_labels=0", "train.calibration=none"])
+
+
 def shuffled_params(params: Params, permutation: int) -> Params:
     """The k-th shuffled-label run of ``params``: the same settings on the first repeat's outer folds
     (the cheap setting, stated in ``sanity.json``), labels permuted in training (fold.training_labels)."""

@@ -131,6 +131,7 @@ class CVParams:
 class ReportParams:
     allow_participant_data: bool = False  # publish per-participant data from a licensed corpus
     comparisons: bool = True  # run the seed-vs-default and alignment comparisons
+    regression: bool = True  # also cross-validate the PHQ-8 score (model.task: regression) in the same folds
 
 
 @dataclass(frozen=True)

@@ -419,3 +419,27 @@ def sweep_figure(table: pd.DataFrame, keys: list[str], title: str):
                       scattermode="group", scattergap=0.6,
                       margin=dict(l=60, r=20, t=50, b=40))
     return fig
+
+
+def regression_figure(predictions: pd.DataFrame) -> go.Figure:
+    """predictions (a regression run's, first repeat): predicted against true PHQ-8 score (identity
+    line, the cut-off at 10 on both axes, one colour per outer fold), and the residual against the
+    true score (are severe cases pulled towards the mean?)."""
+    p = predictions[predictions.repeat == predictions.repeat.min()]
+    fig = make_subplots(1, 2, subplot_titles=("Predicted against true score", "Residual (predicted − true)"),
+                        horizontal_spacing=0.12)
+    for i, (fold, sub) in enumerate(p.groupby("fold")):
+        color = qualitative.Plotly[i % len(qualitative.Plotly)]
+        for col, y in ((1, sub.predicted_score), (2, sub.predicted_score - sub.true_score)):
+            fig.add_scatter(x=sub.true_score, y=y, mode="markers", name=f"fold {fold}", legendgroup=f"fold {fold}",
+                            showlegend=col == 1, marker=dict(color=color, size=9, line=dict(color="white", width=1)),
+                            row=1, col=col)
+    fig.add_scatter(x=[0, 24], y=[0, 24], mode="lines", name="identity", line=dict(color="grey", dash="dash"), row=1, col=1)
+    fig.add_hline(y=0, line_dash="dash", line_color="grey", row=1, col=2)
+    for col in (1, 2):
+        fig.add_vline(x=10, line_dash="dot", line_color="#E45756", row=1, col=col)
+    fig.add_hline(y=10, line_dash="dot", line_color="#E45756", row=1, col=1)
+    fig.update_xaxes(title_text="true PHQ-8 score (dotted: the cut-off at 10)", range=[-0.5, 24.5])
+    fig.update_yaxes(title_text="predicted PHQ-8 score", range=[-0.5, 24.5], row=1, col=1)
+    fig.update_yaxes(title_text="predicted − true", row=1, col=2)
+    return _layout(fig, "PHQ-8 severity: the network's out-of-fold predictions (first repeat)", 440)

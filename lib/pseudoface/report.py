@@ -263,6 +263,16 @@ def _read_json(path: Path):
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+REGRESSION_KEYS = ("regression", "regression_baselines", "regression_fused_model", "paired_mae_vs_mean", "fold_details",
+                   "n_participants", "macro_f1", "baselines", "fused_model", "seconds")
+
+
+def _regression_summary(run: Path) -> dict | None:
+    """What the site shows of the regression companion run (aggregates only), or None without one."""
+    m = _read_json(run / METRICS)
+    return {k: m[k] for k in REGRESSION_KEYS if k in m} if m and m.get("task") == "regression" else None
+
+
 def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str = "landmarks") -> Path:
     """Make the executed notebooks in ``staging`` publishable and move them to reports/<dataset>/;
     ``layout``: what the corpus gives ("landmarks", or "series" for pose/gaze/AU series: E-DAIC)."""
@@ -288,6 +298,8 @@ def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str
         "reporting": (json.loads(downloads_text[REPORTING_JSON]) if REPORTING_JSON in downloads_text else None),
         "sanity": load_sanity(run_root / "main"),
         "explanations": top_groups(run_root / "main"),
+        # the PHQ-8 regression in the same folds (notebook 03's companion run), when it ran
+        "regression": _regression_summary(run_root / "regression"),
         "from_video": from_video(Path(params.data.root).expanduser()),  # landmarks by `pseudoface extract`
         # the model section of the config: which network the run trained (its scope names it on the site)
         "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics} | {"config": {"model": metrics["config"]["model"]}},

@@ -228,12 +228,22 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
         '<table class="pf-key">' + diff_rows + "</table>",
         *(f'<p class="pf-note">{html.escape(n)}</p>' for n in notes),
         f'<p class="pf-note">{html.escape(results.estimator_note(m))}</p>',
+        _regression_html(stamp.get("regression")),
         f"<details><summary>Every baseline in the same folds (macro-F1 mean and SD over folds; difference to the "
         f"motion-feature model)</summary>{captions.styled(base, RANKING_HEADERS).to_html()}</details>",
         f'<p class="pf-links"><strong>Pages:</strong> {pages} · <a href="{prefix}comparison.html#{dataset}">Comparison</a></p>',
         f'<p class="pf-links"><strong>Downloads:</strong> {downloads}</p>' if downloads else "",
         f'<p class="pf-prov">{_code(provenance_text(stamp))}</p>',
         "</section>"])
+
+
+def _regression_html(regression: dict | None) -> str:
+    """The PHQ-8 regression's key results on the index (MAE, RMSE, CCC beside the mean predictor)."""
+    if not regression:
+        return ""
+    table = results.regression_table(regression)[["model", "MAE", "RMSE", "CCC", "MAE − mean predictor (95% CI)"]]
+    return (f'<p class="pf-note"><strong>PHQ-8 score (regression, same folds; mean ± SD over folds).</strong> '
+            f"{html.escape(results.regression_sentence(regression))}</p>{captions.styled(table).to_html()}")
 
 
 RANKING_HEADERS = {"difference": "minus the feature model", "diff_low": "95% CI low", "diff_high": "95% CI high"}
