@@ -15,7 +15,7 @@ import nbformat
 import pytest
 import yaml
 
-from pseudoface import report, website
+from pseudoface import downloads, report, website
 from pseudoface.synthetic import write_corpus
 
 ROOT = Path(__file__).parent.parent
@@ -136,10 +136,10 @@ def test_comparisons_ran_in_the_same_folds(built):
 @pytest.mark.slow
 def test_every_published_column_is_in_the_data_dictionary(built):
     import pandas as pd
-    downloads = built["root"] / "reports" / "synthetic" / "downloads"
-    dictionary = pd.read_csv(downloads / report.DICTIONARY)
-    for path in downloads.glob("*.csv"):
-        if path.name != report.DICTIONARY:
+    folder = built["root"] / "reports" / "synthetic" / "downloads"
+    dictionary = pd.read_csv(folder / downloads.DICTIONARY)
+    for path in folder.glob("*.csv"):
+        if path.name != downloads.DICTIONARY:
             listed = dictionary[dictionary.file == path.name].column.tolist()
             assert listed == list(pd.read_csv(path, nrows=0).columns), path.name
     assert dictionary.meaning.str.len().min() > 10
@@ -262,9 +262,9 @@ def test_pages_draw_in_a_real_browser(built, tmp_path):
         pytest.skip("chromium not installed (apt-get install chromium)")
     site = built["root"] / "reports" / "_site"
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) == 3 + 3 * len(report.NOTEBOOKS)
+    assert len(pages) == 3 + 3 * (len(report.NOTEBOOKS) + 1)  # the site's pages, each dataset's four and its reporting page
     synthetic = {"index.html", "comparison.html", "method.html",
-                 *(f"reports/synthetic/{n}.html" for n in report.NOTEBOOKS)}
+                 *(f"reports/synthetic/{n}.html" for n in (*report.NOTEBOOKS, website.REPORTING))}
     for i, page in enumerate(pages):
         name = str(page.relative_to(site))
         html = page.read_text()

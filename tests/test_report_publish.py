@@ -9,7 +9,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pseudoface import cli, privacy, report, website
+from pseudoface import cli, downloads, privacy, report, website
 from pseudoface.params import load_params
 
 ROOT = Path(__file__).parent.parent
@@ -81,7 +81,7 @@ def test_predictions_are_published_without_participant_ids():
                          "participant_id": ["300", "301", "302", "300", "301", "302"], "label": [0, 1, 1, 0, 1, 1],
                          "phq_score": [3.0, 12.0, 15.0, 3.0, 12.0, 15.0], "gender": ["f", "m", "f", "f", "m", "f"],
                          "score": [.1, .7, .8, .2, .6, .9], "threshold": .5, "prediction": [0, 1, 1, 0, 1, 1]})
-    out = report._anonymous_predictions(pred, seed=1)
+    out = downloads._anonymous_predictions(pred, seed=1)
     assert "participant_id" not in out and "phq_score" not in out and not out.isin(["300", "301", "302"]).any().any()
     assert out.groupby("key").label.nunique().eq(1).all() and out.key.nunique() == 3  # one key per participant
     assert len(out) == len(pred)

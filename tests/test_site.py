@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface import captions, evaluate, results, website
+from pseudoface import captions, evaluate, results, severity, website
 
 
 def _summary(folds, ppr=0.3):
@@ -216,13 +216,13 @@ def test_the_paired_difference_sees_a_better_model():
 
 
 def test_the_data_dictionary_names_every_column_or_refuses():
-    from pseudoface import report
-    text = report.data_dictionary({"folds.csv": "repeat,fold,macro_f1\n0,0,0.5\n", "x.json": "{}"})
+    from pseudoface import downloads
+    text = downloads.data_dictionary({"folds.csv": "repeat,fold,macro_f1\n0,0,0.5\n", "x.json": "{}"})
     assert text.splitlines()[1:] == ["folds.csv,repeat,repeat of the outer fold split (0 = the first)",
                                      "folds.csv,fold,outer fold within the repeat (0-based)",
                                      "folds.csv,macro_f1,macro-F1 of the network on the fold (mean of the F1 of both classes)"]
     with pytest.raises(KeyError, match="new.csv: column 'ppr_new'"):
-        report.data_dictionary({"new.csv": "ppr_new\n1\n"})
+        downloads.data_dictionary({"new.csv": "ppr_new\n1\n"})
 
 
 def test_errors_against_quality_drop_a_constant_duration_and_start_axes_at_zero():
@@ -284,10 +284,10 @@ def _regression_metrics():
 
 def test_regression_results_read_against_the_mean_predictor():
     m = _regression_metrics()
-    table = results.regression_table(m)
+    table = severity.regression_table(m)
     assert list(table.model) == ["network", "feature model (ridge)", "training-fold mean", "training-fold median"]
     assert table.MAE[0] == "4.00 ± 0.00" and table["MAE − mean predictor (95% CI)"][2] == "–"
-    text = results.regression_sentence(m)
+    text = severity.regression_sentence(m)
     assert "the network beats the mean predictor (MAE 4.00 against 5.00; difference −1.01" in text
     assert "the feature model (ridge) is not shown to differ from the mean predictor" in text
     box = website._regression_html(m)
@@ -297,5 +297,5 @@ def test_regression_results_read_against_the_mean_predictor():
 def test_the_residual_sentence_sees_severe_cases_pulled_to_the_mean():
     true = np.array([0, 5, 10, 15, 20, 24], float)
     p = pd.DataFrame({"repeat": 0, "true_score": true, "predicted_score": 8 + 0.2 * (true - 8)})
-    text = results.regression_residuals_sentence(p)
+    text = severity.regression_residuals_sentence(p)
     assert "slope −0.80" in text and "pulled towards the mean by 80%" in text and "(n = 3)" in text

@@ -26,10 +26,11 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from . import captions, results
+from . import captions, results, severity
 from .captions import display_name
 from .sweep_page import published_sweeps, sweeps_body
-from .report import DOWNLOAD_NAMES, DOWNLOADS, NOTEBOOKS, PUBLICATION_TAG, STAMP, provenance_text
+from .downloads import DOWNLOAD_NAMES, DOWNLOADS
+from .report import NOTEBOOKS, PUBLICATION_TAG, STAMP, provenance_text
 
 TITLES = {"01_landmarks": "Landmark exploration", "02_pseudo_images": "Pseudo-images",
           "03_training": "Training", "04_fold_analysis": "Fold analysis"}
@@ -64,7 +65,7 @@ def reporting_body(stamp: dict) -> str:
     leaves to the researcher (with what to write), and the shuffled-label sanity run beside the real run."""
     from . import reporting
     rep, sanity = stamp.get("reporting"), stamp.get("sanity")
-    parts = []
+    parts = [captions.banner_html()] if stamp["metrics"].get("synthetic") else []
     if rep:
         items = rep["items"]
         answered = sum(i["status"] == reporting.ANSWERED for i in items)
@@ -241,9 +242,9 @@ def _regression_html(regression: dict | None) -> str:
     """The PHQ-8 regression's key results on the index (MAE, RMSE, CCC beside the mean predictor)."""
     if not regression:
         return ""
-    table = results.regression_table(regression)[["model", "MAE", "RMSE", "CCC", "MAE − mean predictor (95% CI)"]]
+    table = severity.regression_table(regression)[["model", "MAE", "RMSE", "CCC", "MAE − mean predictor (95% CI)"]]
     return (f'<p class="pf-note"><strong>PHQ-8 score (regression, same folds; mean ± SD over folds).</strong> '
-            f"{html.escape(results.regression_sentence(regression))}</p>{captions.styled(table).to_html()}")
+            f"{html.escape(severity.regression_sentence(regression))}</p>{captions.styled(table).to_html()}")
 
 
 RANKING_HEADERS = {"difference": "minus the feature model", "diff_low": "95% CI low", "diff_high": "95% CI high"}
