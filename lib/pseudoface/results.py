@@ -141,14 +141,19 @@ def screening(predictions: pd.DataFrame) -> dict:
     return out
 
 
+def headline_keys(metrics: dict) -> list[str]:
+    """The models the headline tables show, in order: the headline, the network, the feature model,
+    the best trivial baseline (the network once when it is the headline)."""
+    return list(dict.fromkeys([headline_key(metrics), "network", "feature_model", best_trivial(metrics)]))
+
+
 def headline_table(metrics: dict, screen: dict | None = None) -> pd.DataFrame:
     """One row per model (the headline first, then the network, the feature model and the best
     trivial baseline), every one in the same outer folds: macro-F1 by the fold estimator, ROC-AUC
     over folds, and with ``screen`` (:func:`screening`) sensitivity, specificity and Brier."""
     frac, s = test_fraction(metrics), fold_scores(metrics)
-    keys = list(dict.fromkeys([headline_key(metrics), "network", "feature_model", best_trivial(metrics)]))
     rows = []
-    for key in keys:
+    for key in headline_keys(metrics):
         summary = {"network": metrics, "fused": metrics.get("fused_model")}.get(key) or metrics["baselines"][key]
         iv = fold_interval(s[key], frac)
         row = {"model": model_label(metrics, key), "macro-F1 (mean over folds)": iv["mean"], "SD over folds": iv["sd"],

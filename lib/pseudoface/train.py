@@ -258,12 +258,12 @@ class EpochSelector:
         return self.waited >= self.patience
 
 
-def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, params: Params, seed: int,
-                device: torch.device, progress=None) -> Trained:
-    """Fit on ``train_ids``, choose epoch, threshold (and Platt map) on ``val_ids`` (both inner, never test).
-    ``labels``: {participant_id: 0/1}, or with ``model.task: regression`` {participant_id: PHQ-8 score}."""
-    if params.model.task == "regression":
-        return train_regression(images, labels, train_ids, val_ids, params, seed, device, progress)
+def _fit(images: dict, train_ids: list, val_ids: list, y_train: np.ndarray, pos_weight: float, params: Params,
+         seed: int, device: torch.device, progress, val_loss, val_macro_f1) -> tuple:
+    """What both tasks share: the network seeded and its input scaling fitted on the inner-training
+    participants, epochs of :func:`train_epoch` until :class:`EpochSelector` stops on the
+    inner-validation loss (``val_loss(outputs)``; ``val_macro_f1(outputs)`` for the history), the
+    chosen epoch's weights loaded. Returns (model, selector, history)."""
     t = params.train
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -271,26 +271,38 @@ def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, para
     set_input_scaling(model, [images[p] for p in train_ids])  # inner-training participants only
     model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
-    y_train = np.array([labels[p] for p in train_ids], dtype=np.float32)
-    pos_weight = float((len(y_train) - y_train.sum()) / max(1.0, float(y_train.sum())))  # once per fold, inner-train only
-    y_val = np.array([labels[p] for p in val_ids])
     layout = RowLayout.of(params.encode)  # landmark window images mirror; series and frame images do not
     mirror = t.mirror and params.encode.layout == "window" and layout.holds(images[train_ids[0]].shape)
     selector, history = EpochSelector(t.patience), []
     for epoch in range(1, t.epochs + 1):
         train_loss = train_epoch(model, opt, images, train_ids, y_train, params, pos_weight,
                                  layout if mirror else None, rng, device)
-        val_logits = score(model, images, val_ids, params, device, max_clips=t.val_clips)
-        val_loss = float(loss_fn(torch.from_numpy(val_logits).float(), torch.from_numpy(y_val).float(), pos_weight))
-        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                        "val_macro_f1": macro_f1(y_val, (val_logits >= 0).astype(int))})
+        val_out = score(model, images, val_ids, params, device, max_clips=t.val_clips)
+        loss = float(val_loss(val_out))
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": loss, "val_macro_f1": val_macro_f1(val_out)})
         if progress is not None:
-            progress.set_postfix(epoch=epoch, val_loss=f"{val_loss:.3f}")
-        if selector.update(epoch, val_loss, model):
+            progress.set_postfix(epoch=epoch, val_loss=f"{loss:.3f}")
+        if selector.update(epoch, loss, model):
             break
     model.load_state_dict(selector.state)
+    return model, selector, history
+
+
+def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, params: Params, seed: int,
+                device: torch.device, progress=None) -> Trained:
+    """Fit on ``train_ids``, choose epoch, threshold (and Platt map) on ``val_ids`` (both inner, never test).
+    ``labels``: {participant_id: 0/1}, or with ``model.task: regression`` {participant_id: PHQ-8 score}."""
+    if params.model.task == "regression":
+        return train_regression(images, labels, train_ids, val_ids, params, seed, device, progress)
+    y_train = np.array([labels[p] for p in train_ids], dtype=np.float32)
+    pos_weight = float((len(y_train) - y_train.sum()) / max(1.0, float(y_train.sum())))  # once per fold, inner-train only
+    y_val = np.array([labels[p] for p in val_ids])
+    model, selector, history = _fit(
+        images, train_ids, val_ids, y_train, pos_weight, params, seed, device, progress,
+        lambda logits: loss_fn(torch.from_numpy(logits).float(), torch.from_numpy(y_val).float(), pos_weight),
+        lambda logits: macro_f1(y_val, (logits >= 0).astype(int)))
     val_logits = score(model, images, val_ids, params, device)
-    platt = fit_platt(val_logits, y_val) if t.calibration == "platt" else (1.0, 0.0)
+    platt = fit_platt(val_logits, y_val) if params.train.calibration == "platt" else (1.0, 0.0)
     trained = Trained(model, selector.best_epoch, 0.5, history, pos_weight, platt)
     trained.threshold = best_threshold(y_val, trained.probability(val_logits))
     return trained
@@ -301,32 +313,14 @@ def train_regression(images: dict, scores: dict, train_ids: list, val_ids: list,
     """:func:`train_model` for ``model.task: regression``: ``scores`` {participant_id: PHQ-8 score};
     the same network, sampling, seeds and epoch choice (on the inner-validation Huber loss); no
     threshold or calibration (``threshold`` is the screen's cut-off, 10, on the predicted score)."""
-    t = params.train
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    model = model_from_params(params.model, images[train_ids[0]].shape[1:])
-    set_input_scaling(model, [images[p] for p in train_ids])  # inner-training participants only
-    model = model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     raw_train = np.array([scores[p] for p in train_ids], dtype=float)
     scale = score_scale(raw_train)  # once per fold, inner-train only
     z_train = ((raw_train - scale[0]) / scale[1]).astype(np.float32)
     raw_val = np.array([scores[p] for p in val_ids], dtype=float)
     z_val = torch.from_numpy((raw_val - scale[0]) / scale[1]).float()
-    layout = RowLayout.of(params.encode)
-    mirror = t.mirror and params.encode.layout == "window" and layout.holds(images[train_ids[0]].shape)
-    selector, history = EpochSelector(t.patience), []
-    for epoch in range(1, t.epochs + 1):
-        train_loss = train_epoch(model, opt, images, train_ids, z_train, params, 1.0, layout if mirror else None,
-                                 rng, device)
-        val_out = score(model, images, val_ids, params, device, max_clips=t.val_clips)
-        val_loss = float(regression_loss(torch.from_numpy(val_out).float(), z_val))
-        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                        "val_macro_f1": macro_f1((raw_val >= SCREEN_CUTOFF).astype(int),
-                                                 (predicted_score(val_out, scale) >= SCREEN_CUTOFF).astype(int))})
-        if progress is not None:
-            progress.set_postfix(epoch=epoch, val_loss=f"{val_loss:.3f}")
-        if selector.update(epoch, val_loss, model):
-            break
-    model.load_state_dict(selector.state)
+    model, selector, history = _fit(
+        images, train_ids, val_ids, z_train, 1.0, params, seed, device, progress,
+        lambda out: regression_loss(torch.from_numpy(out).float(), z_val),
+        lambda out: macro_f1((raw_val >= SCREEN_CUTOFF).astype(int),
+                             (predicted_score(out, scale) >= SCREEN_CUTOFF).astype(int)))
     return Trained(model, selector.best_epoch, SCREEN_CUTOFF, history, 1.0, (1.0, 0.0), scale)

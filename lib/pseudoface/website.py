@@ -170,8 +170,7 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
     head = results.headline_key(m)
     table = results.headline_table(m, screen or None)
     rows = []
-    for i, r in table.iterrows():
-        key = list(dict.fromkeys([head, "network", "feature_model", results.best_trivial(m)]))[i]
+    for i, (key, r) in enumerate(zip(results.headline_keys(m), table.to_dict("records"))):
         sc = screen.get(key)
         macro = f"{f(r['macro-F1 (mean over folds)'])} ± {f(r['SD over folds'])}"
         cells = [html.escape(r["model"]) + (" <em>(headline)</em>" if i == 0 else "") +
