@@ -28,10 +28,13 @@ def test_ccc_is_one_for_identity_and_below_r_for_a_shifted_prediction():
     assert ccc(TRUE, TRUE) == pytest.approx(1.0)
     shifted = TRUE + 3
     assert pearson(TRUE, shifted) == pytest.approx(1.0)
-    # direct: 2 cov / (var t + var p + (mean t - mean p)^2), population moments
-    cov = np.mean((TRUE - TRUE.mean()) * (shifted - shifted.mean()))
-    direct = 2 * cov / (TRUE.var() + shifted.var() + 9.0)
-    assert ccc(TRUE, shifted) == pytest.approx(direct)
+    # a shift c leaves cov = var t = var p = s2, so CCC = 2 s2 / (2 s2 + c^2): here s2 = 4478/81
+    # (population variance of TRUE), c = 3, CCC = 8956 / 9685
+    assert ccc(TRUE, shifted) == pytest.approx(8956 / 9685, rel=1e-12)
+    # worked by hand, population moments (AVEC's): t = 0, 2, 4 and p = 2, 3, 4 have cov 4/3,
+    # var t 8/3, var p 2/3 and means 2 and 3, so CCC = (8/3) / (8/3 + 2/3 + 1) = 8/13
+    # (sample moments would give 2 * 2 / (4 + 1 + 1) = 2/3)
+    assert ccc([0, 2, 4], [2, 3, 4]) == pytest.approx(8 / 13, rel=1e-12)
     assert ccc(TRUE, shifted) < pearson(TRUE, shifted)
     noisy = TRUE + np.array([1.0, -2, 0.5, 3, -1, 2, -3, 1, 0])
     assert ccc(TRUE, noisy) < pearson(TRUE, noisy) <= 1
