@@ -53,19 +53,38 @@ def test_every_choice_of_every_option_is_set_somewhere():
 
 # ---- behavioural tests of the options no params file sets
 
-def test_platt_calibration_changes_probabilities_not_the_ranking(synth_root):
+def test_platt_calibration_changes_probabilities_not_the_ranking(synth_root, monkeypatch):
+    """``train.calibration: platt`` fits its map on the inner-validation participants' logits and
+    applies it to every test score. On this tiny corpus a fold has two inner-validation participants,
+    whose fitted map may fall back to the identity (tests/test_encode_model.py checks the fit itself),
+    so the fit here returns a known map, sigmoid(2 z - 0.5): a run that ignored the option would keep
+    the identity and fail."""
+    from pseudoface import train as train_mod
+    from scipy.special import expit, logit
+    calls = []
+
+    def known_map(logits, y):
+        calls.append((np.asarray(logits).copy(), np.asarray(y).copy()))
+        return 2.0, -0.5
+    monkeypatch.setattr(train_mod, "fit_platt", known_map)
     base = ["dataset=synthetic", f"data.root={synth_root}", *SMOKE, "train.epochs=2", "cv.folds=3", "train.device=cpu"]
     plain = params_from_dict({}, base)
     platt = params_from_dict({}, base + ["train.calibration=platt"])
     enc = encoded(plain)
     f, train_ids, test_ids = foldmod.outer_splits(enc.table, plain, 0)[0]
     a = foldmod.run_fold(enc, plain, 0, f, train_ids, test_ids, torch.device("cpu"))
+    assert a["platt"] == [1.0, 0.0] and calls == []  # calibration: none fits nothing
     b = foldmod.run_fold(enc, platt, 0, f, train_ids, test_ids, torch.device("cpu"))
-    assert a["platt"] == [1.0, 0.0]
+    assert b["platt"] == [2.0, -0.5]
+    # fitted once, on the inner-validation participants (their true labels), never on the test fold
+    [(val_logits, y_val)] = calls
+    labels = dict(zip(enc.table.participant_id, enc.table.label))
+    assert y_val.tolist() == [labels[p] for p in b["inner_val_ids"]] and len(val_logits) == len(b["inner_val_ids"])
     sa, sb = (np.array([p["score"] for p in r["predictions"]]) for r in (a, b))
     y = np.array([p["label"] for p in a["predictions"]])
-    if b["platt"] != [1.0, 0.0]:  # a usable map was fitted on inner validation: a monotone change
-        assert not np.allclose(sa, sb)
+    # the same network (same seed, calibration comes after training): each test score is mapped
+    np.testing.assert_allclose(sb, expit(2.0 * logit(sa) - 0.5), rtol=1e-6)
+    assert not np.allclose(sa, sb)
     assert np.argsort(sa, kind="stable").tolist() == np.argsort(sb, kind="stable").tolist()
     assert roc_auc_score(y, sa) == roc_auc_score(y, sb)
 

@@ -9,7 +9,7 @@ from conftest import encoded
 from pseudoface import cv as cvmod
 from pseudoface import fold as foldmod
 from pseudoface.cli import main
-from pseudoface.model import CNNLSTM, model_from_params
+from pseudoface.model import CNNLSTM, count_parameters, model_from_params
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
 from pseudoface.runs import run_matches
 
@@ -233,8 +233,13 @@ def test_seed_comparison_stays_the_papers_network_whatever_the_default_options()
     assert not params.train.mirror
     # the paper's landmark image, whatever the encoder's defaults (its config hash is the old preset's)
     assert params.encode.landmark_rows and not params.encode.geometry_rows
+    # the paper's network as its code builds it (model.py): conv 32/64/128 without batch norm, LSTM(128),
+    # the last state, 225,473 parameters with 3 input channels; the default preset has 29,681
     model = model_from_params(params.model, (3, 68, 3))
-    assert model.cnn[0].kernel_size == (3, 3)
+    assert isinstance(model, CNNLSTM) and model.pooling == "last" and not model.scaled
+    assert count_parameters(model) == 225_473
+    assert [m.out_channels for m in model.cnn if isinstance(m, torch.nn.Conv2d)] == [32, 64, 128]
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.cnn) and model.lstm.hidden_size == 128
 
 
 @pytest.mark.parametrize("encode, rows, mirrored", [
