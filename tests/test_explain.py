@@ -142,6 +142,22 @@ def test_cli_errors_name_the_path(tmp_path, capsys):
     assert err.startswith(f"error: {tmp_path}: no checkpoints") and "\n" not in err
 
 
+def test_group_bars_follow_the_networks_order_and_show_a_group_only_its_model_has():
+    stability = pd.DataFrame({
+        "model": ["network", "network", "feature_model", "feature_model", "feature_model"],
+        "group": ["mouth", "head rotation", "head rotation", "mouth", "gaze"],
+        "mean_abs_delta": [0.30, 0.10, 0.05, 0.40, 0.20], "sd_abs_delta": [0.03, np.nan, 0.01, 0.02, 0.04],
+        "folds": [3, 3, 3, 3, 3]})
+    fig = explain_plots.group_bar_figure(stability)
+    network, feature = fig.data
+    assert (network.name, feature.name) == ("network (CNN-LSTM)", "motion-feature model")
+    assert list(network.x) == ["mouth", "head rotation"] and list(network.y) == [0.30, 0.10]
+    assert list(network.error_y.array) == [0.03, 0.0]  # one fold's SD is undefined: no error bar
+    assert list(feature.x) == ["mouth", "head rotation", "gaze"] and list(feature.y) == [0.40, 0.05, 0.20]
+    assert list(feature.error_y.array) == [0.02, 0.01, 0.04]
+    assert fig.layout.barmode == "group" and fig.layout.title.text.endswith("over 3 folds")
+
+
 FAST = list(SMOKE) + ["train.epochs=2", "train.patience=2", "cv.folds=2", "cv.bootstrap=20"]
 
 
@@ -166,10 +182,30 @@ def test_cli_end_to_end_on_a_small_run(small_run, capsys):
     assert meta["participants"] == 12 and meta["folds"] == 2
     # the figures and sentences notebook 04 shows
     assert "Kendall's W" in explain.sentence(frame)
-    explain_plots.group_bar_figure(explain.stability(frame))
+    stability = explain.stability(frame)
+    fig = explain_plots.group_bar_figure(stability)
+    assert [t.name for t in fig.data] == ["network (CNN-LSTM)", "motion-feature model"]
+    for trace, model in zip(fig.data, ["network", "feature_model"]):  # each bar is that model's mean |Δ| ± SD
+        rows = stability[stability.model == model].set_index("group").loc[list(trace.x)]
+        assert set(trace.x) == set(rows.index) and trace.type == "bar"
+        np.testing.assert_allclose(trace.y, rows.mean_abs_delta)
+        np.testing.assert_allclose(trace.error_y.array, rows.sd_abs_delta)
+    assert list(fig.data[0].x) == list(stability[stability.model == "network"].group)  # the network's order
+    assert fig.layout.title.text == "What each model uses: mean ± SD over 2 folds"
+    assert fig.layout.yaxis.title.text.startswith("mean |Δ logit|") and fig.layout.xaxis.title.text == "input group"
     profile = explain.participant_profile(small_run, stretches=5)
     assert profile["grid"].shape == (4, 5) and profile["image"].shape[0] == 12
-    explain_plots.time_profile_figure(profile)
+    fig = explain_plots.time_profile_figure(profile)
+    image, grid = fig.data  # top: the pseudo-image over the session; bottom: group x stretch contributions
+    np.testing.assert_array_equal(image.z, profile["image"])
+    assert list(image.y) == profile["image_rows"] and image.zmid == 0 and image.yaxis == "y"
+    np.testing.assert_allclose(image.x, np.arange(profile["image"].shape[1]) / profile["fps"])  # seconds
+    np.testing.assert_array_equal(grid.z, profile["grid"])
+    assert list(grid.y) == profile["groups"] and grid.zmid == 0 and grid.yaxis == "y2"
+    np.testing.assert_allclose(grid.x, [(a + b) / 2 for a, b in profile["spans"]])  # stretch centres, s
+    assert max(grid.x) < image.x[-1] + 1 / profile["fps"]  # the stretches lie within the session drawn above
+    assert fig.layout.xaxis2.title.text == "time in the session (s)"
+    assert fig.layout.title.text.startswith(f"Participant {profile['participant_id']} (")
     assert "Participant" in explain.profile_sentence(profile)
 
 
