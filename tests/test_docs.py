@@ -1,13 +1,16 @@
 """The documentation stays true to the tree: the module table of docs/architecture.md names, for every
-lib/pseudoface/*.py, exactly the package modules it imports; every relative link in README.md and
-docs/ resolves; the user-facing pages name only params keys that exist; README stays a guide.
+lib/pseudoface/*.py, exactly the package modules it imports, in an order where every module imports
+only modules listed below it; every relative link in README.md and docs/ resolves; the user-facing
+pages name only params keys that exist; README stays a guide; the numbers the pages quote (typed
+defaults, the smoke settings, the synthetic cue families, the comparison variants) are the code's.
 
 After adding, removing or re-wiring a module, rewrite the table's imports column from the code with
 
     .venv/bin/python -c "import sys; sys.path.insert(0, 'tests'); import test_docs; test_docs.resync()"
 
-which keeps every row's "holds" text, appends a row for a new module (its "holds" cell says to
-describe it) and drops the row of a deleted one; then fill in what a new module holds.
+which keeps every row's "holds" text, adds a row for a new module (its "holds" cell says to
+describe it), drops the row of a deleted one and moves as few rows as it can so that every module
+sits above the modules it imports; then fill in what a new module holds.
 """
 from __future__ import annotations
 
@@ -126,6 +129,7 @@ def resync() -> None:
         cells = [f"`{m}`"] + ["(describe what it holds)"] * (width - 1)
         cells[column] = imports_cell(real[m])
         kept.append("| " + " | ".join(cells) + " |")
+    kept = import_order(kept, real)
     start, end = (rows[0], rows[-1] + 1) if rows else (header + 2, header + 2)
     ARCHITECTURE.write_text("\n".join(lines[:start] + kept + lines[end:]) + "\n")
 
@@ -141,6 +145,54 @@ def test_module_table_matches_the_imports():
             problems.append(f"{m}: the table lists {', '.join(sorted(extra))}, which it does not import")
     assert not problems, (f"{ARCHITECTURE} has drifted from the code (tests/test_docs.py: resync() "
                           "rewrites the column):\n" + "\n".join(problems))
+
+
+def _row_modules(row: str) -> list[str]:
+    return re.findall(r"`([^`]+)`", _cells(row)[0])
+
+
+def import_order(rows: list[str], graph: dict[str, set[str]]) -> list[str]:
+    """``rows`` (table lines) reordered so that every module sits above the modules it imports, moving
+    as few as it can: each step takes the first row, in the current order, that no row still to be
+    placed imports."""
+    rest, out = list(rows), []
+    while rest:
+        def imported_by_rest(row):
+            mine = set(_row_modules(row))
+            return any(mine & graph.get(m, set()) for other in rest if other is not row
+                       for m in _row_modules(other))
+        row = next((r for r in rest if not imported_by_rest(r)), None)
+        assert row is not None, "the modules import each other in a cycle (tests/test_structure.py names it)"
+        out.append(row)
+        rest.remove(row)
+    return out
+
+
+def upward_imports(text: str | None = None, graph: dict[str, set[str]] | None = None) -> list[str]:
+    """'a imports b, listed above it' for every import that points up the module table."""
+    text = ARCHITECTURE.read_text() if text is None else text
+    graph = real_imports() if graph is None else graph
+    lines = text.splitlines()
+    _, _, rows = _table(text)
+    position = {m: i for i, j in enumerate(rows) for m in _row_modules(lines[j])}
+    return [f"{m} imports {d}, listed above it" for m in position for d in sorted(graph.get(m, ()))
+            if d in position and position[d] < position[m]]
+
+
+def test_module_table_is_in_import_order():
+    """docs/architecture.md says a module imports only modules further down its table: true of the table."""
+    assert "a module imports only modules further down" in ARCHITECTURE.read_text()
+    up = upward_imports()
+    assert not up, (f"{ARCHITECTURE}: imports that point up the module table (tests/test_docs.py: resync() "
+                    "reorders it):\n" + "\n".join(up))
+
+
+def test_import_order_moves_a_row_below_its_importers():
+    rows = ["| `c` |", "| `a` |", "| `b` |", "| `d`, `e` |"]
+    graph = {"a": {"b"}, "b": {"c"}, "c": set(), "d": set(), "e": {"c"}}
+    assert import_order(rows, graph) == ["| `a` |", "| `b` |", "| `d`, `e` |", "| `c` |"]
+    text = "| module | holds | imports (within pseudoface) |\n|---|---|---|\n" + "\n".join(f"{r} x | y |" for r in rows)
+    assert upward_imports(text, graph) == ["b imports c, listed above it", "e imports c, listed above it"]
 
 
 def test_real_imports_sees_function_level_and_package_imports(tmp_path, monkeypatch):
