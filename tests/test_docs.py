@@ -266,3 +266,109 @@ def test_readme_is_a_guide():
     quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
     commands = re.search(r"```bash\n(.*?)```", quickstart, flags=re.S).group(1)
     assert [l.split("#")[0].strip() for l in commands.splitlines() if l.strip()] == ["make report", "make test"]
+
+
+# ---- numbers the pages quote, against the code
+
+QUOTING = [*PAGES, ROOT / "method.qmd"]
+HISTORY = {"experiments.md"}  # the model-search log quotes the defaults of its day
+
+
+def _typed_default(key: str):
+    section, name = key.split(".")
+    return getattr(getattr(Params(), section), name)
+
+
+def _word(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def quoted_defaults(text: str) -> list[tuple[int, str, str, str | None]]:
+    """(line, key, default as written, value the shipped params files set or None) of every
+    "`key` (default `V`)" (optionally followed by ", W in the shipped params files") and every
+    "`key: V` (default)" in ``text``."""
+    found = []
+    for n, line in enumerate(text.splitlines(), 1):
+        found += [(n, k, v, shipped or None) for k, v, shipped in
+                  re.findall(r"`([a-z_]+\.[a-z_]+)` \(default `([^`]+)`\)(?:, (\S+) in the shipped params files)?", line)]
+        found += [(n, k, v, None) for k, v in re.findall(r"`([a-z_]+\.[a-z_]+): ([^`]+)` \(default\)", line)]
+    return found
+
+
+def test_quoted_defaults_are_the_typed_defaults():
+    """A page that says what a key is by default says what the Params dataclass says (and, where it
+    says what the shipped params files set, what every params/*.yaml that sets it sets)."""
+    import yaml
+    shipped = {p.name: yaml.safe_load(p.read_text()) for p in sorted((ROOT / "params").glob("*.yaml"))}
+    wrong, quoted = [], 0
+    for page in QUOTING:
+        if page.name in HISTORY:
+            continue
+        for n, key, value, files in quoted_defaults(page.read_text()):
+            quoted += 1
+            where = f"{page.relative_to(ROOT)}:{n}: {key}"
+            if key not in _params_keys():
+                wrong.append(f"{where}: no such params key")
+                continue
+            if value != _word(_typed_default(key)):
+                wrong.append(f"{where}: the page says {value}, lib/pseudoface/params.py {_word(_typed_default(key))}")
+            if files is not None:
+                section, name = key.split(".")
+                values = {f: _word(y[section][name]) for f, y in shipped.items() if name in (y.get(section) or {})}
+                if not values or set(values.values()) != {files}:
+                    wrong.append(f"{where}: the page says the params files set {files}; they set {values}")
+    assert quoted >= 2, "the pages quote no default in the checked forms any more: is this test still reading them?"
+    assert not wrong, "\n".join(wrong)
+
+
+def test_quoted_defaults_parser_reads_both_forms():
+    text = ("the runs (`cv.shuffled_labels` (default `0`), 2 in the shipped params files) and\n"
+            "`data.label_rule: score_ge_10` (default) or `train.mirror` (default `true`)")
+    assert quoted_defaults(text) == [(1, "cv.shuffled_labels", "0", "2"), (2, "train.mirror", "true", None),
+                                     (2, "data.label_rule", "score_ge_10", None)]
+
+
+def test_the_smoke_settings_the_pages_quote_are_params_smoke():
+    from pseudoface.params import SMOKE, params_from_dict
+    smoke = params_from_dict({}, list(SMOKE))
+    quoted = []
+    for page in QUOTING:
+        text = page.read_text()
+        for m in re.finditer(r"\((\d+) epochs?,\s+(\d+)\s+folds", text):  # may wrap across lines
+            quoted.append((f"{page.relative_to(ROOT)}:{text[:m.start()].count(chr(10)) + 1}", int(m[1]), int(m[2])))
+    assert len(quoted) >= 2, f"the README and docs/architecture.md quote the smoke settings; found {quoted}"
+    assert [q for q in quoted if q[1:] != (smoke.train.epochs, smoke.cv.folds)] == []
+
+
+def test_the_cue_family_table_is_synthetic_effects():
+    from pseudoface.synthetic import EFFECTS
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("| effect | default strength / spread | mechanism |", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.strip().splitlines()[1:]:
+        effect, numbers = _cells(line)[:2]
+        strength, spread = (float(x.strip().rstrip("°")) for x in numbers.split("/"))
+        rows[re.search(r"`(\w+)`", effect).group(1)] = (strength, spread)
+    assert rows == {name: (family.strength, family.spread) for name, family in EFFECTS.items()}
+
+
+def test_notebook_03_names_every_comparison_variant():
+    """The comparison cell's words name each variant the report runs, as the variant table names it,
+    and which of them a corpus without landmarks runs."""
+    import json
+    from pseudoface.cv import COMPARISONS, comparison_variants
+    cells = json.loads((ROOT / "notebooks" / "03_training.ipynb").read_text())["cells"]
+    heading = next(i for i, c in enumerate(cells) if "".join(c["source"]).startswith("## Comparisons"))
+    words = "".join(cells[heading]["source"])
+    variants = [name for name, overrides in COMPARISONS.items() if overrides]  # the one without is the main run
+    assert [v for v in variants if f"*{v}*" not in words] == []
+    assert len(re.findall(r"\*[^*]+\*", words)) == len(variants)
+    without_landmarks = [v for v in comparison_variants(landmarks=False) if COMPARISONS[v]]
+    assert without_landmarks == ["CNN-LSTM on clips (the paper's design)"] and "runs only the clip variant" in words
+
+
+def test_no_page_pins_a_test_count():
+    """How many tests there are drifts with every commit: pages give timings, `pytest --collect-only` the count."""
+    pinned = [f"{page.relative_to(ROOT)}:{n}: {line.strip()}" for page in QUOTING
+              for n, line in enumerate(page.read_text().splitlines(), 1) if re.search(r"\b\d+ tests\b", line)]
+    assert not pinned, "\n".join(pinned)
