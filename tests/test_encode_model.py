@@ -223,6 +223,24 @@ def test_platt_map_and_calibration_summary():
     assert [b["count"] for b in s["bins"]] == [80] * 5 and 0.2 < s["brier"] < 0.45
 
 
+def test_head_rotation_is_measured_from_the_template_and_translation_from_the_session_median():
+    """A head held pitched 10 degrees all session (the template face, rotated, still): the rotation row
+    shows the 10 degrees, 0.5 + 10 / (2 x encode.rotation_range_deg 20) = 0.75 in its pitch channel,
+    because rotation is measured from the template face, not from the session's median pose (which
+    would give 0.5 and hide a lowered head); the translation row is relative to the session's median
+    (0.5: the head did not move); every velocity channel is 0.5 (no change)."""
+    from pseudoface.face import template_face
+    p = params_from_dict({})
+    assert p.encode.rotation_range_deg == 20.0
+    face = template_face() @ rotation_matrix(np.deg2rad(10.0), 0.0, 0.0).T * 1.1 + np.array([5.0, 20.0, 700.0])
+    enc = encode_windows(normalise_landmarks(np.repeat(face[None], 150, axis=0), np.ones(150, bool), 30.0, p), p)
+    rows = list(enc.row_names)
+    rotation, translation = enc.images[:, :, rows.index("pose rotation")], enc.images[:, :, rows.index("pose translation")]
+    np.testing.assert_allclose(rotation[:, 0], 0.75, atol=1e-5)  # pitch, (N, W)
+    np.testing.assert_allclose(rotation[:, 1:], 0.5, atol=1e-5)  # yaw, roll; velocities
+    np.testing.assert_allclose(translation, 0.5, atol=1e-5)
+
+
 def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
     from pseudoface.encode import RowLayout, mirror_images
     from pseudoface.face import MIRROR

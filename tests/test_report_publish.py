@@ -114,6 +114,29 @@ def test_the_site_publishes_complete_reports_only(tmp_path, capsys):
     assert sorted(p.name for p in (reports / "_site").iterdir()) == ["assets", "comparison.html", "index.html", "method.html"]
 
 
+@pytest.mark.parametrize("quarto", [None, "/opt/quarto/bin/quarto"])
+def test_the_site_is_rendered_by_quarto_exactly_when_it_is_on_path(tmp_path, monkeypatch, quarto):
+    """Quarto on PATH: `quarto render --no-execute` renders the site and an incomplete report folder is
+    moved where Quarto does not look; otherwise the static fallback, and it says why. The page that
+    says how the site was built names the renderer used."""
+    reports = tmp_path / "reports"
+    _notebooks(reports / "daic_woz", report.NOTEBOOKS[:3])  # incomplete
+    (tmp_path / "method.qmd").write_text("---\ntitle: x\n---\n# Method\n")
+    rendered = []
+    monkeypatch.setattr(website.shutil, "which", lambda name, *a, **k: quarto if name == "quarto" else None)
+    monkeypatch.setattr(website.subprocess, "run", lambda cmd, **kw: rendered.append((cmd, kw["cwd"])))
+    renderer = website.build_site(tmp_path)
+    built = (reports / "_generated" / "built.md").read_text()
+    if quarto:
+        assert renderer == "quarto" and rendered == [(["quarto", "render", "--no-execute"], tmp_path)]
+        assert "rendered with Quarto." in built
+        assert (reports / "_incomplete" / "daic_woz").is_dir() and not (reports / "daic_woz").exists()
+    else:
+        assert renderer == f"{website.STATIC_RENDERER} (Quarto is not on PATH)" and rendered == []
+        assert f"rendered with {website.STATIC_RENDERER}." in built
+        assert (reports / "_site" / "index.html").is_file() and (reports / "daic_woz").is_dir()
+
+
 def test_an_interrupted_cv_says_which_folds_it_kept(tmp_path, monkeypatch, capsys, synth_root):
     from pseudoface import cv, encode
 
