@@ -6,11 +6,14 @@ Presets:
 - ``seed``: the paper's network as its code builds it: conv 3x3 32/64/128 with ReLU, max-pool
   after the first two, global average pool, LSTM(128), dropout, Linear(128 -> 1); 225,473
   parameters with 3 input channels.
-- ``default``: a lighter network for the window layout: conv 3x3 16/32/48 with batch norm and
-  ReLU, max-pool after the first two, global average pool, LSTM(32), dropout, Linear(32 -> 1).
-  With the default params its inputs are standardised per row (below) and the clip is summarised
-  by the mean of the LSTM's states (``model.pooling: mean``); the seed comparison keeps the paper's
-  last state and raw inputs.
+- ``default``: a lighter clip network for the window layout: conv 3x3 16/32/48 with batch norm and
+  ReLU, max-pool after the first two, global average pool, LSTM(32), dropout, Linear(32 -> 1); the
+  clip is summarised by ``model.pooling`` (default: the mean of the LSTM's states) and its inputs
+  are standardised per row (below) unless ``model.input_scaling: false``; the seed comparison keeps
+  the paper's last state and raw inputs.
+
+Presets and ``model.pooling`` concern ``model.scope: clip`` only. The default network
+(``model.scope: session``) is :class:`SessionNet`, built on the ``default`` preset's CNN.
 
 Optional input standardisation (``rows`` given): each (channel, row) of a pseudo-image is shifted
 and scaled by constants held as buffers (saved in the checkpoint, not trained), set by

@@ -64,7 +64,7 @@ class EncodeParams:
     # compact image of face signals (benchmarks/bench_quality.py: the network learns more cues from it)
     landmark_rows: bool = False
     displacement_range: float = 0.15  # |displacement| in inter-ocular units mapped to [0, 1]
-    rotation_range_deg: float = 20.0  # pose rotation range relative to the session median
+    rotation_range_deg: float = 20.0  # +- degrees of head rotation from the template face (landmark pose row)
     translation_range: float = 0.5  # pose translation range, inter-ocular units
     max_missing_fraction: float = 0.3  # windows with more masked frames are skipped (counted)
     frame_size: int = 0  # frame layout: resize each 68x3 frame to size x size (seed: 224)
@@ -130,7 +130,7 @@ class CVParams:
 @dataclass(frozen=True)
 class ReportParams:
     allow_participant_data: bool = False  # publish per-participant data from a licensed corpus
-    comparisons: bool = True  # run the seed-vs-default and alignment comparisons
+    comparisons: bool = True  # run the comparison variants (cv.COMPARISONS: seed preset, no alignment, clips)
     regression: bool = True  # also cross-validate the PHQ-8 score (model.task: regression) in the same folds
 
 
