@@ -19,7 +19,7 @@ from pseudoface.params import SMOKE, ParamsError, params_from_dict
 from pseudoface.read import load_corpus
 from pseudoface.synthetic import write_corpus
 from pseudoface.textio import DataError
-from pseudoface.train import predicted_score, score_scale
+from pseudoface.task import predicted_score, score_scale
 
 TRUE = np.array([0.0, 3, 5, 8, 10, 12, 15, 20, 24])
 
@@ -137,6 +137,35 @@ def test_regression_fold_uses_the_binary_folds(synth_root):
     assert all(0 <= v <= 24 for v in values) and r["task"] == "regression"
     assert [p["prediction"] for p in r["predictions"]] == [int(v >= 10) for v in values]
     assert set(r["regression_baselines"]) == {"mean", "median", "ridge"}
+
+
+def test_both_tasks_keep_one_meaning_for_score_threshold_and_the_checkpoint_rule(synth_root, tmp_path):
+    """The task type owns the decision rule: in either task a fold's ``threshold`` is the cut on
+    its rows' ``score`` column (the regression fold once stored the PHQ-8 cut-off, 10, beside rows
+    cut at 10/24), every row's prediction is score >= threshold, and the rule a checkpoint keeps
+    gives the fold's own screen back."""
+    from pseudoface import runs
+    from pseudoface.task import task_named
+    from pseudoface.train import score
+    base = ["dataset=synthetic", f"data.root={synth_root}", *SMOKE, "train.device=cpu"]
+    for task in ("binary", "regression"):
+        params = params_from_dict({}, base + [f"model.task={task}"])
+        enc = encoded(params)
+        f, train_ids, test_ids = foldmod.outer_splits(enc.table, params, 0)[0]
+        r = foldmod.run_fold(enc, params, 0, f, train_ids, test_ids, torch.device("cpu"))
+        assert r["task"] == task and 0 < r["threshold"] < 1, (task, r["threshold"])
+        assert all(p["threshold"] == r["threshold"] for p in r["predictions"]), task
+        assert all(p["prediction"] == int(p["score"] >= p["threshold"]) for p in r["predictions"]), task
+        state = r["state"]
+        runs.save_fold(tmp_path / task, dict(r))
+        blob = torch.load(tmp_path / task / runs.CHECKPOINTS / f"r0_f{f}.pt", weights_only=True)
+        rule = task_named(blob["meta"]["task"]).rule_from(blob["meta"])
+        from pseudoface.model import model_from_params
+        net = model_from_params(params.model, next(iter(enc.images.values())).shape[1:])
+        net.load_state_dict(state)
+        screen = rule.screen(score(net, enc.images, test_ids, params, torch.device("cpu")))
+        assert screen["prediction"] == [p["prediction"] for p in r["predictions"]], task
+        assert screen["score"] == pytest.approx([p["score"] for p in r["predictions"]]), task
 
 
 @pytest.mark.slow
