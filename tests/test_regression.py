@@ -169,7 +169,7 @@ def test_both_tasks_keep_one_meaning_for_score_threshold_and_the_checkpoint_rule
 
 
 @pytest.mark.slow
-def test_regression_run_end_to_end_beats_the_mean_predictor(tmp_path):
+def test_regression_run_end_to_end_beats_the_mean_predictor(tmp_path, capsys):
     root = write_corpus(tmp_path / "corpus", participants=40, seconds=60, seed=0)
     params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}},
                               ["model.task=regression", "cv.folds=3", "cv.bootstrap=50", "train.epochs=12",
@@ -183,3 +183,11 @@ def test_regression_run_end_to_end_beats_the_mean_predictor(tmp_path):
     stored = json.loads((Path(tmp_path) / "run" / "metrics.json").read_text())
     assert stored["regression"]["mae"]["mean"] == pytest.approx(m["regression"]["mae"]["mean"])
     assert m["regression"]["mae"]["mean"] < m["regression_baselines"]["mean"]["mae"]["mean"]
+    # predict reads the run's task from its checkpoints: PHQ-8 scores and their screens at >= 10
+    from pseudoface.cli import main
+    assert main(["predict", "--run", str(tmp_path / "run"), str(root / "300_P")]) == 0
+    header, line = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert header == "participant,predicted_score,prediction,fused_predicted_score,fused_prediction"
+    pid, value, screen, fused, fused_screen = line.split(",")
+    assert pid == "300" and 0 <= float(value) <= 24 and 0 <= float(fused) <= 24
+    assert int(screen) == int(float(value) >= 10) and int(fused_screen) == int(float(fused) >= 10)
