@@ -210,7 +210,7 @@ def test_input_scaling_makes_rows_comparable_and_is_saved():
 
 def test_platt_map_and_calibration_summary():
     from pseudoface.evaluate import calibration_summary
-    from pseudoface.train import fit_platt
+    from pseudoface.task import fit_platt
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 400)
     logits = 3.0 * (2 * y - 1) + rng.normal(0, 3, 400)  # informative but overconfident by 3x... and scaled

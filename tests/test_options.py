@@ -59,14 +59,14 @@ def test_platt_calibration_changes_probabilities_not_the_ranking(synth_root, mon
     whose fitted map may fall back to the identity (tests/test_encode_model.py checks the fit itself),
     so the fit here returns a known map, sigmoid(2 z - 0.5): a run that ignored the option would keep
     the identity and fail."""
-    from pseudoface import train as train_mod
+    from pseudoface import task as task_mod
     from scipy.special import expit, logit
     calls = []
 
     def known_map(logits, y):
         calls.append((np.asarray(logits).copy(), np.asarray(y).copy()))
         return 2.0, -0.5
-    monkeypatch.setattr(train_mod, "fit_platt", known_map)
+    monkeypatch.setattr(task_mod, "fit_platt", known_map)
     base = ["dataset=synthetic", f"data.root={synth_root}", *SMOKE, "train.epochs=2", "cv.folds=3", "train.device=cpu"]
     plain = params_from_dict({}, base)
     platt = params_from_dict({}, base + ["train.calibration=platt"])

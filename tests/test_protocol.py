@@ -191,6 +191,7 @@ def test_other_configuration_in_run_folder(run, tmp_path, synth_root):
 def test_training_sees_each_participant_clips_per_participant_times_an_epoch(monkeypatch):
     """One epoch: every inner-training participant ``clips_per_participant`` times, in batches of
     ``batch_size`` clips, the loss on each batch's clip logits."""
+    from pseudoface import task as task_mod
     from pseudoface import train as train_mod
     rng = np.random.default_rng(0)
     images = {f"p{i}": rng.random((12, 3, 10, 8), dtype=np.float32) + (i % 2) * 0.1 for i in range(8)}
@@ -198,7 +199,7 @@ def test_training_sees_each_participant_clips_per_participant_times_an_epoch(mon
     params = params_from_dict({"model": {"clip_windows": 2, "scope": "clip"}, "train": {
         "epochs": 1, "batch_size": 8, "clips_per_participant": 4, "mirror": False}})
     seen = {"loss": [], "forward": []}
-    real_loss, real_forward = train_mod.loss_fn, train_mod.CNNLSTM.forward
+    real_loss, real_forward = task_mod.loss_fn, train_mod.CNNLSTM.forward
 
     def loss(logits, y, *a):
         if logits.requires_grad:
@@ -209,7 +210,7 @@ def test_training_sees_each_participant_clips_per_participant_times_an_epoch(mon
         if self.training:
             seen["forward"].append(x.shape[0])
         return real_forward(self, x)
-    monkeypatch.setattr(train_mod, "loss_fn", loss)
+    monkeypatch.setattr(task_mod, "loss_fn", loss)
     monkeypatch.setattr(train_mod.CNNLSTM, "forward", forward)
     ids = list(images)
     train_mod.train_model(images, labels, ids[:6], ids[6:], params, 0, torch.device("cpu"))

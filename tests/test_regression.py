@@ -19,7 +19,7 @@ from pseudoface.params import SMOKE, ParamsError, params_from_dict
 from pseudoface.read import load_corpus
 from pseudoface.synthetic import write_corpus
 from pseudoface.textio import DataError
-from pseudoface.train import predicted_score, score_scale
+from pseudoface.task import predicted_score, score_scale
 
 TRUE = np.array([0.0, 3, 5, 8, 10, 12, 15, 20, 24])
 
@@ -142,8 +142,37 @@ def test_regression_fold_uses_the_binary_folds(synth_root):
     assert set(r["regression_baselines"]) == {"mean", "median", "ridge"}
 
 
+def test_both_tasks_keep_one_meaning_for_score_threshold_and_the_checkpoint_rule(synth_root, tmp_path):
+    """The task type owns the decision rule: in either task a fold's ``threshold`` is the cut on
+    its rows' ``score`` column (the regression fold once stored the PHQ-8 cut-off, 10, beside rows
+    cut at 10/24), every row's prediction is score >= threshold, and the rule a checkpoint keeps
+    gives the fold's own screen back."""
+    from pseudoface import runs
+    from pseudoface.task import task_named
+    from pseudoface.train import score
+    base = ["dataset=synthetic", f"data.root={synth_root}", *SMOKE, "train.device=cpu"]
+    for task in ("binary", "regression"):
+        params = params_from_dict({}, base + [f"model.task={task}"])
+        enc = encoded(params)
+        f, train_ids, test_ids = foldmod.outer_splits(enc.table, params, 0)[0]
+        r = foldmod.run_fold(enc, params, 0, f, train_ids, test_ids, torch.device("cpu"))
+        assert r["task"] == task and 0 < r["threshold"] < 1, (task, r["threshold"])
+        assert all(p["threshold"] == r["threshold"] for p in r["predictions"]), task
+        assert all(p["prediction"] == int(p["score"] >= p["threshold"]) for p in r["predictions"]), task
+        state = r["state"]
+        runs.save_fold(tmp_path / task, dict(r))
+        blob = torch.load(tmp_path / task / runs.CHECKPOINTS / f"r0_f{f}.pt", weights_only=True)
+        rule = task_named(blob["meta"]["task"]).rule_from(blob["meta"])
+        from pseudoface.model import model_from_params
+        net = model_from_params(params.model, next(iter(enc.images.values())).shape[1:])
+        net.load_state_dict(state)
+        screen = rule.screen(score(net, enc.images, test_ids, params, torch.device("cpu")))
+        assert screen["prediction"] == [p["prediction"] for p in r["predictions"]], task
+        assert screen["score"] == pytest.approx([p["score"] for p in r["predictions"]]), task
+
+
 @pytest.mark.slow
-def test_regression_run_end_to_end_beats_the_mean_predictor(tmp_path):
+def test_regression_run_end_to_end_beats_the_mean_predictor(tmp_path, capsys):
     root = write_corpus(tmp_path / "corpus", participants=40, seconds=60, seed=0)
     params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}},
                               ["model.task=regression", "cv.folds=3", "cv.bootstrap=50", "train.epochs=12",
@@ -157,3 +186,11 @@ def test_regression_run_end_to_end_beats_the_mean_predictor(tmp_path):
     stored = json.loads((Path(tmp_path) / "run" / "metrics.json").read_text())
     assert stored["regression"]["mae"]["mean"] == pytest.approx(m["regression"]["mae"]["mean"])
     assert m["regression"]["mae"]["mean"] < m["regression_baselines"]["mean"]["mae"]["mean"]
+    # predict reads the run's task from its checkpoints: PHQ-8 scores and their screens at >= 10
+    from pseudoface.cli import main
+    assert main(["predict", "--run", str(tmp_path / "run"), str(root / "300_P")]) == 0
+    header, line = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert header == "participant,predicted_score,prediction,fused_predicted_score,fused_prediction"
+    pid, value, screen, fused, fused_screen = line.split(",")
+    assert pid == "300" and 0 <= float(value) <= 24 and 0 <= float(fused) <= 24
+    assert int(screen) == int(float(value) >= 10) and int(fused_screen) == int(float(fused) >= 10)

@@ -13,6 +13,8 @@ from conftest import encoded, tree_digest
 from pseudoface import cv as cvmod
 from pseudoface import fold as foldmod
 from pseudoface import runs
+from pseudoface import task as taskmod
+from pseudoface.baselines import BASELINES
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
 
 FAST = list(SMOKE) + ["train.epochs=2", "train.patience=2", "cv.folds=3", "cv.bootstrap=50"]
@@ -28,17 +30,17 @@ def test_training_labels_are_permuted_among_the_training_participants_only():
     truth = {p: int(i % 3 == 0) for i, p in enumerate(ids)}
     train, test = ids[:21], ids[21:]
     real = params_from_dict({})
-    assert foldmod.training_labels(truth, train, real, 0, 0) is truth  # the real run: the true labels
+    assert taskmod.BinaryTask().training_targets(truth, train, real, 0, 0) is truth  # the real run: the true labels
     seen = []
     for k in (1, 2, 3):
-        labels = foldmod.training_labels(truth, train, params_from_dict({}, [f"cv.label_permutation={k}"]), 0, 1)
+        labels = taskmod.BinaryTask().training_targets(truth, train, params_from_dict({}, [f"cv.label_permutation={k}"]), 0, 1)
         assert {p: labels[p] for p in test} == {p: truth[p] for p in test}  # test labels untouched
         assert sorted(labels[p] for p in train) == sorted(truth[p] for p in train)  # class counts kept
         seen.append(tuple(labels[p] for p in train))
     assert len(set(seen)) == 3 and all(s != tuple(truth[p] for p in train) for s in seen)  # one per seed
-    again = foldmod.training_labels(truth, train, params_from_dict({}, ["cv.label_permutation=1"]), 0, 1)
+    again = taskmod.BinaryTask().training_targets(truth, train, params_from_dict({}, ["cv.label_permutation=1"]), 0, 1)
     assert tuple(again[p] for p in train) == seen[0]  # reproducible
-    other_fold = foldmod.training_labels(truth, train, params_from_dict({}, ["cv.label_permutation=1"]), 0, 2)
+    other_fold = taskmod.BinaryTask().training_targets(truth, train, params_from_dict({}, ["cv.label_permutation=1"]), 0, 2)
     assert tuple(other_fold[p] for p in train) != seen[0]
 
 
@@ -47,10 +49,10 @@ def test_everything_fitted_in_the_fold_sees_the_permuted_labels_and_test_rows_th
     enc = encoded(params)
     truth = dict(zip(enc.table.participant_id, enc.table.label))
     f, train_ids, test_ids = foldmod.outer_splits(enc.table, params, 0)[0]
-    permuted = foldmod.training_labels(truth, train_ids, params, 0, f)
+    permuted = taskmod.BinaryTask().training_targets(truth, train_ids, params, 0, f)
     assert any(permuted[p] != truth[p] for p in train_ids)
     fitted = []
-    real_train, real_feature, real_fit = foldmod.train_model, foldmod.fit_feature_model, foldmod.fit_predict
+    real_train, real_feature, real_fit = foldmod.train_model, taskmod.fit_feature_model, taskmod.fit_predict
 
     def train_model(images, labels, inner_train, inner_val, *a, **k):
         fitted.append(("network", {p: labels[p] for p in inner_train + inner_val}))
@@ -64,10 +66,10 @@ def test_everything_fitted_in_the_fold_sees_the_permuted_labels_and_test_rows_th
         fitted.append((name, dict(zip(train.participant_id, train.label))))
         return real_fit(name, train, *a, **k)
     monkeypatch.setattr(foldmod, "train_model", train_model)
-    monkeypatch.setattr(foldmod, "fit_feature_model", fit_feature_model)
-    monkeypatch.setattr(foldmod, "fit_predict", fit_predict)
+    monkeypatch.setattr(taskmod, "fit_feature_model", fit_feature_model)
+    monkeypatch.setattr(taskmod, "fit_predict", fit_predict)
     result = foldmod.run_fold(enc, params, 0, f, train_ids, test_ids, torch.device("cpu"))
-    assert len(fitted) == 2 + len(foldmod.BASELINES)
+    assert len(fitted) == 2 + len(BASELINES)
     for name, labels in fitted:
         assert labels == {p: permuted[p] for p in train_ids}, name
     assert set(result["inner_train_ids"]) | set(result["inner_val_ids"]) == set(train_ids)

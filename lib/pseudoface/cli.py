@@ -98,12 +98,8 @@ def headline(metrics: dict) -> str:
              f"95% CI {m['ci95'][0]:.2f}-{m['ci95'][1]:.2f}), predicted-positive rate "
              f"{metrics['predicted_positive_rate']['mean']:.2f}"]
     parts += [f"  {name}: {v['macro_f1']['mean']:.3f} ± {v['macro_f1']['std']:.3f}" for name, v in b.items()]
-    if metrics.get("task") == "regression":  # the PHQ-8 score beside the mean predictor (AVEC's baseline)
-        r, mean = metrics["regression"], metrics["regression_baselines"]["mean"]
-        parts.insert(0, "PHQ-8 score: " + ", ".join(f"{k.upper()} {r[k]['mean']:.2f} ± {r[k]['std']:.2f}"
-                                                     for k in ("rmse", "mae", "ccc", "pearson"))
-                     + f" (mean predictor MAE {mean['mae']['mean']:.2f}); derived screen at >= 10:")
-    return "\n".join(parts)
+    from .task import task_named
+    return "\n".join([line for line in [task_named(metrics.get("task")).headline(metrics)] if line] + parts)
 
 
 def cmd_cv(args) -> int:
@@ -156,19 +152,14 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    """Score sessions with every fold model of a run: the network (mean logit, median fold
-    threshold) and the fused model (mean fused logit, 0.5)."""
+    """Score sessions with every fold model of a run: the network and the fused model, as the
+    run's task combines its folds (:mod:`task`); one CSV line per session."""
     from .predict import predict_paths
-    rows, problems = predict_paths(Path(args.run), args.paths)
-    from .runs import load_metrics
-    if load_metrics(args.run).get("task") == "regression":  # the PHQ-8 score; the screen at >= 10
-        print("participant,predicted_score,prediction,fused_predicted_score,fused_prediction")
-        for pid, value, pred, fused, fused_pred in rows:
-            print(f"{pid},{value:.2f},{pred},{fused:.2f},{fused_pred}")
-    else:
-        print("participant,score,prediction,fused_score,fused_prediction")
-        for pid, prob, pred, fused, fused_pred in rows:
-            print(f"{pid},{prob:.4f},{pred},{fused:.4f},{fused_pred}")
+    rows, problems, columns = predict_paths(Path(args.run), args.paths)
+    print(",".join(("participant",) + columns))
+    for pid, *values in rows:  # scores and probabilities with 4 decimals, predicted PHQ-8 with 2, screens 0/1
+        print(",".join([pid] + [str(v) if isinstance(v, int) else f"{v:.2f}" if "predicted" in c else f"{v:.4f}"
+                                for c, v in zip(columns, values)]))
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     return 1 if problems else 0

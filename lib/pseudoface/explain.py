@@ -257,13 +257,13 @@ def explain_participants(run: str | Path, stretches: int = STRETCHES, threads: i
         for name, fm in tqdm(models, desc="explain", disable=None if progress else True, leave=False):
             info = _fold_info(Path(run), name)
             forward = session_forward(fm.network, params.model.scope, params.model.clip_windows)
-            a = fm.platt[0]  # calibrated logit = a * logit + b: contributions scale by a
+            a, b = fm.rule.affine  # explained output = a * raw output + b: contributions scale by a
             for pid in info["test_ids"]:
                 pid = str(pid)
                 base = {"repeat": info["repeat"], "fold": info["fold"], "participant_id": pid,
                         "label": int(table.at[pid, "label"])}
                 occ = occlude(forward, enc.images[pid], neutral, gidx, stretches)
-                logit = a * occ["logit"] + fm.platt[1]
+                logit = a * occ["logit"] + b
                 out += [base | {"model": "network", "kind": "group", "group": g, "logit": logit,
                                 "contribution": a * float(c)} for g, c in zip(names, occ["group"])]
                 S = len(occ["time"])
@@ -495,7 +495,7 @@ def participant_profile(run: str | Path, participant_id: str | None = None, stre
     s = stretch_ids(len(images), stretches)
     spans = [(float(np.flatnonzero(s == k)[0] * e.hop_seconds),
               float(np.flatnonzero(s == k)[-1] * e.hop_seconds + e.window_seconds)) for k in range(int(s.max()) + 1)]
-    a, b = fm.platt
+    a, b = fm.rule.affine
     return {"participant_id": str(participant_id), "label": int(row.label.iloc[0]), "fold": name,
             "logit": a * occ["logit"] + b, "groups": names, "grid": a * occ["grid"], "spans": spans,
             "image": shown, "image_rows": labels, "fps": W / e.window_seconds}

@@ -27,10 +27,10 @@ from . import __version__
 from .baselines import BASELINES
 from .cache import atomic_write_bytes, atomic_write_text
 from .encode import EncodedCorpus
-from .evaluate import (calibration_summary, paired_bootstrap_difference, paired_fold_difference, regression_summary,
-                       summarise)
+from .evaluate import calibration_summary, paired_bootstrap_difference, summarise
 from .model import count_parameters, model_from_params
 from .params import Params, ParamsError, params_from_dict, project_root, without_neutral
+from .task import ProbabilityRule, ScoreRule, task_named, task_of
 
 RUN_FILE = "run.json"
 METRICS = "metrics.json"
@@ -127,11 +127,12 @@ def save_fold(out: Path, result: dict) -> None:
     """Checkpoint (state dict + plain metadata) and the fold's JSON (without the state)."""
     name = fold_name(result["repeat"], result["fold"])
     state = result.pop("state")
-    meta = {"repeat": result["repeat"], "fold": result["fold"], "threshold": result["threshold"],
-            "best_epoch": result["best_epoch"], "platt": result.get("platt", [1.0, 0.0]),
+    task = task_named(result.get("task"))
+    # the task's decision rule as plain numbers (binary: threshold, platt, pos_weight; regression:
+    # threshold, target_scale), the fused model's weight and feature model (regression: the ridge)
+    meta = {"repeat": result["repeat"], "fold": result["fold"], "task": task.name, "best_epoch": result["best_epoch"],
+            **task.rule_from(result).record(),
             "fusion_weight": result["fused"]["weight"], "feature_model": result["fused"]["feature_model"]}
-    if result.get("task") == "regression":  # predicted score = clip(mean + sd * output, 0, 24); feature_model: ridge
-        meta |= {"task": "regression", "target_scale": result["target_scale"]}
     atomic_write_bytes(out / CHECKPOINTS / f"{name}.pt", lambda fh: torch.save({"state_dict": state, "meta": meta}, fh))
     atomic_write_text(out / FOLDS / f"{name}.json", json.dumps(result))
 
@@ -140,12 +141,9 @@ def save_fold(out: Path, result: dict) -> None:
 class FoldModel:
     """One fold's trained models, as its checkpoint holds them."""
     network: torch.nn.Module  # in eval mode
-    threshold: float  # on the network's (calibrated) probability
-    platt: tuple  # (a, b): probability = sigmoid(a * logit + b)
+    rule: ProbabilityRule | ScoreRule  # the task's decision rule: outputs -> score and screen (:mod:`task`)
     fusion_weight: float  # the network's share of the fused logit (:mod:`fusion`)
     feature_model: dict  # the feature model's linear form (baselines.linear_form; regression: ridge_form)
-    task: str = "binary"
-    target_scale: tuple = (0.0, 1.0)  # regression: (mean, SD) of the inner-training scores (train.score_scale)
 
 
 def load_models(run: Path) -> tuple[list[FoldModel], dict]:
@@ -157,10 +155,9 @@ def load_models(run: Path) -> tuple[list[FoldModel], dict]:
         blob = torch.load(ckpt, map_location="cpu", weights_only=True)
         model = model_from_params(params.model, meta["input_shape"])
         model.load_state_dict(blob["state_dict"])
-        a, b = blob["meta"]["platt"]
-        models.append(FoldModel(model.eval(), float(blob["meta"]["threshold"]), (float(a), float(b)),
-                                float(blob["meta"]["fusion_weight"]), blob["meta"]["feature_model"],
-                                blob["meta"].get("task", "binary"), tuple(blob["meta"].get("target_scale", (0.0, 1.0)))))
+        task = task_named(blob["meta"].get("task"))
+        models.append(FoldModel(model.eval(), task.rule_from(blob["meta"]), float(blob["meta"]["fusion_weight"]),
+                                blob["meta"]["feature_model"]))
     if not models:
         raise ParamsError(f"{run}: no checkpoints (run `pseudoface cv` first)")
     return models, meta
@@ -237,45 +234,12 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
         "failed_folds": list(failed or []),
         "session_minutes": float(sum(s.duration_s for s in c.sessions.values()) / 60),
     }
-    if params.model.task == "regression":
-        metrics |= regression_outputs(results, predictions, params)
+    metrics |= task_of(params).outputs(results, predictions, params)  # task; a regression run's own keys
     atomic_write_text(out / PREDICTIONS, predictions.to_csv(index=False))
     atomic_write_text(out / HISTORY, history.to_csv(index=False))
     atomic_write_text(out / PARTICIPANTS, enc.table.to_csv(index=False))
     atomic_write_text(out / METRICS, json.dumps(metrics, indent=1, default=float))
     return metrics
-
-
-REGRESSION_MODELS = ("network", "ridge", "fused", "mean", "median")
-
-
-def regression_outputs(results: list, predictions: pd.DataFrame, params: Params) -> dict:
-    """A regression run's own ``metrics.json`` keys (``task``, ``regression``, ``regression_baselines``,
-    ``regression_fused_model``, ``paired_mae_vs_mean``) and its predictions columns, added in place:
-    ``true_score``, ``predicted_score`` (the network's, already there), ``feature_predicted_score`` (ridge),
-    ``fused_predicted_score``, ``mean_predicted_score``, ``median_predicted_score``. The derived screen
-    (``prediction``, ``macro_f1`` ...) keeps the binary task's names."""
-    def column(of) -> np.ndarray:
-        return np.array([v for r in results for v in of(r)["predicted_score"]], float)
-    predictions["feature_predicted_score"] = column(lambda r: r["regression_baselines"]["ridge"])
-    predictions["fused_predicted_score"] = column(lambda r: r["fused"])
-    for name in ("mean", "median"):
-        predictions[f"{name}_predicted_score"] = column(lambda r, name=name: r["regression_baselines"][name])
-    cols = {"network": "predicted_score", "ridge": "feature_predicted_score", "fused": "fused_predicted_score",
-            "mean": "mean_predicted_score", "median": "median_predicted_score"}
-    summary = {name: regression_summary(predictions, params.cv.bootstrap if name == "network" else 200,
-                                        params.cv.seed, col) for name, col in cols.items()}
-    return {
-        "task": "regression",
-        # the network's PHQ-8 score: rmse, mae, ccc, pearson each {mean, std (ddof 1), folds, pooled, ci95}
-        "regression": summary["network"],
-        "regression_baselines": {name: summary[name] for name in ("mean", "median", "ridge")},
-        "regression_fused_model": summary["fused"] | {"weight": results[0]["fused"]["weight"]},
-        # each model's per-fold MAE minus the training-fold mean predictor's (negative: better), mean and SD over folds
-        "paired_mae_vs_mean": {name: paired_fold_difference(summary[name]["mae"]["folds"], summary["mean"]["mae"]["folds"])
-                               for name in ("network", "ridge", "fused", "median")},
-        "target_scales": [r["target_scale"] for r in results],
-    }
 
 
 def run_matches(run_dir: Path, params: Params, fingerprint: str | None = None) -> bool:

@@ -31,13 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from scipy.special import expit
 
 from .encode import RowLayout, mirror_images
-from .evaluate import best_threshold, macro_f1
 from .model import CNNLSTM, SessionNet, model_from_params, set_input_scaling
 from .params import Params
+from .task import ProbabilityRule, ScoreRule, task_of
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
@@ -66,57 +64,8 @@ def keep_freed_memory() -> bool:
 class Trained:
     model: CNNLSTM
     best_epoch: int
-    threshold: float
     history: list  # dicts: epoch, train_loss, val_loss, val_macro_f1
-    pos_weight: float
-    platt: tuple = (1.0, 0.0)  # probability = sigmoid(a * logit + b); identity unless calibration: platt
-    # model.task: regression: predicted score = clip(mean + sd * output, 0, 24) (score_scale)
-    target_scale: tuple = (0.0, 1.0)
-
-    def probability(self, logits: np.ndarray) -> np.ndarray:
-        return expit(self.platt[0] * np.asarray(logits) + self.platt[1])
-
-    def predicted_score(self, outputs: np.ndarray) -> np.ndarray:
-        return predicted_score(outputs, self.target_scale)
-
-
-PHQ8_MAX = 24.0  # eight items scored 0-3
-SCREEN_CUTOFF = 10.0  # PHQ-8 >= 10: the binary screen, derived from a predicted score
-HUBER_DELTA = 1.0  # in training SDs of the score (~5-6 PHQ-8 points)
-
-
-def score_scale(scores: np.ndarray) -> tuple[float, float]:
-    """(mean, SD) of the inner-training participants' PHQ-8 scores: the network's output is the
-    score standardised by them (an SD below 1 point, e.g. a tiny fold, counts as 1)."""
-    scores = np.asarray(scores, float)
-    return float(scores.mean()), float(max(scores.std(), 1.0))
-
-
-def predicted_score(outputs, scale: tuple) -> np.ndarray:
-    """Network outputs (standardised scores) -> PHQ-8 scores clipped to 0-24."""
-    return np.clip(scale[0] + scale[1] * np.asarray(outputs, float), 0.0, PHQ8_MAX)
-
-
-def regression_loss(outputs: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """Huber loss on standardised scores: quadratic within one SD, linear beyond, so the few severe
-    scores (PHQ-8 near 20-24 lie 2-3 SDs out) pull the fit less than under MSE while the many
-    moderate errors are weighed as by MSE."""
-    return F.huber_loss(outputs, z, delta=HUBER_DELTA)
-
-
-def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(a, b) of sigmoid(a * logit + b) by logistic regression on inner-validation participants,
-    with a mild L2 penalty (few participants); identity when a class is missing or the fit would
-    reverse the ranking. A monotone map: decisions at the inner-validation threshold, ROC-AUC and
-    macro-F1 are unchanged; only the probabilities (Brier score, reliability) change."""
-    from sklearn.linear_model import LogisticRegression
-    if len(np.unique(y)) < 2:
-        return 1.0, 0.0
-    lr = LogisticRegression(C=1.0).fit(np.asarray(logits, float)[:, None], np.asarray(y, int))
-    a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
-    # a <= 0 would reverse (or erase) the network's ranking on the strength of a dozen participants:
-    # no usable calibration then, keep the identity
-    return (a, b) if a > 0 else (1.0, 0.0)
+    rule: ProbabilityRule | ScoreRule  # how the model's outputs become a score and a screen (the task's)
 
 
 def _pad(images: np.ndarray, K: int) -> np.ndarray:
@@ -130,12 +79,6 @@ def eval_clips(images: np.ndarray, K: int) -> np.ndarray:
     images = _pad(images, K)
     starts = range(0, len(images) - K + 1, K)
     return np.stack([images[s:s + K] for s in starts])
-
-
-def loss_fn(logits: torch.Tensor, y: torch.Tensor, pos_weight: float) -> torch.Tensor:
-    """Binary cross-entropy on logits with the positive class weighted by ``pos_weight``."""
-    pw = torch.tensor(pos_weight, dtype=logits.dtype, device=logits.device)
-    return F.binary_cross_entropy_with_logits(logits, y, pos_weight=pw)
 
 
 @torch.no_grad()
@@ -217,9 +160,10 @@ def _mirror_half(batch: np.ndarray, layout: RowLayout | None, rng: np.random.Gen
 
 
 def train_epoch(model, opt, images: dict, train_ids: list, y_train: np.ndarray, params: Params,
-                pos_weight: float, layout: RowLayout | None, rng: np.random.Generator, device: torch.device) -> float:
+                loss_of, layout: RowLayout | None, rng: np.random.Generator, device: torch.device) -> float:
     """One epoch: random clips (clip scope) or spans (session scope) of every training
-    participant, ``clips_per_participant`` times each; the mean training loss."""
+    participant, ``clips_per_participant`` times each, ``loss_of(outputs, targets)`` (the task's
+    :class:`task.Objective` loss); the mean training loss."""
     t, K = params.train, params.model.clip_windows
     model.train()
     losses = []
@@ -230,7 +174,7 @@ def train_epoch(model, opt, images: dict, train_ids: list, y_train: np.ndarray, 
         x = torch.from_numpy(batch).to(device)
         y = torch.from_numpy(y_train[idx]).to(device)
         opt.zero_grad()
-        loss = regression_loss(model(x), y) if params.model.task == "regression" else loss_fn(model(x), y, pos_weight)
+        loss = loss_of(model(x), y)
         loss.backward()
         opt.step()
         losses.append(loss.item())
@@ -258,13 +202,17 @@ class EpochSelector:
         return self.waited >= self.patience
 
 
-def _fit(images: dict, train_ids: list, val_ids: list, y_train: np.ndarray, pos_weight: float, params: Params,
-         seed: int, device: torch.device, progress, val_loss, val_macro_f1) -> tuple:
-    """What both tasks share: the network seeded and its input scaling fitted on the inner-training
-    participants, epochs of :func:`train_epoch` until :class:`EpochSelector` stops on the
-    inner-validation loss (``val_loss(outputs)``; ``val_macro_f1(outputs)`` for the history), the
-    chosen epoch's weights loaded. Returns (model, selector, history)."""
+def train_model(images: dict, targets: dict, train_ids: list, val_ids: list, params: Params, seed: int,
+                device: torch.device, progress=None) -> Trained:
+    """Fit on ``train_ids``, choose the epoch and the decision rule on ``val_ids`` (both inner, never
+    test). ``targets``: {participant_id: what the task fits} (``model.task``: 0/1 labels or PHQ-8
+    scores); the loss, the epoch-selection loss and the rule are the task's (:mod:`task`).
+
+    The network is seeded and its input scaling fitted on the inner-training participants; epochs of
+    :func:`train_epoch` run until :class:`EpochSelector` stops on the inner-validation loss; the
+    chosen epoch's weights are loaded."""
     t = params.train
+    objective = task_of(params).objective(targets, train_ids, val_ids)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = model_from_params(params.model, images[train_ids[0]].shape[1:])
@@ -275,52 +223,16 @@ def _fit(images: dict, train_ids: list, val_ids: list, y_train: np.ndarray, pos_
     mirror = t.mirror and params.encode.layout == "window" and layout.holds(images[train_ids[0]].shape)
     selector, history = EpochSelector(t.patience), []
     for epoch in range(1, t.epochs + 1):
-        train_loss = train_epoch(model, opt, images, train_ids, y_train, params, pos_weight,
+        train_loss = train_epoch(model, opt, images, train_ids, objective.targets, params, objective.loss,
                                  layout if mirror else None, rng, device)
         val_out = score(model, images, val_ids, params, device, max_clips=t.val_clips)
-        loss = float(val_loss(val_out))
-        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": loss, "val_macro_f1": val_macro_f1(val_out)})
+        loss = float(objective.val_loss(val_out))
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": loss,
+                        "val_macro_f1": objective.val_macro_f1(val_out)})
         if progress is not None:
             progress.set_postfix(epoch=epoch, val_loss=f"{loss:.3f}")
         if selector.update(epoch, loss, model):
             break
     model.load_state_dict(selector.state)
-    return model, selector, history
-
-
-def train_model(images: dict, labels: dict, train_ids: list, val_ids: list, params: Params, seed: int,
-                device: torch.device, progress=None) -> Trained:
-    """Fit on ``train_ids``, choose epoch, threshold (and Platt map) on ``val_ids`` (both inner, never test).
-    ``labels``: {participant_id: 0/1}, or with ``model.task: regression`` {participant_id: PHQ-8 score}."""
-    if params.model.task == "regression":
-        return train_regression(images, labels, train_ids, val_ids, params, seed, device, progress)
-    y_train = np.array([labels[p] for p in train_ids], dtype=np.float32)
-    pos_weight = float((len(y_train) - y_train.sum()) / max(1.0, float(y_train.sum())))  # once per fold, inner-train only
-    y_val = np.array([labels[p] for p in val_ids])
-    model, selector, history = _fit(
-        images, train_ids, val_ids, y_train, pos_weight, params, seed, device, progress,
-        lambda logits: loss_fn(torch.from_numpy(logits).float(), torch.from_numpy(y_val).float(), pos_weight),
-        lambda logits: macro_f1(y_val, (logits >= 0).astype(int)))
-    val_logits = score(model, images, val_ids, params, device)
-    platt = fit_platt(val_logits, y_val) if params.train.calibration == "platt" else (1.0, 0.0)
-    trained = Trained(model, selector.best_epoch, 0.5, history, pos_weight, platt)
-    trained.threshold = best_threshold(y_val, trained.probability(val_logits))
-    return trained
-
-
-def train_regression(images: dict, scores: dict, train_ids: list, val_ids: list, params: Params, seed: int,
-                     device: torch.device, progress=None) -> Trained:
-    """:func:`train_model` for ``model.task: regression``: ``scores`` {participant_id: PHQ-8 score};
-    the same network, sampling, seeds and epoch choice (on the inner-validation Huber loss); no
-    threshold or calibration (``threshold`` is the screen's cut-off, 10, on the predicted score)."""
-    raw_train = np.array([scores[p] for p in train_ids], dtype=float)
-    scale = score_scale(raw_train)  # once per fold, inner-train only
-    z_train = ((raw_train - scale[0]) / scale[1]).astype(np.float32)
-    raw_val = np.array([scores[p] for p in val_ids], dtype=float)
-    z_val = torch.from_numpy((raw_val - scale[0]) / scale[1]).float()
-    model, selector, history = _fit(
-        images, train_ids, val_ids, z_train, 1.0, params, seed, device, progress,
-        lambda out: regression_loss(torch.from_numpy(out).float(), z_val),
-        lambda out: macro_f1((raw_val >= SCREEN_CUTOFF).astype(int),
-                             (predicted_score(out, scale) >= SCREEN_CUTOFF).astype(int)))
-    return Trained(model, selector.best_epoch, SCREEN_CUTOFF, history, 1.0, (1.0, 0.0), scale)
+    rule = objective.rule(lambda: score(model, images, val_ids, params, device), params)
+    return Trained(model, selector.best_epoch, history, rule)
