@@ -264,3 +264,27 @@ def test_training_mirrors_landmark_images_of_either_layout(monkeypatch, encode, 
     if mirrored:  # told which rows are there
         from pseudoface.encode import RowLayout
         assert calls[0] == (RowLayout(encode.get("landmark_rows", False), True, encode.get("geometry_rows", True)),)
+
+
+def test_code_version_tells_two_different_uncommitted_trees_apart(tmp_path, monkeypatch):
+    """A run is reused only when its code version matches: uncommitted edits to lib/ (tracked or
+    new files) must give a version of their own, not one shared '.dirty' for every edit."""
+    import subprocess
+    from pseudoface import runs
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "a.py").write_text("x = 1\n")
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    monkeypatch.setattr(runs, "project_root", lambda: tmp_path)
+    clean = runs.code_version()
+    assert "dirty" not in clean and "+" in clean
+    (tmp_path / "lib" / "a.py").write_text("x = 2\n")
+    one = runs.code_version()
+    (tmp_path / "lib" / "a.py").write_text("x = 3\n")
+    two = runs.code_version()
+    (tmp_path / "lib" / "a.py").write_text("x = 1\n")
+    (tmp_path / "lib" / "b.py").write_text("y = 1\n")  # an untracked module
+    three = runs.code_version()
+    assert len({clean, one, two, three}) == 4 and all(".dirty-" in v for v in (one, two, three))

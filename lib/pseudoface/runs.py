@@ -50,18 +50,26 @@ DERIVED = (SANITY, REPORTING_JSON, REPORTING_MD)
 
 
 def code_version() -> str:
-    """The package version, plus the git commit (and ``.dirty``) when run from a checkout."""
+    """The package version, plus the git commit when run from a checkout, and when ``lib/`` differs
+    from it ``.dirty-<hash>``: a digest of those differences (tracked edits and untracked files), so
+    that two runs made with different uncommitted code never read as the same version."""
+    def git(*args) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5).stdout
     try:
         root = project_root()
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "lib"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        if head:
-            return f"{__version__}+{head}{'.dirty' if dirty else ''}"
+        head = git("rev-parse", "--short", "HEAD").strip()
+        if not head:
+            return __version__
+        untracked = git("ls-files", "--others", "--exclude-standard", "lib").split()
+        changes = git("diff", "HEAD", "--", "lib")
+        if not changes and not untracked:
+            return f"{__version__}+{head}"
+        digest = hashlib.sha256(changes.encode())
+        for name in sorted(untracked):
+            digest.update(name.encode() + b"\0" + (root / name).read_bytes())
+        return f"{__version__}+{head}.dirty-{digest.hexdigest()[:8]}"
     except (OSError, subprocess.SubprocessError):
-        pass
-    return __version__
+        return __version__
 
 
 # Where the folds ran changes no number (a ray run reuses a local one and the reverse): never hashed;
