@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from conftest import encoded, make_params
-from pseudoface import reporting, runs
+from pseudoface import reporting, runs, sanity
 from pseudoface.cli import main
 from pseudoface.params import project_root
 from pseudoface.privacy import private_paths
@@ -118,17 +118,17 @@ def test_no_local_path_and_no_participant_values_unless_allowed(run, tmp_path):
 
 def test_the_sanity_item_reads_the_summary(run, tmp_path):
     copy = _copy(run, tmp_path)
-    sanity = runs.load_sanity(copy)
-    assert sanity is not None and sanity["permutations"] == 1
+    summary = sanity.load_sanity(copy)
+    assert summary is not None and summary["permutations"] == 1
     answer = _answer(reporting.reporting_items(copy), "23a", "shuffled-label sanity run")
-    assert answer == reporting.sanity_sentence(sanity)
-    assert f"{sanity['models']['network']['shuffled_mean']:.3f}" in answer
-    assert ("possible leakage" in answer) == sanity["possible_leakage"]
-    table = reporting.sanity_table(sanity)
+    assert answer == sanity.sanity_sentence(summary)
+    assert f"{summary['models']['network']['shuffled_mean']:.3f}" in answer
+    assert ("possible leakage" in answer) == summary["possible_leakage"]
+    table = sanity.sanity_table(summary)
     assert list(table.model[:3]) == ["network", "feature model", "fused model"]
     # another run's summary (its config hash differs) is not this run's
-    other = dict(sanity, run=dict(sanity["run"], config_hash="0" * 12))
+    other = dict(summary, run=dict(summary["run"], config_hash="0" * 12))
     (copy / "sanity.json").write_text(json.dumps(other))
-    assert runs.load_sanity(copy) is None
+    assert sanity.load_sanity(copy) is None
     (copy / "sanity.json").unlink()
     assert _answer(reporting.reporting_items(copy), "23a", "shuffled-label sanity run").startswith("Not run")
