@@ -108,7 +108,7 @@ def test_shuffled_macro_f1_sits_within_the_random_interval_while_the_real_run_is
     labels (3 permutations) within it. A permutation that leaked labels (the true ones) would put
     the shuffled runs where the real one is, above the interval."""
     from pseudoface.synthetic import write_corpus
-    root = write_corpus(tmp_path / "corpus", participants=40, seconds=40, seed=7)
+    root = write_corpus(tmp_path / "corpus", participants=40, seconds=40, seed=7, strength=0.9)
     params = _params(root, ["train.epochs=3", "train.patience=3", "cv.bootstrap=200", "cv.shuffled_labels=3"])
     enc = encoded(params)
     run_dir = tmp_path / "run"

@@ -307,7 +307,7 @@ def test_regression_results_read_against_the_mean_predictor():
     m = _regression_metrics()
     table = severity.regression_table(m)
     assert list(table.model) == ["network", "feature model (ridge)", "training-fold mean", "training-fold median"]
-    assert table.MAE[0] == "4.00 ± 0.00" and table["MAE − mean predictor (95% CI)"][2] == "–"
+    assert table.MAE[0] == "4.00 ± 0.00" and table["MAE − mean predictor (95% CI, corrected t)"][2] == "–"
     text = severity.regression_sentence(m)
     assert "the network beats the mean predictor (MAE 4.00 against 5.00; difference −1.01" in text
     assert "the feature model (ridge) is not shown to differ from the mean predictor" in text
@@ -320,3 +320,28 @@ def test_the_residual_sentence_sees_severe_cases_pulled_to_the_mean():
     p = pd.DataFrame({"repeat": 0, "true_score": true, "predicted_score": 8 + 0.2 * (true - 8)})
     text = severity.regression_residuals_sentence(p)
     assert "slope −0.80" in text and "pulled towards the mean by 80%" in text and "(n = 3)" in text
+
+
+def test_a_variant_drawn_lower_than_the_default_shows_a_negative_difference(tmp_path):
+    """The Comparison page and notebook 03 draw the variants' fold means and print their difference to
+    the default: the mean of the per-fold differences, i.e. exactly the difference of those means (the
+    issue's case: a variant at 0.419 against the default's 0.466 printed "Δ +0.016")."""
+    import json
+    folds = {"main": [0.50, 0.40, 0.52, 0.44, 0.47], "variant-a": [0.40, 0.42, 0.45, 0.41, 0.415],
+             "variant-b": [0.5, 0.4, 0.5]}  # other folds: no paired difference
+    for run, values in folds.items():
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "metrics.json").write_text(json.dumps({
+            "n_participants": 50, "macro_f1": {"folds": values},
+            "fold_details": [{"repeat": 0, "fold": k, "n": 10} for k in range(len(values))]}))
+    table = pd.DataFrame({"name": ["default", "variant a", "variant b"], "run": list(folds),
+                          "mean": [np.mean(v) for v in folds.values()]})
+    out = results.compare_to_default(tmp_path, table)
+    a = out.iloc[1]
+    assert a["mean"] == pytest.approx(0.419) and out["mean"][0] == pytest.approx(0.466)
+    assert a.difference == pytest.approx(a["mean"] - out["mean"][0]) and a.difference < 0
+    iv = results.fold_interval(np.subtract(folds["variant-a"], folds["main"]), 0.2)
+    assert [a.diff_low, a.diff_high] == pytest.approx(iv["ci95"])  # the corrected t of the per-fold differences
+    assert np.isnan(out.difference[2])
+    text = results.comparison_sentence(out.iloc[:2])
+    assert "variant a: −0.047 (95% CI" in text and "corrected resampled t" in text

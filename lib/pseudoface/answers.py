@@ -65,8 +65,8 @@ def _f(x, digits: int = 3) -> str:
     return number(x, digits)
 
 
-def mean_sd_text(d: dict) -> str:
-    return f"{_f(d['mean'])} ± {_f(d['std'])}"
+def mean_sd_text(d: dict, digits: int = 3) -> str:
+    return f"{_f(d['mean'], digits)} ± {_f(d['std'], digits)}"
 
 
 def range_text(values, digits: int | None = None) -> str:
@@ -305,22 +305,23 @@ def _measures(r: RunFiles):
     estimator = (f"mean ± SD over the outer folds with the 95% interval of the mean by the {CORRECTED_T} (Nadeau and "
                  "Bengio, 2003; Bouckaert and Frank, 2004, for repeats), which allows for folds sharing training "
                  "participants; the same for every model and baseline")
-    differences = ("differences between models (against the feature model, the best trivial baseline, between "
-                   f"variants) as the mean of the per-fold paired differences with the {CORRECTED_T} interval")
-    pooled = ("sensitivity, specificity and the Brier score on the pooled out-of-fold predictions of the first repeat; "
-              "metrics.json also keeps the pooled value with a participant bootstrap interval "
-              "(ci95_pooled_bootstrap), which no page reports")
+    paired = f"the mean of the per-fold paired differences with the {CORRECTED_T} interval"
+    bootstrap = ("metrics.json also keeps each pooled value with a participant bootstrap interval "
+                 "(ci95_pooled_bootstrap), which no page reports")
     if regression(r):
         text = (f"PHQ-8 score: MAE (headline), RMSE, Lin's CCC and Pearson r per outer fold, each reported as {estimator}; "
-                f"against the training-fold mean and median predictors in the same folds, {differences} (MAE); the "
-                f"derived screen (predicted score ≥ 10) by participant-level macro-F1, the same estimator; {pooled}")
+                f"each model's MAE against the training-fold mean predictor's in the same folds as {paired}; the derived "
+                f"screen (predicted score ≥ 10) by participant-level macro-F1, the same estimator; {bootstrap}")
         source = ("metrics.json: regression, regression_baselines, regression_fused_model, paired_mae_vs_mean, "
-                  "macro_f1, differences")
+                  "macro_f1, fused_model")
     else:
         text = (f"Participant-level macro-F1 (the headline; the fused model is the headline model), reported as "
                 f"{estimator}; ROC-AUC, balanced accuracy, F1 of the depressed class and the predicted-positive rate as "
-                f"means over folds; {differences}; calibration by the Brier score and equal-count reliability bins "
-                f"of the network's and the fused model's probabilities (notebook 03 draws the network's curve); {pooled}")
+                f"means over folds; differences between models (against the feature model and the best trivial "
+                f"baseline, between comparison variants) as {paired}; calibration by the Brier score and equal-count "
+                "reliability bins of the network's and the fused model's probabilities (notebook 03 draws the network's "
+                "curve); sensitivity, specificity and the Brier score on the pooled out-of-fold predictions of the first "
+                f"repeat; {bootstrap}")
         source = "metrics.json: macro_f1, roc_auc, calibration, fused_model, differences, baselines"
     return [("measures and comparisons", f"{text}. Every baseline runs in the same folds "
              f"({', '.join(m['baselines'])}); a shuffled-label sanity run follows (item 23a).", source)]

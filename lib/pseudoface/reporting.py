@@ -117,8 +117,8 @@ def _brier(cal: dict | None) -> str:
 def _performance(r: RunFiles):
     m = r.metrics
     if regression(r):
-        models = "; ".join(f"{REGRESSION_MODELS[key]}: MAE {headline(s['mae'], m, 2)}, RMSE {mean_sd_text(s['rmse'])}, CCC "
-                           f"{mean_sd_text(s['ccc'])}, Pearson r {mean_sd_text(s['pearson'])}"
+        models = "; ".join(f"{REGRESSION_MODELS[key]}: MAE {headline(s['mae'], m, 2)}, RMSE {mean_sd_text(s['rmse'], 2)}, CCC "
+                           f"{mean_sd_text(s['ccc'], 2)}, Pearson r {mean_sd_text(s['pearson'], 2)}"
                            for key, s in regression_summaries(m).items())
         screen = f"{headline(m['fused_model']['macro_f1'], m)}" if "fused_model" in m else "n/a"
         return [("discrimination and calibration", f"PHQ-8 score, mean ± SD over {folds_text(m)}: {models}. The derived "

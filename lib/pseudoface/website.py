@@ -221,7 +221,7 @@ def _regression_html(regression: dict | None) -> str:
     """The PHQ-8 regression's key results on the index (MAE, RMSE, CCC beside the mean predictor)."""
     if not regression:
         return ""
-    table = severity.regression_table(regression)[["model", "MAE", "RMSE", "CCC", "MAE − mean predictor (95% CI)"]]
+    table = severity.regression_table(regression)[["model", "MAE", "RMSE", "CCC", "MAE − mean predictor (95% CI, corrected t)"]]
     return (f'<p class="pf-note"><strong>PHQ-8 score (regression, same folds; mean ± SD over folds).</strong> '
             f"{html.escape(severity.regression_sentence(regression))}</p>{captions.styled(table).to_html()}")
 
