@@ -216,12 +216,14 @@ def _md(text) -> str:
 
 
 def _pipe_table(frame: pd.DataFrame) -> str:
-    """A Markdown pipe table: numbers to three decimals, a missing value as '–'."""
+    """A Markdown pipe table: numbers to three decimals, a missing value as '–'; text columns aligned
+    left and numbers right, by the separator row (which both renderers read)."""
     def cell(v):
         if isinstance(v, (float, np.floating)):
             return "–" if not np.isfinite(v) else f"{v:.3f}"
         return _md(v)
-    lines = ["| " + " | ".join(_md(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    align = ["---:" if pd.api.types.is_numeric_dtype(frame[c]) else ":---" for c in frame.columns]
+    lines = ["| " + " | ".join(_md(c) for c in frame.columns) + " |", "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
 

@@ -69,10 +69,12 @@ def reporting_markdown(stamp: dict) -> str:
 
 
 def reporting_body(stamp: dict) -> str:
-    """The reporting page for the fallback builder: the synthetic banner, then the Markdown converted once."""
+    """The reporting page for the fallback builder: the synthetic banner, then the Markdown converted once
+    (in a ``pf-items`` block: full-width tables, cells aligned at the top)."""
     import mistune
     banner = captions.banner_html() + "\n" if stamp["metrics"].get("synthetic") else ""
-    return banner + mistune.create_markdown(escape=False, plugins=["table"])(reporting_markdown(stamp))
+    converted = mistune.create_markdown(escape=False, plugins=["table"])(reporting_markdown(stamp))
+    return f'{banner}<div class="pf-items">\n{converted}</div>\n'
 
 
 def reporting_qmd(stamp: dict, dataset: str) -> str:
