@@ -52,7 +52,8 @@ def test_outputs_and_metrics_schema(run):
     for key in ("dataset", "protocol", "label_rule", "n_participants", "n_excluded", "config", "code_version",
                 "versions", "data_fingerprint", "seed", "model_parameters"):
         assert key in m
-    assert set(m["macro_f1"]) >= {"mean", "std", "folds", "pooled", "ci95"}
+    assert set(m["macro_f1"]) >= {"mean", "std", "folds", "ci95_corrected_t", "pooled", "ci95_pooled_bootstrap"}
+    assert "ci95" not in m["macro_f1"]  # every interval is named by its estimator
     from pseudoface.results import headline_table
     on_disk = json.loads((out / "metrics.json").read_text())
     for metrics in (m, on_disk):  # same keys fresh and after the JSON round trip
@@ -66,9 +67,12 @@ def test_outputs_and_metrics_schema(run):
                                   "threshold", "prediction", "feature_score", "fused_score", "fused_prediction"]
     # the fused model: its own row, a weight per fold from the inner-validation grid, paired with the yardstick
     from pseudoface.fusion import WEIGHT
-    assert set(m["fused_model"]) >= {"macro_f1", "roc_auc", "predicted_positive_rate", "weights"}
+    assert set(m["fused_model"]) >= {"macro_f1", "roc_auc", "predicted_positive_rate", "weights", "calibration"}
     assert m["fused_model"]["weights"] == [WEIGHT] * 3
-    assert set(m["paired_fused_vs_feature_model"]) >= {"difference", "ci95"}
+    d = m["differences"]["fused_minus_feature_model"]  # the mean of per-fold differences, corrected t
+    assert set(d) == {"mean", "std", "folds", "ci95_corrected_t"} and "paired_fused_vs_feature_model" not in m
+    np.testing.assert_allclose(d["folds"], np.subtract(m["fused_model"]["macro_f1"]["folds"],
+                                                       m["baselines"]["feature_model"]["macro_f1"]["folds"]))
     feature = {r["participant_id"]: s for f in sorted((out / "folds").glob("*.json"))
                for r, s in zip(json.loads(f.read_text())["predictions"],
                                json.loads(f.read_text())["baselines"]["feature_model"]["score"])}

@@ -58,7 +58,7 @@ def test_summary_has_fold_mean_sd_pooled_and_interval():
     assert s["mae"]["folds"] == pytest.approx(folds)
     assert s["mae"]["std"] == pytest.approx(np.std(folds, ddof=1))
     assert s["mae"]["pooled"]["0"] == pytest.approx(mae(TRUE, TRUE[::-1]))
-    assert len(s["ccc"]["ci95"]) == 2
+    assert len(s["ccc"]["ci95_pooled_bootstrap"]) == 2 and len(s["ccc"]["ci95_corrected_t"]) == 2
 
 
 def test_mean_baseline_uses_the_training_fold_only():

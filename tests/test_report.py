@@ -138,6 +138,35 @@ def test_comparisons_ran_in_the_same_folds(built):
 
 
 @pytest.mark.slow
+def test_the_built_site_prints_the_intervals_of_metrics_json(built):
+    """The built pages (index, page 3, the reporting page, the Comparison page) and the downloads show
+    the corrected t intervals metrics.json stores, named; a comparison's difference is that of the
+    fold means drawn; an E-DAIC run's reporting items describe its series and its input shape."""
+    import pandas as pd
+    from pseudoface.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, ci_text
+    root = built["root"]
+    site, main = root / "reports" / "_site", root / "runs" / "synthetic" / "report" / "main"
+    metrics = json.loads((main / "metrics.json").read_text())
+    index = (site / "index.html").read_text()
+    training = (site / "reports" / "synthetic" / "03_training.html").read_text()
+    tripod = (site / "reports" / "synthetic" / "reporting.html").read_text()
+    published = (root / "reports" / "synthetic" / "downloads" / "reporting.md").read_text()
+    for s in (metrics["fused_model"], metrics):
+        text = ci_text(s["macro_f1"][CORRECTED_T_KEY])
+        assert f"<td>{text}</td>" in index and text in training
+        assert f"95% CI {text}, {CORRECTED_T}" in tripod and f"95% CI {text}, {CORRECTED_T}" in published
+        bootstrap = ci_text(s["macro_f1"][BOOTSTRAP_KEY])
+        assert bootstrap not in index and bootstrap not in tripod and bootstrap not in training
+    assert f"95% CI of the mean<br>({CORRECTED_T})" in index
+    table = pd.read_csv(root / "runs" / "synthetic" / "report" / "comparisons.csv")
+    assert table.difference[1:].to_numpy() == pytest.approx(table["mean"][1:].to_numpy() - table["mean"][0])
+    comparison = (site / "comparison.html").read_text()
+    assert f"95% CI by the {CORRECTED_T}" in comparison and "paired participant bootstrap" not in comparison
+    edaic = (site / "reports" / "e_daic" / "reporting.html").read_text()
+    assert "input 2 × 31 × 60" in edaic and "rigidly aligned" not in edaic and "one channel" not in edaic
+
+
+@pytest.mark.slow
 def test_every_published_column_is_in_the_data_dictionary(built):
     import pandas as pd
     folder = built["root"] / "reports" / "synthetic" / "downloads"

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from conftest import encoded, make_params
-from pseudoface import reporting, runs
+from pseudoface import reporting, runs, sanity
 from pseudoface.cli import main
 from pseudoface.params import project_root
 from pseudoface.privacy import private_paths
@@ -118,17 +118,78 @@ def test_no_local_path_and_no_participant_values_unless_allowed(run, tmp_path):
 
 def test_the_sanity_item_reads_the_summary(run, tmp_path):
     copy = _copy(run, tmp_path)
-    sanity = runs.load_sanity(copy)
-    assert sanity is not None and sanity["permutations"] == 1
+    summary = sanity.load_sanity(copy)
+    assert summary is not None and summary["permutations"] == 1
     answer = _answer(reporting.reporting_items(copy), "23a", "shuffled-label sanity run")
-    assert answer == reporting.sanity_sentence(sanity)
-    assert f"{sanity['models']['network']['shuffled_mean']:.3f}" in answer
-    assert ("possible leakage" in answer) == sanity["possible_leakage"]
-    table = reporting.sanity_table(sanity)
+    assert answer == sanity.sanity_sentence(summary)
+    assert f"{summary['models']['network']['shuffled_mean']:.3f}" in answer
+    assert ("possible leakage" in answer) == summary["possible_leakage"]
+    table = sanity.sanity_table(summary)
     assert list(table.model[:3]) == ["network", "feature model", "fused model"]
     # another run's summary (its config hash differs) is not this run's
-    other = dict(sanity, run=dict(sanity["run"], config_hash="0" * 12))
+    other = dict(summary, run=dict(summary["run"], config_hash="0" * 12))
     (copy / "sanity.json").write_text(json.dumps(other))
-    assert runs.load_sanity(copy) is None
+    assert sanity.load_sanity(copy) is None
     (copy / "sanity.json").unlink()
     assert _answer(reporting.reporting_items(copy), "23a", "shuffled-label sanity run").startswith("Not run")
+
+
+def test_sources_cite_only_published_files(run):
+    """A reader can open every file a source names: the downloads hold metrics.json (with the resolved
+    config run.json also holds), predictions.csv and sanity.json; the participant table and fold files
+    are not published (participant ids), so a number aggregated from them says so instead."""
+    out, _ = run
+    published = {"metrics.json", "predictions.csv", "sanity.json"}
+    for i in reporting.reporting_items(out):
+        cited = set(re.findall(r"[\w/*.-]+\.(?:json|csv|pt)\b", i["source"]))
+        assert cited <= published, (i["item"], i["source"])
+
+
+def _items_of(root, tmp_path, dataset, *overrides):
+    yaml = tmp_path / "p.yaml"
+    yaml.write_text(f"dataset: {dataset}\ndata:\n  root: {root}\n  min_valid_seconds: 5\n")
+    out = tmp_path / "run"
+    assert main(["cv", "--params", str(yaml), "--smoke", "--out", str(out), *overrides]) == 0
+    return runs.load_metrics(out), reporting.reporting_items(out)
+
+
+def test_the_default_run_says_its_network_reads_four_derived_rows(run):
+    out, _ = run
+    items = reporting.reporting_items(out)
+    choice = _answer(items, "9a")
+    assert "The network reads 4 rows derived from the landmarks" in choice and "benchmark" in choice
+    assert "Every landmark-derived signal" not in choice and "no pre-selection" not in choice
+    assert "input 6 × 4 × 60" in _answer(items, "9b") and "6 channels (X, Y, Z" in _answer(items, "9b")
+    assert "fused model Brier" in _answer(items, "23a", "discrimination and calibration")  # the headline's too
+
+
+def test_an_e_daic_run_describes_series_not_landmarks(tmp_path):
+    from pseudoface.synthetic import write_corpus
+    root = write_corpus(tmp_path / "corpus", participants=12, seconds=30, seed=6, fmt="e_daic")
+    m, items = _items_of(root, tmp_path, "e_daic")
+    assert m["inputs"] == "series" and m["input_shape"][:2] == [2, 31]
+    for item in ("7", "9a", "9b"):
+        text = _answer(items, item)
+        assert not re.search(r"landmarks? (rows|matrix|of the tracker)|rigidly aligned|inter-ocular", text), (item, text)
+    assert "no face to centre, scale or align" in _answer(items, "7")
+    layout = _answer(items, "9b")
+    assert "input 2 × 31 × 60" in layout and "2 channels (each series' value and its frame-to-frame velocity)" in layout
+    assert "31 rows (head pose (6), gaze (8), action-unit intensities (17))" in layout
+    assert "E-DAIC file layout" in _answer(items, "5a") or "E-DAIC (AVEC 2019" in _answer(items, "5a")
+
+
+def test_a_regression_run_describes_the_phq8_score_model(synth_root, tmp_path):
+    m, items = _items_of(synth_root, tmp_path, "synthetic", "--set", "model.task=regression",
+                         "--set", "train.calibration=none")
+    assert m["task"] == "regression"
+    everything = " ".join(i["answer"] for i in items)
+    assert "Binary" not in everything and "probability of depression" not in everything
+    assert "threshold chosen per fold" not in everything and "class-weighted BCE" not in everything
+    assert "The PHQ-8 score (0–24)" in _answer(items, "8a")
+    model = _answer(items, "12c")
+    assert "Huber loss on the standardised score" in model and "inner-validation loss" in model
+    assert "clipped to 0–24" in model and "≥ 10" in model
+    assert "predicted PHQ-8 score" in _answer(items, "15")
+    perf = _answer(items, "23a", "discrimination and calibration")
+    mae = m["regression"]["mae"]
+    assert f"MAE {mae['mean']:.2f} ± {mae['std']:.2f}".replace("-", "−") in perf and "corrected resampled t" in perf

@@ -12,7 +12,7 @@ import torch
 from conftest import encoded, tree_digest
 from pseudoface import cv as cvmod
 from pseudoface import fold as foldmod
-from pseudoface import runs
+from pseudoface import runs, sanity
 from pseudoface import task as taskmod
 from pseudoface.baselines import BASELINES
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
@@ -79,7 +79,7 @@ def test_everything_fitted_in_the_fold_sees_the_permuted_labels_and_test_rows_th
 
 def test_shuffled_runs_never_share_a_configuration_or_folder_with_the_real_run(tmp_path, synth_root):
     real = _params(synth_root, ["cv.repeats=2"])
-    shuffled = [cvmod.shuffled_params(real, k) for k in (1, 2)]
+    shuffled = [sanity.shuffled_params(real, k) for k in (1, 2)]
     hashes = {runs.config_hash(p) for p in [real, *shuffled]}
     assert len(hashes) == 3
     # how many sanity runs follow a run is not part of its configuration
@@ -92,7 +92,7 @@ def test_shuffled_runs_never_share_a_configuration_or_folder_with_the_real_run(t
     enc = encoded(real)
     assert foldmod.outer_splits(enc.table, s, 0) == foldmod.outer_splits(enc.table, real, 0)
     run_dir = tmp_path / "run"
-    assert runs.shuffled_dir(run_dir, 1) == run_dir / "shuffled" / "1"
+    assert sanity.shuffled_dir(run_dir, 1) == run_dir / "shuffled" / "1"
     runs.open_run_folder(run_dir, real, resume=False, replace=False)
     with pytest.raises(ParamsError, match="another configuration"):
         runs.open_run_folder(run_dir, s, resume=False, replace=False)
@@ -110,7 +110,7 @@ def test_shuffled_macro_f1_sits_within_the_random_interval_while_the_real_run_is
     labels (3 permutations) within it. A permutation that leaked labels (the true ones) would put
     the shuffled runs where the real one is, above the interval."""
     from pseudoface.synthetic import write_corpus
-    root = write_corpus(tmp_path / "corpus", participants=40, seconds=40, seed=7)
+    root = write_corpus(tmp_path / "corpus", participants=40, seconds=40, seed=7, strength=0.9)
     params = _params(root, ["train.epochs=3", "train.patience=3", "cv.bootstrap=200", "cv.shuffled_labels=3"])
     enc = encoded(params)
     run_dir = tmp_path / "run"
@@ -118,31 +118,31 @@ def test_shuffled_macro_f1_sits_within_the_random_interval_while_the_real_run_is
     own = ("run.json", "metrics.json", "predictions.csv", "history.csv", "participants.csv", "folds", "checkpoints")
     before = {name: tree_digest(run_dir / name) if (run_dir / name).is_dir() else (run_dir / name).read_bytes()
               for name in own}
-    sanity = cvmod.run_shuffled(params, run_dir, enc=enc)
-    low, high = sanity["stratified_random"]["ci95"]
-    assert [low, high] == real["baselines"]["stratified_random"]["macro_f1"]["ci95"]
-    for name, model in sanity["models"].items():
+    summary = sanity.run_shuffled(params, run_dir, enc=enc)
+    low, high = summary["stratified_random"]["ci95_corrected_t"]
+    assert [low, high] == real["baselines"]["stratified_random"]["macro_f1"]["ci95_corrected_t"]
+    for name, model in summary["models"].items():
         assert model["real_first_repeat"] > high, name  # the planted cue is found on the true labels
         assert low <= model["shuffled_mean"] <= high, name
         assert not model["possible_leakage"] and len(model["shuffled"]) == 3
-    assert not sanity["possible_leakage"] and sanity["permutations"] == 3
-    assert all(-1 < p["label_correlation"] < 1 for p in sanity["per_permutation"])
-    assert runs.load_sanity(run_dir) == json.loads(json.dumps(sanity))
+    assert not summary["possible_leakage"] and summary["permutations"] == 3
+    assert all(-1 < p["label_correlation"] < 1 for p in summary["per_permutation"])
+    assert sanity.load_sanity(run_dir) == json.loads(json.dumps(summary))
     # the real run's own files are untouched; each permutation is its own run of its own configuration
     assert before == {name: tree_digest(run_dir / name) if (run_dir / name).is_dir() else (run_dir / name).read_bytes()
                       for name in own}
     for k in (1, 2, 3):
-        folder = runs.shuffled_dir(run_dir, k)
-        assert runs.run_matches(folder, cvmod.shuffled_params(params, k), enc.fingerprint)
-        assert not runs.run_matches(folder, params) and not runs.run_matches(run_dir, cvmod.shuffled_params(params, k))
+        folder = sanity.shuffled_dir(run_dir, k)
+        assert runs.run_matches(folder, sanity.shuffled_params(params, k), enc.fingerprint)
+        assert not runs.run_matches(folder, params) and not runs.run_matches(run_dir, sanity.shuffled_params(params, k))
         preds = runs.load_run(folder)[1]
         assert (preds.label.to_numpy() == enc.table.set_index("participant_id").loc[preds.participant_id].label.to_numpy()).all()
     assert runs.run_matches(run_dir, params, enc.fingerprint)
     # finished permutations are read back, never trained again
     monkeypatch.setattr(foldmod, "run_fold", lambda *a, **k: pytest.fail("a finished shuffled run was retrained"))
-    again = cvmod.run_shuffled(params, run_dir, enc=enc)
+    again = sanity.run_shuffled(params, run_dir, enc=enc)
     assert all(p["reused"] for p in again["per_permutation"])
-    assert again["models"] == sanity["models"]
+    assert again["models"] == summary["models"]
 
 
 def test_a_run_that_trains_again_drops_the_summaries_of_the_run_it_replaces(tmp_path, synth_root):
@@ -153,26 +153,26 @@ def test_a_run_that_trains_again_drops_the_summaries_of_the_run_it_replaces(tmp_
         (run_dir / name).write_text("{}")
     runs.open_run_folder(run_dir, params, resume=False, replace=False)
     assert not any((run_dir / name).exists() for name in runs.DERIVED)
-    assert runs.load_sanity(run_dir) is None
+    assert sanity.load_sanity(run_dir) is None
 
 
 def test_sanity_summary_flags_a_shuffled_score_above_the_random_interval():
     def metrics(network, fused, feature, k=0):
         fold = [{"repeat": 0, "fold": 0}, {"repeat": 0, "fold": 1}]
-        summary = lambda v: {"macro_f1": {"mean": v, "folds": [v, v], "ci95": [0.4, 0.6]}}
+        summary = lambda v: {"macro_f1": {"mean": v, "folds": [v, v], "ci95_corrected_t": [0.4, 0.6]}}
         return {**summary(network), "fold_details": fold, "fused_model": summary(fused), "seconds": 2.0,
                 "baselines": {"feature_model": summary(feature), "stratified_random": summary(0.5)},
                 "config": {"cv": {"repeats": 1, "folds": 2, "protocol": "cv", "label_permutation": k}},
                 "config_hash": f"h{k}", "code_version": "v", "data_fingerprint": "d"}
     real = metrics(0.8, 0.8, 0.8)
-    quiet = runs.sanity_summary(real, [metrics(0.5, 0.45, 0.55, 1), metrics(0.52, 0.5, 0.5, 2)], [False, True])
+    quiet = sanity.sanity_summary(real, [metrics(0.5, 0.45, 0.55, 1), metrics(0.52, 0.5, 0.5, 2)], [False, True])
     assert not quiet["possible_leakage"] and quiet["models"]["network"]["shuffled_mean"] == pytest.approx(0.51)
     assert quiet["models"]["network"]["gap"] == pytest.approx(0.29) and quiet["seconds"] == 4.0
     assert [p["folder"] for p in quiet["per_permutation"]] == ["shuffled/1", "shuffled/2"]
-    leaky = runs.sanity_summary(real, [metrics(0.5, 0.7, 0.5, 1)], [False], [0.25])
+    leaky = sanity.sanity_summary(real, [metrics(0.5, 0.7, 0.5, 1)], [False], [0.25])
     assert leaky["possible_leakage"] and leaky["models"]["fused_model"]["possible_leakage"]
-    from pseudoface.reporting import sanity_sentence
+    from pseudoface.sanity import sanity_sentence
     assert "possible leakage: the fused model" in sanity_sentence(leaky) and "0.25" in sanity_sentence(leaky)
     assert "no sign of leakage" in sanity_sentence(quiet)
     assert not leaky["models"]["network"]["possible_leakage"]
-    assert np.isclose(leaky["stratified_random"]["ci95"], [0.4, 0.6]).all()
+    assert np.isclose(leaky["stratified_random"]["ci95_corrected_t"], [0.4, 0.6]).all()

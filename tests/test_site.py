@@ -1,17 +1,17 @@
 """The site as a publication, fast: the generated conclusion follows from the paired difference,
 tables read as tables, the key results and navigation say what they should, plotly.js is shared, the
-static pages escape text; the bootstrap intervals behind the numbers hold what they should."""
+static pages escape text; the bootstrap intervals metrics.json keeps beside them hold what they should."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface import captions, evaluate, results, severity, website
+from pseudoface import captions, evaluate, intervals, results, severity, website
 
 
 def _summary(folds, ppr=0.3):
     folds = list(folds)
     return {"macro_f1": {"mean": float(np.mean(folds)), "std": float(np.std(folds, ddof=1)), "folds": folds,
-                         "pooled": {"0": float(np.mean(folds))}, "ci95": [0.0, 1.0]},
+                         "pooled": {"0": float(np.mean(folds))}, "ci95_pooled_bootstrap": [0.0, 1.0]},
             "roc_auc": {"mean": 0.7, "std": 0.1}, "predicted_positive_rate": {"mean": ppr, "std": 0.05}}
 
 
@@ -192,29 +192,17 @@ def _predictions(n=60, agree=0.8, seed=0):
 
 def test_the_bootstrap_interval_holds_the_estimate_and_is_seeded():
     y, pred = _predictions()
-    low, high = evaluate.bootstrap_ci(y, pred, 500, seed=3)
+    low, high = intervals.bootstrap_ci(y, pred, evaluate.macro_f1, 500, seed=3)
     assert low < evaluate.macro_f1(y, pred) < high and 0.05 < high - low < 0.5
-    assert evaluate.bootstrap_ci(y, pred, 500, seed=3) == [low, high]  # the same seed, the same interval
+    assert intervals.bootstrap_ci(y, pred, evaluate.macro_f1, 500, seed=3) == [low, high]  # the same seed, the same interval
 
 
 def test_single_class_resamples_and_a_single_participant_are_handled():
     y, pred = np.array([0] * 19 + [1]), np.array([0] * 18 + [1, 1])  # most resamples miss the one depressed
-    low, high = evaluate.bootstrap_ci(y, pred, 300, seed=0)
+    low, high = intervals.bootstrap_ci(y, pred, evaluate.macro_f1, 300, seed=0)
     assert 0 <= low <= evaluate.macro_f1(y, pred) <= high <= 1
-    assert evaluate.bootstrap_ci(np.array([1]), np.array([1]), 50, seed=0) == [0.5, 0.5]  # 0 wide: no other resample
-
-
-def test_the_paired_difference_of_identical_predictions_is_exactly_zero():
-    y, pred = _predictions()
-    d = evaluate.paired_bootstrap_difference(y, pred, pred.copy(), 300, seed=1)
-    assert d == {"difference": 0.0, "ci95": [0.0, 0.0], "p_not_better": 1.0}
-
-
-def test_the_paired_difference_sees_a_better_model():
-    y, worse = _predictions(agree=0.6, seed=2)
-    better = np.where(np.random.default_rng(5).random(len(y)) < 0.9, y, 1 - y)
-    d = evaluate.paired_bootstrap_difference(y, better, worse, 500, seed=1)
-    assert d["difference"] > 0 and d["ci95"][0] < d["difference"] < d["ci95"][1] and d["p_not_better"] < 0.05
+    # 0 wide: no other resample
+    assert intervals.bootstrap_ci(np.array([1]), np.array([1]), evaluate.macro_f1, 50, seed=0) == [0.5, 0.5]
 
 
 def test_the_data_dictionary_names_every_column_or_refuses():
@@ -243,25 +231,56 @@ def _sanity(shuffled=0.48, leak=False):
     model = {"real": 0.7, "real_first_repeat": 0.7, "shuffled": [shuffled, shuffled], "shuffled_mean": shuffled,
              "gap": 0.7 - shuffled, "within_interval": not leak, "possible_leakage": leak}
     return {"permutations": 2, "settings": {"repeats": 1, "folds": 5, "protocol": "cv", "what": "x"}, "seconds": 12.0,
-            "stratified_random": {"macro_f1_mean": 0.5, "macro_f1_first_repeat": 0.5, "ci95": [0.4, 0.6], "interval": "i"},
+            "stratified_random": {"macro_f1_mean": 0.5, "macro_f1_first_repeat": 0.5, "ci95_corrected_t": [0.4, 0.6],
+                                  "interval": "i"},
             "models": {"network": model, "feature_model": model, "fused_model": model},
             "per_permutation": [{"permutation": k, "seconds": 6.0, "label_correlation": 0.05} for k in (1, 2)],
             "possible_leakage": leak}
 
 
 def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
+    import re
+    from html.parser import HTMLParser
+
+    import mistune
     from pseudoface import reporting
     stamp = _stamp() | {"sanity": _sanity(), "reporting": {
-        "guideline": reporting.GUIDELINE, "config_hash": "c0ffee", "items": [
+        "guideline": reporting.GUIDELINE, "config_hash": "c0ffee", "code_version": "0.1.0+abc", "items": [
             {"item": "8a", "section": "Methods", "name": "Outcome", "topic": "Outcome", "status": reporting.ANSWERED,
-             "answer": "depressed = PHQ-8 ≥ 10", "source": "metrics.json: label_rule", "researcher": ""},
+             "answer": "depressed = PHQ-8 ≥ 10 | a pipe, folds/*.json and checkpoints/*.pt, x < y",
+             "source": "metrics.json: label_rule", "researcher": ""},
             {"item": "4", "section": "Introduction", "name": "Objectives", "topic": "Objectives",
              "status": reporting.RESEARCHER, "answer": "", "source": "", "researcher": "State the aims."}]}}
+    # one rendering: the Markdown of reporting.md is Quarto's page and, converted once, the fallback's
+    markdown = website.reporting_markdown(stamp)
+    qmd = website.reporting_qmd(stamp, "synthetic")
+    assert markdown in qmd and qmd.startswith('---\ntitle: "Reporting (TRIPOD+AI): Synthetic"\n---\n')
+    assert not re.search(r"^( {4}|\t)<", qmd, re.M)  # no indented HTML (pandoc would make it a code block)
     body = website.reporting_body(stamp)
-    assert "1 entries, each with where the answer comes from" in body and "(1 entries:" in body
-    assert "depressed = PHQ-8 ≥ 10<br><span class=\"pf-src\">Source: metrics.json: label_rule</span>" in body
-    assert '<span class="pf-todo">for the researcher</span></td><td>State the aims.</td>' in body
+    assert mistune.create_markdown(escape=False, plugins=["table"])(markdown) in body
+    assert "1 entries, each with the published file it comes from" in body and "(1 entries:" in body
+    # the cell survives both readers: the pipe, the asterisks and the angle bracket are text
+    left = '<td style="text-align:left">'
+    assert f"{left}depressed = PHQ-8 ≥ 10 | a pipe, folds/*.json and checkpoints/*.pt, x &lt; y</td>" in body
+    assert f"{left}metrics.json: label_rule</td>" in body
+    assert f"{left}for the researcher</td>\n  {left}State the aims.</td>" in body
     assert "no sign of leakage" in body and "0.480" in body
+    assert "stratified random (95% CI 0.400 to 0.600, corrected resampled t)" in body  # the interval, named
+
+    class Balance(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("br", "hr", "img", "meta", "link", "input"):
+                self.open.append(tag)
+
+        def handle_endtag(self, tag):
+            assert self.open and self.open.pop() == tag, tag
+    checker = Balance()
+    checker.feed(body)
+    assert checker.open == []  # balanced tags
     assert "possible leakage" in website.reporting_body(stamp | {"sanity": _sanity(0.75, leak=True)})
     assert "Not run" in website.reporting_body(_stamp())  # a run without the sanity run says so
     page = website._page("page.html.j2", "index.html", ["synthetic"], {"synthetic": stamp}, False, title="t",
@@ -269,11 +288,14 @@ def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
     assert '<a href="reports/synthetic/reporting.html">5 · Reporting (TRIPOD+AI)</a>' in page
     box = website.key_results_html("synthetic", stamp)
     assert "Shuffled-label sanity run (2 permutation(s) of the training labels, same folds): network 0.480" in box
+    assert "the stratified-random baseline&#x27;s 95% CI 0.400 to 0.600 (its mean over the run&#x27;s outer folds, " \
+           "corrected resampled t)" in box
 
 
 def _regression_metrics():
     def summary(mean, folds):
-        return {"mean": mean, "std": float(np.std(folds, ddof=1)), "folds": folds, "pooled": {"0": mean}, "ci95": [0, 1]}
+        return {"mean": mean, "std": float(np.std(folds, ddof=1)), "folds": folds, "pooled": {"0": mean},
+                "ci95_pooled_bootstrap": [0, 1]}
     metric = lambda mae: {"mae": summary(mae, [mae] * 5), "rmse": summary(mae + 1, [mae + 1] * 5),  # noqa: E731
                           "ccc": summary(0.3, [0.3] * 5), "pearson": summary(0.5, [0.5] * 5)}
     return {"n_participants": 100, "fold_details": [{"n": 20}] * 5, "regression": metric(4.0),
@@ -288,7 +310,7 @@ def test_regression_results_read_against_the_mean_predictor():
     m = _regression_metrics()
     table = severity.regression_table(m)
     assert list(table.model) == ["network", "feature model (ridge)", "training-fold mean", "training-fold median"]
-    assert table.MAE[0] == "4.00 ± 0.00" and table["MAE − mean predictor (95% CI)"][2] == "–"
+    assert table.MAE[0] == "4.00 ± 0.00" and table["MAE − mean predictor (95% CI, corrected t)"][2] == "–"
     text = severity.regression_sentence(m)
     assert "the network beats the mean predictor (MAE 4.00 against 5.00; difference −1.01" in text
     assert "the feature model (ridge) is not shown to differ from the mean predictor" in text
@@ -301,3 +323,28 @@ def test_the_residual_sentence_sees_severe_cases_pulled_to_the_mean():
     p = pd.DataFrame({"repeat": 0, "true_score": true, "predicted_score": 8 + 0.2 * (true - 8)})
     text = severity.regression_residuals_sentence(p)
     assert "slope −0.80" in text and "pulled towards the mean by 80%" in text and "(n = 3)" in text
+
+
+def test_a_variant_drawn_lower_than_the_default_shows_a_negative_difference(tmp_path):
+    """The Comparison page and notebook 03 draw the variants' fold means and print their difference to
+    the default: the mean of the per-fold differences, i.e. exactly the difference of those means (the
+    issue's case: a variant at 0.419 against the default's 0.466 printed "Δ +0.016")."""
+    import json
+    folds = {"main": [0.50, 0.40, 0.52, 0.44, 0.47], "variant-a": [0.40, 0.42, 0.45, 0.41, 0.415],
+             "variant-b": [0.5, 0.4, 0.5]}  # other folds: no paired difference
+    for run, values in folds.items():
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "metrics.json").write_text(json.dumps({
+            "n_participants": 50, "macro_f1": {"folds": values},
+            "fold_details": [{"repeat": 0, "fold": k, "n": 10} for k in range(len(values))]}))
+    table = pd.DataFrame({"name": ["default", "variant a", "variant b"], "run": list(folds),
+                          "mean": [np.mean(v) for v in folds.values()]})
+    out = results.compare_to_default(tmp_path, table)
+    a = out.iloc[1]
+    assert a["mean"] == pytest.approx(0.419) and out["mean"][0] == pytest.approx(0.466)
+    assert a.difference == pytest.approx(a["mean"] - out["mean"][0]) and a.difference < 0
+    iv = results.fold_interval(np.subtract(folds["variant-a"], folds["main"]), 0.2)
+    assert [a.diff_low, a.diff_high] == pytest.approx(iv["ci95"])  # the corrected t of the per-fold differences
+    assert np.isnan(out.difference[2])
+    text = results.comparison_sentence(out.iloc[:2])
+    assert "variant a: −0.047 (95% CI" in text and "corrected resampled t" in text

@@ -93,21 +93,28 @@ def cmd_encode(args) -> int:
 
 
 def headline(metrics: dict) -> str:
-    m, b = metrics["macro_f1"], metrics["baselines"]
-    parts = [f"macro-F1 {m['mean']:.3f} ± {m['std']:.3f} (pooled {np.mean(list(m['pooled'].values())):.3f}, "
-             f"95% CI {m['ci95'][0]:.2f}-{m['ci95'][1]:.2f}), predicted-positive rate "
-             f"{metrics['predicted_positive_rate']['mean']:.2f}"]
-    parts += [f"  {name}: {v['macro_f1']['mean']:.3f} ± {v['macro_f1']['std']:.3f}" for name, v in b.items()]
+    """Every model's macro-F1 as the site's index prints it: mean ± SD over outer folds with the 95% CI
+    of the mean by the corrected resampled t (metrics.json: ``macro_f1.ci95_corrected_t``); above it
+    the task's own line (a regression run: the PHQ-8 score)."""
+    from .intervals import CORRECTED_T, CORRECTED_T_KEY, ci_text, number
+    from .results import folds_phrase
     from .task import task_named
+    models = [("fused model (headline)", metrics["fused_model"])] if "fused_model" in metrics else []
+    models += [("network", metrics)] + [(name, v) for name, v in metrics["baselines"].items()]
+    parts = [f"macro-F1, mean ± SD over {folds_phrase(metrics['macro_f1'])} (95% CI of the mean, {CORRECTED_T}):"]
+    parts += [f"  {name}: {number(v['macro_f1']['mean'])} ± {number(v['macro_f1']['std'])} (95% CI "
+              f"{ci_text(v['macro_f1'][CORRECTED_T_KEY])}, {CORRECTED_T}), predicted-positive rate "
+              f"{v['predicted_positive_rate']['mean']:.2f}" for name, v in models]
     return "\n".join([line for line in [task_named(metrics.get("task")).headline(metrics)] if line] + parts)
 
 
 def cmd_cv(args) -> int:
-    from .cv import RunSpec, cross_validate, run_shuffled
+    from .cv import RunSpec, cross_validate
     from .encode import encode_corpus
     from .read import corpus_summary, ensure_synthetic, load_corpus
-    from .reporting import sanity_sentence, write_reporting
+    from .reporting import write_reporting
     from .runs import REPORTING_MD, SANITY, default_run_dir
+    from .sanity import run_shuffled, sanity_sentence
     overrides = _overrides(args) + ([f"cv.protocol={args.protocol}"] if args.protocol else [])
     if args.shuffled_labels is not None:
         overrides.append(f"cv.shuffled_labels={args.shuffled_labels}")

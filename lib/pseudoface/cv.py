@@ -6,7 +6,7 @@ folder; a finished run of the same configuration, data and code is read back whe
 (``reuse``), the others' folds are planned (:mod:`fold`), run where ``cv.executor`` says
 (:mod:`executor`), and written as they arrive (:mod:`runs`). The splits and the fold job are
 :mod:`fold`'s; analysis of finished runs is :mod:`results`'; scoring new sessions :mod:`predict`'s.
-:func:`run_shuffled` runs a finished run's shuffled-label sanity runs (``cv.shuffled_labels``).
+The shuffled-label sanity runs that follow a run are :mod:`sanity`'s.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .encode import EncodedCorpus, encode_corpus
 from .executor import FoldsFailed, make_executor, payload_size
 from .fold import FoldJob, outer_splits
 from .model import pick_device
-from .params import Params, ParamsError, params_from_dict
+from .params import Params, params_from_dict
 from .plan import Plan, Progress, projected_fold_seconds
 from .read import load_corpus
 from .train import keep_freed_memory
@@ -217,36 +217,3 @@ def task_params(params: Params, task: str) -> Params:
     """``params`` for the other task in the same folds (the report's regression companion): the task
     switched, no sanity run of its own, no Platt map (a regression predicts the score itself)."""
     return params_from_dict(asdict(params), [f"model.task={task}", "cv.shuffled_labels=0", "train.calibration=none"])
-
-
-def shuffled_params(params: Params, permutation: int) -> Params:
-    """The k-th shuffled-label run of ``params``: the same settings on the first repeat's outer folds
-    (the cheap setting, stated in ``sanity.json``), labels permuted in training (fold.training_labels)."""
-    return params_from_dict(asdict(params), [f"cv.label_permutation={permutation}", "cv.shuffled_labels=0",
-                                             "cv.repeats=1"])
-
-
-def run_shuffled(params: Params, run_dir: str | Path, permutations: int | None = None,
-                 enc: EncodedCorpus | None = None, progress: bool = False) -> dict:
-    """Cross-validate (or reuse, when finished with the same configuration, data and code) the
-    shuffled-label runs 1..N (N: ``permutations``, default ``cv.shuffled_labels``) of the finished
-    run in ``run_dir`` into ``run_dir/shuffled/<k>/``, and write their summary ``run_dir/sanity.json``
-    (:func:`runs.sanity_summary`); returns it."""
-    n = params.cv.shuffled_labels if permutations is None else permutations
-    if n < 1:
-        raise ParamsError(f"cv.shuffled_labels: expected 1 or more permutations; got {n}")
-    real = runs.load_metrics(run_dir)
-    if real["config_hash"] != runs.config_hash(params):
-        raise ParamsError(f"{run_dir}: holds a run of another configuration ({real['config_hash']}); "
-                          "the shuffled-label runs follow the run of these parameters")
-    specs = [RunSpec(shuffled_params(params, k), runs.shuffled_dir(run_dir, k), enc, replace=True, reuse=True)
-             for k in range(1, n + 1)]
-    if enc is None:  # encoded once for every permutation (they share the encoding)
-        enc = encode_corpus(load_corpus(params), params)
-        for s in specs:
-            s.enc = enc
-    done = cross_validate(specs, progress, desc="shuffled-label folds")
-    sanity = runs.sanity_summary(real, [m for m, _ in done], [r for _, r in done],
-                                 [runs.label_correlation(s.out) for s in specs])
-    runs.write_sanity(run_dir, sanity)
-    return sanity

@@ -47,10 +47,13 @@ COLUMNS = {
     "mean": "macro-F1, mean over outer folds",
     "std": "macro-F1, SD over outer folds (ddof = 1)",
     "ppr": "predicted-positive rate: share called depressed, mean over outer folds",
-    "difference": "difference in macro-F1 to the reference named in the page (baselines: minus the motion-feature "
-                  "model, mean of per-fold differences; comparisons: variant minus default, pooled first repeat)",
-    "diff_low": "lower end of the difference's 95% interval",
-    "diff_high": "upper end of the difference's 95% interval",
+    "ci95_low": "lower end of the 95% interval of the mean macro-F1 over outer folds (corrected resampled t)",
+    "ci95_high": "upper end of the 95% interval of the mean macro-F1 over outer folds (corrected resampled t)",
+    "difference": "difference in mean macro-F1 to the reference named in the page (baselines: minus the "
+                  "motion-feature model; comparisons: variant minus default), the mean of the per-fold differences "
+                  "over the same outer folds",
+    "diff_low": "lower end of the difference's 95% interval (corrected resampled t)",
+    "diff_high": "upper end of the difference's 95% interval (corrected resampled t)",
     "epoch": "training epoch (1-based)",
     "train_loss": "loss on the inner-training participants (class-weighted BCE on logits)",
     "val_loss": "loss on the inner-validation participants",
@@ -118,7 +121,7 @@ def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: li
     files[PREDICTIONS] = (predictions if participant_data else _anonymous_predictions(predictions)).to_csv(index=False)
     if (run_root / COMPARISONS).is_file():
         files[COMPARISONS] = (run_root / COMPARISONS).read_text()
-    from .runs import load_sanity
+    from .sanity import load_sanity
     if load_sanity(main) is not None:  # the shuffled-label sanity run of this very run
         files[SANITY] = (main / SANITY).read_text()
     from .explain import EXPLANATIONS, is_current

@@ -1,4 +1,5 @@
-"""Participant-level metrics and their summaries: per fold, across folds, pooled, bootstrap.
+"""Participant-level metrics and their summaries: per fold, across folds (with the corrected t
+interval) and pooled (with the participant bootstrap); the two estimators are :mod:`intervals`'.
 
 All functions take plain arrays: ``y`` (n,) 0/1 labels, ``score`` (n,) probabilities of
 "depressed", ``pred`` (n,) 0/1 decisions.
@@ -8,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score, roc_auc_score
+
+from .intervals import BOOTSTRAP_KEY, CORRECTED_T_KEY, bootstrap_ci, corrected_t_ci, test_fraction
 
 
 def fold_metrics(y: np.ndarray, score: np.ndarray, pred: np.ndarray) -> dict:
@@ -50,41 +53,6 @@ def mean_sd(values) -> dict:
             "std": float(v.std(ddof=1)) if v.size > 1 else float("nan")}
 
 
-def _bootstrap(data: tuple, statistic, n_boot: int, seed: int):
-    """scipy's percentile bootstrap over participants: the arrays in ``data`` are resampled together
-    (``paired=True``: one participant keeps its label and its predictions), ``n_boot`` resamples from
-    a generator seeded with ``seed``. Returns (95% interval, the resampled statistics).
-
-    Resamples holding one class only need no special case: macro-F1 is defined on them
-    (``zero_division=0``: the absent class scores 0, as in the loop this replaced), so scipy never
-    meets an undefined value. scipy refuses fewer than two participants; every resample of one
-    participant is that participant, so the interval is then the point value, 0 wide."""
-    from scipy.stats import bootstrap
-    data = tuple(np.asarray(d) for d in data)
-    if len(data[0]) < 2:
-        value = float(statistic(*data))
-        return [value, value], np.full(n_boot, value)
-    res = bootstrap(data, statistic, n_resamples=n_boot, paired=True, vectorized=False, method="percentile",
-                    confidence_level=0.95, rng=np.random.default_rng(seed))
-    ci = res.confidence_interval
-    return [float(ci.low), float(ci.high)], res.bootstrap_distribution
-
-
-def bootstrap_ci(y: np.ndarray, pred: np.ndarray, n_boot: int, seed: int, stat=macro_f1) -> list:
-    """95% percentile interval of ``stat`` over participants resampled with replacement."""
-    return _bootstrap((y, pred), stat, n_boot, seed)[0]
-
-
-def paired_bootstrap_difference(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, n_boot: int,
-                                seed: int) -> dict:
-    """Macro-F1(a) - macro-F1(b) on the same participants, with a paired 95% bootstrap interval
-    and the fraction of resamples where a is not better (a one-sided bootstrap p)."""
-    y, a, b = map(np.asarray, (y, pred_a, pred_b))
-    ci, diffs = _bootstrap((y, a, b), lambda y, a, b: macro_f1(y, a) - macro_f1(y, b), n_boot, seed)
-    return {"difference": macro_f1(y, a) - macro_f1(y, b), "ci95": ci,
-            "p_not_better": float(np.mean(np.asarray(diffs) <= 0))}
-
-
 def best_threshold(y: np.ndarray, score: np.ndarray) -> float:
     """Threshold maximising macro-F1 on (inner validation) scores; midpoints between sorted scores."""
     s = np.unique(np.asarray(score, float))
@@ -96,9 +64,18 @@ def best_threshold(y: np.ndarray, score: np.ndarray) -> float:
     return float(np.median(candidates[best]))  # middle of the tied best range
 
 
-def summarise(predictions: pd.DataFrame, n_boot: int, seed: int) -> dict:
-    """Summary over a predictions table (repeat, fold, label, score, prediction, gender):
-    per-fold mean +- SD, pooled out-of-fold macro-F1 per repeat, bootstrap CI, per gender."""
+def _fraction(predictions: pd.DataFrame, n_participants: int | None) -> float:
+    """The corrected t's test share: the mean outer test fold over the run's participants (those the
+    first repeat predicts, each once, unless ``n_participants`` says how many the run had)."""
+    sizes = predictions.groupby(["repeat", "fold"]).size()
+    return test_fraction(sizes, n_participants or int((predictions.repeat == predictions.repeat.min()).sum()))
+
+
+def summarise(predictions: pd.DataFrame, n_boot: int, seed: int, n_participants: int | None = None) -> dict:
+    """Summary over a predictions table (repeat, fold, label, score, prediction, gender): per-fold
+    mean +- SD and the corrected t interval of the mean (``ci95_corrected_t``, the headline), pooled
+    out-of-fold macro-F1 per repeat with the first repeat's participant bootstrap interval
+    (``ci95_pooled_bootstrap``), per gender. ``n_participants``: the run's (default: those predicted)."""
     folds = [fold_metrics(g.label, g.score, g.prediction) | {"repeat": int(r), "fold": int(f)}
              for (r, f), g in predictions.groupby(["repeat", "fold"])]
     pooled = {str(r): macro_f1(g.label, g.prediction) for r, g in predictions.groupby("repeat")}  # JSON keys
@@ -107,10 +84,12 @@ def summarise(predictions: pd.DataFrame, n_boot: int, seed: int) -> dict:
     for name, g in predictions.groupby("gender"):
         gender[str(name)] = {"n": int(g.participant_id.nunique()), "macro_f1": macro_f1(g.label, g.prediction),
                              "predicted_positive_rate": float(g.prediction.mean())}
+    values = [f["macro_f1"] for f in folds]
     return {
-        "macro_f1": mean_sd([f["macro_f1"] for f in folds]) | {
-            "folds": [f["macro_f1"] for f in folds], "pooled": pooled,
-            "ci95": bootstrap_ci(first.label.to_numpy(), first.prediction.to_numpy(), n_boot, seed)},
+        "macro_f1": mean_sd(values) | {
+            "folds": values, CORRECTED_T_KEY: corrected_t_ci(values, _fraction(predictions, n_participants)),
+            "pooled": pooled,
+            BOOTSTRAP_KEY: bootstrap_ci(first.label.to_numpy(), first.prediction.to_numpy(), macro_f1, n_boot, seed)},
         "roc_auc": mean_sd([f["roc_auc"] for f in folds]),
         "balanced_accuracy": mean_sd([f["balanced_accuracy"] for f in folds]),
         "f1_depressed": mean_sd([f["f1_depressed"] for f in folds]),
@@ -172,22 +151,25 @@ def pearson(true, pred) -> float:
 REGRESSION_FUNCTIONS = {"rmse": rmse, "mae": mae, "ccc": ccc, "pearson": pearson}
 
 
-def regression_summary(predictions: pd.DataFrame, n_boot: int, seed: int, column: str = "predicted_score") -> dict:
+def regression_summary(predictions: pd.DataFrame, n_boot: int, seed: int, column: str = "predicted_score",
+                       n_participants: int | None = None) -> dict:
     """{rmse, mae, ccc, pearson}, each like ``macro_f1`` in :func:`summarise`: mean and SD (ddof = 1)
-    over folds, ``folds``, ``pooled`` (out-of-fold, per repeat) and ``ci95`` (percentile bootstrap
-    over the first repeat's participants, :func:`_bootstrap`) of ``predictions[column]`` against
-    ``true_score``."""
+    over folds, ``folds``, ``ci95_corrected_t`` (the fold interval of the mean), ``pooled``
+    (out-of-fold, per repeat) and ``ci95_pooled_bootstrap`` (over the first repeat's participants)
+    of ``predictions[column]`` against ``true_score``."""
     import warnings
     groups = list(predictions.groupby(["repeat", "fold"]))
     first = predictions[predictions.repeat == predictions.repeat.min()]
+    fraction = _fraction(predictions, n_participants)
     out = {}
     for name, fn in REGRESSION_FUNCTIONS.items():
         folds = [fn(g.true_score, g[column]) for _, g in groups]
         pooled = {str(r): fn(g.true_score, g[column]) for r, g in predictions.groupby("repeat")}
         with warnings.catch_warnings():  # a constant predictor's r (NaN in every resample) has no interval
             warnings.simplefilter("ignore")
-            ci = _bootstrap((first.true_score.to_numpy(float), first[column].to_numpy(float)), fn, n_boot, seed)[0]
-        out[name] = mean_sd(folds) | {"folds": folds, "pooled": pooled, "ci95": ci}
+            ci = bootstrap_ci(first.true_score.to_numpy(float), first[column].to_numpy(float), fn, n_boot, seed)
+        out[name] = mean_sd(folds) | {"folds": folds, CORRECTED_T_KEY: corrected_t_ci(folds, fraction),
+                                      "pooled": pooled, BOOTSTRAP_KEY: ci}
     return out
 
 

@@ -114,16 +114,16 @@ class CVParams:
     folds: int = 5
     repeats: int = 1
     seed: int = 0
-    bootstrap: int = 1000  # resamples for participant-level confidence intervals
+    bootstrap: int = 1000  # resamples of the pooled participant bootstrap (metrics.json: ci95_pooled_bootstrap; on no page)
     # where fold trainings run (never part of the config hash: they change no number)
     executor: Literal["local", "ray"] = "local"  # in this process, or one Ray task per fold
     ray_address: Optional[str] = None  # ray: none starts a local Ray; `auto`, `host:port` or `ray://...` joins a cluster
     max_retries: int = 2  # ray: a fold task whose worker died is run again up to this many times
-    # shuffled-label sanity runs after the run (cv.run_shuffled): N permutations of the training
+    # shuffled-label sanity runs after the run (sanity.run_shuffled): N permutations of the training
     # participants' labels, each on the first repeat's outer folds; never part of the config hash
     shuffled_labels: int = 0
     # 0: the true labels. k >= 1: this run is the k-th shuffled-label run: in every fold the outer-training
-    # participants' labels are permuted among them (fold.training_labels); test labels stay true
+    # participants' labels are permuted among them (task.Task.training_targets); test labels stay true
     label_permutation: int = 0
 
 

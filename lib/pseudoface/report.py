@@ -95,9 +95,9 @@ def notebook_inputs(params_file: str, overrides: list, root: Path, dataset: str)
 # What the site needs of a run, kept in each published notebook's stamp so that the site builds from
 # the notebooks alone (a checkout without runs/ or downloads/).
 SUMMARY_KEYS = ("dataset", "protocol", "synthetic", "n_participants", "n_depressed", "macro_f1", "roc_auc",
-                "predicted_positive_rate", "baselines", "paired_vs_feature_model", "calibration", "code_version",
+                "predicted_positive_rate", "baselines", "differences", "calibration", "code_version",
                 "config_hash", "data_fingerprint", "versions", "seconds", "device", "model_parameters",
-                "fused_model", "paired_fused_vs_feature_model", "label_rule", "label_disagreements", "fold_details",
+                "fused_model", "label_rule", "label_disagreements", "fold_details",
                 "per_gender")
 PUBLICATION_TAG = "pseudoface-publication"  # the appended downloads-and-provenance cell
 
@@ -153,7 +153,7 @@ def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str
     ``layout``: what the corpus gives ("landmarks", or "series" for pose/gaze/AU series: E-DAIC)."""
     from .explain import top_groups
     from .results import screening
-    from .runs import load_sanity
+    from .sanity import load_sanity
     import nbformat
     paths = private_paths(params, root)
     participant_data = is_synthetic(Path(params.data.root).expanduser()) or params.report.allow_participant_data

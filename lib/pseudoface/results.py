@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix
 
-from .evaluate import macro_f1, paired_bootstrap_difference
+from .evaluate import macro_f1
+from .intervals import CORRECTED_T, ci_text, fold_interval, headline_text
+from .intervals import test_fraction as fold_share
 from .params import project_root
-from .runs import PREDICTIONS, load_participants, load_run
+from .runs import load_metrics, load_participants, load_run
 
 BASELINE_NAMES = {
     "majority": "majority class", "always_depressed": "always depressed", "stratified_random": "stratified random",
@@ -66,26 +68,9 @@ def test_fraction(metrics: dict) -> float:
     """The share of participants an outer fold tests (n2 / (n1 + n2) of the corrected t)."""
     n = [f["n"] for f in metrics.get("fold_details", [])]
     if n:
-        return float(np.mean(n)) / max(1, metrics["n_participants"])
+        return fold_share(n, metrics["n_participants"])
     repeats = max(1, len(metrics["macro_f1"].get("pooled") or {}))  # a summary without the fold table
     return repeats / max(1, len(metrics["macro_f1"].get("folds") or []))
-
-
-def fold_interval(values, fraction: float) -> dict:
-    """{mean, sd, ci95, folds} of per-fold values (or per-fold paired differences): the mean over
-    folds with the corrected resampled t interval (Nadeau and Bengio, 2003; Bouckaert and Frank,
-    2004, for repeats): variance s² (1/J + n2/n1) on J - 1 degrees of freedom. The plain t interval
-    over folds would be too narrow, since folds share training participants; scipy and scikit-learn
-    have no such interval, hence these few lines."""
-    from scipy.stats import t as student
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    j = len(v)
-    if j < 2 or not 0 < fraction < 1:
-        return {"mean": float(v.mean()) if j else np.nan, "sd": np.nan, "ci95": [np.nan, np.nan], "folds": j}
-    half = student.ppf(0.975, j - 1) * math.sqrt(v.var(ddof=1) * (1 / j + fraction / (1 - fraction)))
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "ci95": [float(v.mean() - half), float(v.mean() + half)],
-            "folds": j}
 
 
 def fold_scores(metrics: dict) -> dict[str, list]:
@@ -157,7 +142,7 @@ def headline_table(metrics: dict, screen: dict | None = None) -> pd.DataFrame:
         summary = {"network": metrics, "fused": metrics.get("fused_model")}.get(key) or metrics["baselines"][key]
         iv = fold_interval(s[key], frac)
         row = {"model": model_label(metrics, key), "macro-F1 (mean over folds)": iv["mean"], "SD over folds": iv["sd"],
-               "95% CI (corrected t)": f"{_f(iv['ci95'][0])} to {_f(iv['ci95'][1])}",
+               "95% CI (corrected t)": ci_text(iv["ci95"]),
                "ROC-AUC (mean over folds)": summary["roc_auc"]["mean"],
                "calls depressed": summary["predicted_positive_rate"]["mean"]}
         if screen is not None:
@@ -188,10 +173,10 @@ def headline_sentence(metrics: dict) -> str:
     key = headline_key(metrics)
     iv = fold_interval(fold_scores(metrics)[key], test_fraction(metrics))
     ppr = (metrics.get("fused_model") if key == "fused" else metrics)["predicted_positive_rate"]["mean"]
-    return (f"The {model_label(metrics, key, prose=True)}: macro-F1 {_f(iv['mean'])} ± {_f(iv['sd'])} (mean ± SD over "
-            f"{folds_phrase(metrics['macro_f1'])}; 95% CI of the mean {_f(iv['ci95'][0])} to {_f(iv['ci95'][1])}, "
-            f"corrected resampled t). It calls {_f(100 * ppr, 0)}% of participants depressed; "
-            f"{_f(100 * prevalence(metrics), 0)}% are. " + label_sentence(metrics))
+    return (f"The {model_label(metrics, key, prose=True)}: macro-F1 "
+            f"{headline_text(iv['mean'], iv['sd'], iv['ci95'], folds_phrase(metrics['macro_f1']))}. It calls "
+            f"{_f(100 * ppr, 0)}% of participants depressed; {_f(100 * prevalence(metrics), 0)}% are. "
+            + label_sentence(metrics))
 
 
 LABEL_RULES = {"score_ge_10": "PHQ-8 score ≥ 10", "file_binary": "the binary label of the corpus' label files"}
@@ -265,6 +250,8 @@ def calibration_bins(metrics: dict) -> pd.DataFrame | None:
 
 
 def calibration_sentence(metrics: dict) -> str:
+    """The network's Brier score (the curve drawn) against the prevalence-only forecast, and the
+    fused (headline) model's beside it."""
     cal = metrics.get("calibration")
     if not cal:
         return ("This run has no calibration summary (it was written before runs recorded one); run the report "
@@ -275,20 +262,26 @@ def calibration_sentence(metrics: dict) -> str:
                f"and scores {_f(reference)}: the network's scores may rank participants, but they are not usable as "
                "probabilities of depression." if cal["brier"] >= reference else
                f"This beats the prevalence-only forecast ({_f(p, 2)} for everyone scores {_f(reference)}).")
-    return (f"Brier score {_f(cal['brier'])} of the network's pooled out-of-fold probabilities (lower is better). {reading} "
-            "Points on the diagonal are calibrated; marker size is the number of participants in the bin. Calibration "
-            f"method: {cal.get('method', 'none')}.")
+    fused = metrics.get("fused_model", {}).get("calibration")
+    headline = (f" The fused model (the headline) scores a Brier of {_f(fused['brier'])} on the same participants, "
+                f"{'worse than' if fused['brier'] >= reference else 'better than'} the prevalence-only forecast."
+                if fused else "")
+    return (f"Brier score {_f(cal['brier'])} of the network's pooled out-of-fold probabilities (lower is better). {reading}"
+            f"{headline} Points on the diagonal are calibrated; marker size is the number of participants in the bin. "
+            f"Calibration method: {cal.get('method', 'none')}.")
 
 
 def baseline_table(metrics: dict) -> pd.DataFrame:
     """The network, the fused model and every baseline in the same folds (macro-F1 mean and SD over
-    folds, predicted-positive rate), each with its difference to the feature model by the fold
-    estimator (:func:`paired`; drawn beside the bars)."""
-    rows = []
-    for key in fold_scores(metrics):
+    folds with the corrected t interval of the mean, predicted-positive rate), each with its
+    difference to the feature model by the same estimator (:func:`paired`; drawn beside the bars)."""
+    rows, frac, scores = [], test_fraction(metrics), fold_scores(metrics)
+    for key in scores:
         summary = {"network": metrics, "fused": metrics.get("fused_model")}.get(key) or metrics["baselines"][key]
+        iv = fold_interval(scores[key], frac)
         d = paired(metrics, key, "feature_model") if key != "feature_model" else {"mean": np.nan, "ci95": [np.nan] * 2}
-        rows.append({"name": model_label(metrics, key), "mean": summary["macro_f1"]["mean"], "std": summary["macro_f1"]["std"],
+        rows.append({"name": model_label(metrics, key), "mean": iv["mean"], "std": iv["sd"],
+                     "ci95_low": iv["ci95"][0], "ci95_high": iv["ci95"][1],
                      "ppr": summary["predicted_positive_rate"]["mean"], "difference": d["mean"],
                      "diff_low": d["ci95"][0], "diff_high": d["ci95"][1]})
     return pd.DataFrame(rows)
@@ -455,27 +448,29 @@ def errors_sentence(errors: pd.DataFrame) -> str:
             "low quality would point at the data rather than the model.")
 
 
-def compare_to_default(run_root: str | Path, comparison: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """``comparison`` (cv.run_comparisons' table) with each variant's paired difference to the default
-    (first row) in macro-F1 on the same participants of the first repeat: difference, diff_low, diff_high."""
+def compare_to_default(run_root: str | Path, comparison: pd.DataFrame) -> pd.DataFrame:
+    """``comparison`` (cv.run_comparisons' table) with each variant's difference to the default (first
+    row) in macro-F1 over the same outer folds: the mean of the per-fold differences (exactly the
+    difference of the two means the table draws) with its corrected t interval: difference,
+    diff_low, diff_high. NaN where the variant's folds are not the default's (other fold sizes)."""
     run_root = Path(run_root)
     out = comparison.copy()
     out["difference"], out["diff_low"], out["diff_high"] = np.nan, np.nan, np.nan
+    default = load_metrics(run_root / out.run.iloc[0])
 
-    def first_repeat(run: str) -> pd.DataFrame:
-        p = pd.read_csv(run_root / run / PREDICTIONS, dtype={"participant_id": str})
-        return p[p.repeat == p.repeat.min()].set_index("participant_id").sort_index()
-    default = first_repeat(out.run.iloc[0])
+    def folds(m: dict) -> list:
+        return [(f["repeat"], f["fold"], f["n"]) for f in m["fold_details"]]
     for i in range(1, len(out)):
-        variant = first_repeat(out.run.iloc[i]).reindex(default.index)
-        d = paired_bootstrap_difference(default.label.to_numpy(), variant.prediction.to_numpy(),
-                                        default.prediction.to_numpy(), n_boot, seed)
-        out.loc[out.index[i], ["difference", "diff_low", "diff_high"]] = [d["difference"], *d["ci95"]]
+        variant = load_metrics(run_root / out.run.iloc[i])
+        if folds(variant) == folds(default):
+            d = fold_interval(np.asarray(variant["macro_f1"]["folds"], float)
+                              - np.asarray(default["macro_f1"]["folds"], float), test_fraction(default))
+            out.loc[out.index[i], ["difference", "diff_low", "diff_high"]] = [d["mean"], *d["ci95"]]
     return out
 
 
 def comparison_sentence(comparison: pd.DataFrame) -> str:
-    """Per variant: its paired difference to the default and whether it is beyond noise."""
+    """Per variant: its difference to the default and whether it is beyond noise."""
     parts = []
     for r in comparison.iloc[1:].itertuples():
         v = verdict(r.difference, [r.diff_low, r.diff_high])
@@ -483,15 +478,17 @@ def comparison_sentence(comparison: pd.DataFrame) -> str:
                 "not shown": "within noise of the default"}[v]
         parts.append(f"{r.name}: {_f(r.difference, sign=True)} (95% CI {_f(r.diff_low, sign=True)} to "
                      f"{_f(r.diff_high, sign=True)}), {what}")
-    return ("Paired differences in macro-F1 to the default on the same participants — " + "; ".join(parts) + "."
+    return (f"Differences in mean macro-F1 to the default over the same outer folds (the mean of the per-fold "
+            f"differences, 95% CI by the {CORRECTED_T}) — " + "; ".join(parts) + "."
             if parts else "No variant beside the default.")
 
 
 COMPARISON_COLUMNS = {"name": "variant", "mean": "network macro-F1 mean", "std": "network macro-F1 SD",
                       "roc_auc": "network ROC-AUC", "ppr": "predicted-positive rate",
                       "feature": "feature model macro-F1 (same folds)", "fused": "fused macro-F1 (same folds)",
-                      "difference": "network: difference to default",
-                      "diff_low": "95% CI low", "diff_high": "95% CI high", "parameters": "parameters",
+                      "difference": "network: difference to default (mean of per-fold differences)",
+                      "diff_low": "95% CI low (corrected t)", "diff_high": "95% CI high (corrected t)",
+                      "parameters": "parameters",
                       "input": "input (C×R×W)", "seconds": "seconds"}
 
 

@@ -5,7 +5,8 @@ Run folder (default ``runs/<dataset>/<config-hash>/``): ``run.json`` (config), `
 epoch), ``participants.csv``, ``folds/*.json`` (finished folds, which ``--resume`` keeps) and
 ``checkpoints/*.pt`` (state dicts with plain metadata: they load with
 ``torch.load(..., weights_only=True)``), and after a shuffled-label sanity run (``cv.shuffled_labels``)
-``shuffled/<k>/`` (the k-th permutation's own run folder) with their summary ``sanity.json``;
+``shuffled/<k>/`` (the k-th permutation's own run folder) with their summary ``sanity.json``
+(:mod:`sanity`);
 ``reporting.json`` / ``reporting.md`` (:mod:`reporting`). This module owns every one of those names.
 """
 from __future__ import annotations
@@ -27,7 +28,8 @@ from . import __version__
 from .baselines import BASELINES
 from .cache import atomic_write_bytes, atomic_write_text
 from .encode import EncodedCorpus
-from .evaluate import calibration_summary, paired_bootstrap_difference, summarise
+from .evaluate import calibration_summary, summarise
+from .intervals import paired_difference, test_fraction
 from .model import count_parameters, model_from_params
 from .params import Params, ParamsError, params_from_dict, project_root, without_neutral
 from .task import ProbabilityRule, ScoreRule, task_named, task_of
@@ -187,24 +189,21 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
     results = sorted(results, key=lambda r: (r["repeat"], r["fold"]))  # plan order, whatever finished first
     predictions = pd.DataFrame([row for r in results for row in r["predictions"]])
     history = pd.DataFrame([h for r in results for h in r["history"]])
-    summary = summarise(predictions, params.cv.bootstrap, params.cv.seed)
+    n = len(enc.table)
+    summary = summarise(predictions, params.cv.bootstrap, params.cv.seed, n)
     baselines, base_preds = {}, {}
     for name in BASELINES:
         frame = _predictions_of(results, lambda r: r["baselines"][name])
         base_preds[name] = frame
-        baselines[name] = {k: v for k, v in summarise(frame, 200, params.cv.seed).items() if k != "folds"}
+        baselines[name] = {k: v for k, v in summarise(frame, 200, params.cv.seed, n).items() if k != "folds"}
     fused = _predictions_of(results, lambda r: r["fused"])
+    fused_summary = {k: v for k, v in summarise(fused, params.cv.bootstrap, params.cv.seed, n).items() if k != "folds"}
     predictions["feature_score"] = base_preds["feature_model"].score.to_numpy()
     predictions["fused_score"] = fused.score.to_numpy()
     predictions["fused_prediction"] = fused.prediction.to_numpy()
-    first = predictions[predictions.repeat == 0].sort_values("participant_id")
-    feat = base_preds["feature_model"]
-    feat = feat[feat.repeat == 0].sort_values("participant_id")
-    fused_first = fused[fused.repeat == 0].sort_values("participant_id")
-    paired = paired_bootstrap_difference(first.label.to_numpy(), first.prediction.to_numpy(),
-                                         feat.prediction.to_numpy(), params.cv.bootstrap, params.cv.seed)
-    paired_fused = paired_bootstrap_difference(first.label.to_numpy(), fused_first.prediction.to_numpy(),
-                                               feat.prediction.to_numpy(), params.cv.bootstrap, params.cv.seed)
+    first = predictions[predictions.repeat == predictions.repeat.min()]
+    fraction = test_fraction([f["n"] for f in summary["folds"]], n)
+    feature_folds = baselines["feature_model"]["macro_f1"]["folds"]
     input_shape = next(iter(enc.images.values())).shape[1:]
     c = enc.corpus
     metrics = {
@@ -222,19 +221,23 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
         "data_fingerprint": enc.fingerprint, "seed": params.cv.seed, "device": device,
         "model_parameters": count_parameters(model_from_params(params.model, input_shape)),
         "input_shape": list(input_shape),
-        "calibration": calibration_summary(predictions[predictions.repeat == 0].label.to_numpy(),
-                                           predictions[predictions.repeat == 0].score.to_numpy())
+        "inputs": "landmarks" if any(s.landmarks is not None for s in c.sessions.values()) else "series",
+        "calibration": calibration_summary(first.label.to_numpy(), first.score.to_numpy())
         | {"method": params.train.calibration},
         **{k: v for k, v in summary.items() if k != "folds"},
         "fold_details": [dict(f, best_epoch=r["best_epoch"], threshold=r["threshold"], seconds=r["seconds"],
                               n_inner_train=len(r["inner_train_ids"]), n_inner_val=len(r["inner_val_ids"]))
                          for f, r in zip(summary["folds"], sorted(results, key=lambda r: (r["repeat"], r["fold"])))],
         "baselines": baselines,
-        "paired_vs_feature_model": paired,
         # the network's and the feature model's logits, stacked with a fixed weight (fusion.py)
-        "fused_model": {k: v for k, v in summarise(fused, params.cv.bootstrap, params.cv.seed).items() if k != "folds"}
-        | {"weights": [r["fused"]["weight"] for r in results]},
-        "paired_fused_vs_feature_model": paired_fused,
+        "fused_model": fused_summary | {"weights": [r["fused"]["weight"] for r in results],
+                                        "calibration": calibration_summary(first.label.to_numpy(),
+                                                                           first.fused_score.to_numpy())},
+        # model minus the feature model in the same folds: the mean of the per-fold differences, corrected t
+        "differences": {"network_minus_feature_model": paired_difference(summary["macro_f1"]["folds"], feature_folds,
+                                                                         fraction),
+                        "fused_minus_feature_model": paired_difference(fused_summary["macro_f1"]["folds"],
+                                                                       feature_folds, fraction)},
         "encode": {"windows": int(enc.encode_summary.windows.sum()),
                    "skipped_windows": int(enc.encode_summary.skipped_windows.sum()),
                    "clip_rate": float(enc.encode_summary.clip_rate.mean())},
@@ -277,92 +280,3 @@ def load_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
 
 def load_participants(run_dir: str | Path) -> pd.DataFrame:
     return pd.read_csv(Path(run_dir) / PARTICIPANTS, dtype={"participant_id": str})
-
-
-# ---------------------------------------------------------------- the shuffled-label sanity run
-
-SANITY_MODELS = {"network": lambda m: m, "feature_model": lambda m: m["baselines"]["feature_model"],
-                 "fused_model": lambda m: m["fused_model"]}
-SANITY_INTERVAL = ("the stratified-random baseline's pooled macro-F1 over the out-of-fold predictions of the run's "
-                   "first repeat, percentile bootstrap 95% interval over participants "
-                   "(metrics.json: baselines.stratified_random.macro_f1.ci95)")
-
-
-def shuffled_dir(run_dir: str | Path, permutation: int) -> Path:
-    return Path(run_dir) / SHUFFLED / str(permutation)
-
-
-def first_repeat_mean(model: dict, metrics: dict) -> float:
-    """Mean macro-F1 of ``model`` (a summary in ``metrics``) over the folds of repeat 0: the folds a
-    shuffled-label run trains on (``fold_details`` and every ``macro_f1.folds`` are in plan order)."""
-    n = sum(1 for f in metrics["fold_details"] if f["repeat"] == 0)
-    return float(np.nanmean(model["macro_f1"]["folds"][:n]))
-
-
-def label_correlation(run_dir: str | Path) -> float:
-    """Mean over a shuffled-label run's folds of the correlation between the permuted and the true
-    labels of the training participants (0 in expectation; by chance a permutation keeps some of
-    the truth, which a strong cue turns into above-chance scores)."""
-    truth = dict(zip(load_participants(run_dir).participant_id, load_participants(run_dir).label))
-    values = []
-    for path in sorted((Path(run_dir) / FOLDS).glob("*.json")):
-        fold = json.loads(path.read_text())
-        if "train_labels" in fold:
-            true = [truth[p] for p in fold["train_ids"]]
-            values.append(float(np.corrcoef(fold["train_labels"], true)[0, 1]))
-    return float(np.mean(values)) if values else float("nan")
-
-
-def sanity_summary(real: dict, shuffled: list[dict], reused: list[bool], correlations: list | None = None) -> dict:
-    """``sanity.json``: each model's macro-F1 under shuffled training labels (mean over each run's
-    folds, then over permutations) beside the real run on the same folds and the stratified-random
-    baseline's interval; ``possible_leakage`` when a shuffled mean lies above that interval.
-    ``correlations``: :func:`label_correlation` of each shuffled run."""
-    random = real["baselines"]["stratified_random"]["macro_f1"]
-    low, high = (float(v) for v in random["ci95"])
-    models = {}
-    for name, of in SANITY_MODELS.items():
-        values = [float(of(m)["macro_f1"]["mean"]) for m in shuffled]
-        mean = float(np.mean(values)) if values else float("nan")
-        same_folds = first_repeat_mean(of(real), real)
-        models[name] = {"real": float(of(real)["macro_f1"]["mean"]), "real_first_repeat": same_folds,
-                        "shuffled": values, "shuffled_mean": mean, "gap": same_folds - mean,
-                        "within_interval": bool(low <= mean <= high), "possible_leakage": bool(mean > high)}
-    first = shuffled[0]["config"]["cv"] if shuffled else real["config"]["cv"]
-    return {
-        "permutations": len(shuffled),
-        "settings": {"repeats": first["repeats"], "folds": first["folds"], "protocol": first["protocol"],
-                     "what": "the real run's network, training and baseline settings on the outer folds of its first "
-                             "repeat; in every fold the outer-training (inner-training and inner-validation) "
-                             "participants' labels are permuted among them, the test participants keep their true "
-                             "labels and every metric is computed on them"},
-        "run": {k: real[k] for k in ("config_hash", "code_version", "data_fingerprint")},
-        "stratified_random": {"macro_f1_mean": float(random["mean"]), "macro_f1_first_repeat":
-                              first_repeat_mean(real["baselines"]["stratified_random"], real),
-                              "ci95": [low, high], "interval": SANITY_INTERVAL},
-        "models": models,
-        "per_permutation": [{"permutation": int(m["config"]["cv"]["label_permutation"]),
-                             "folder": f"{SHUFFLED}/{m['config']['cv']['label_permutation']}",
-                             "config_hash": m["config_hash"], "seconds": float(m["seconds"]), "reused": bool(r),
-                             "label_correlation": float(c),
-                             **{name: float(of(m)["macro_f1"]["mean"]) for name, of in SANITY_MODELS.items()},
-                             "stratified_random": float(m["baselines"]["stratified_random"]["macro_f1"]["mean"])}
-                            for m, r, c in zip(shuffled, reused, correlations or [float("nan")] * len(shuffled))],
-        "seconds": float(sum(m["seconds"] for m in shuffled)),
-        "possible_leakage": any(m["possible_leakage"] for m in models.values()),
-    }
-
-
-def write_sanity(run_dir: str | Path, sanity: dict) -> None:
-    atomic_write_text(Path(run_dir) / SANITY, json.dumps(sanity, indent=1, default=float))
-
-
-def load_sanity(run_dir: str | Path) -> dict | None:
-    """The run's ``sanity.json``, or None when there is none or it describes another run (config
-    hash, code version or data fingerprint differ from its ``metrics.json``)."""
-    path, metrics = Path(run_dir) / SANITY, Path(run_dir) / METRICS
-    if not path.is_file() or not metrics.is_file():
-        return None
-    sanity, m = json.loads(path.read_text()), json.loads(metrics.read_text())
-    same = all(sanity["run"].get(k) == m.get(k) for k in ("config_hash", "code_version", "data_fingerprint"))
-    return sanity if same else None

@@ -39,7 +39,7 @@ def regression_table(metrics: dict) -> pd.DataFrame:
             mean, sd = (None if v is None else round(v, 2) + 0.0 for v in (s[m]["mean"], s[m]["std"]))  # no "−0.00"
             row[name] = _f(mean, 2) if mean is None or not math.isfinite(mean) else f"{_f(mean, 2)} ± {_f(sd, 2)}"
         d = fold_interval(paired_mae[key]["folds"], frac) if key in paired_mae else None
-        row["MAE − mean predictor (95% CI)"] = (f"{_f(d['mean'], 2, sign=True)} ({_f(d['ci95'][0], 2, sign=True)} to "
+        row["MAE − mean predictor (95% CI, corrected t)"] = (f"{_f(d['mean'], 2, sign=True)} ({_f(d['ci95'][0], 2, sign=True)} to "
                                                 f"{_f(d['ci95'][1], 2, sign=True)})" if d else "–")
         row["screen macro-F1 (score ≥ 10)"] = screen.get(key, np.nan)
         rows.append(row)

@@ -368,10 +368,13 @@ class RegressionTask(Task):
 
     def headline(self, metrics: dict) -> str:
         """The PHQ-8 score's line above the derived screen's in ``pseudoface cv``."""
+        from .intervals import CORRECTED_T, CORRECTED_T_KEY
         r, mean = metrics["regression"], metrics["regression_baselines"]["mean"]
-        return ("PHQ-8 score: " + ", ".join(f"{k.upper()} {r[k]['mean']:.2f} ± {r[k]['std']:.2f}"
-                                            for k in ("rmse", "mae", "ccc", "pearson"))
-                + f" (training-fold mean predictor MAE {mean['mae']['mean']:.2f}); derived screen at >= 10:")
+        return ("PHQ-8 score, mean ± SD over folds (95% CI of the mean, " + CORRECTED_T + "): "
+                + ", ".join(f"{k.upper()} {r[k]['mean']:.2f} ± {r[k]['std']:.2f} "
+                            f"({r[k][CORRECTED_T_KEY][0]:.2f} to {r[k][CORRECTED_T_KEY][1]:.2f})"
+                            for k in ("rmse", "mae", "ccc", "pearson"))
+                + f"; training-fold mean predictor MAE {mean['mae']['mean']:.2f}. Derived screen at >= 10:")
 
 
 TASKS = {"binary": BinaryTask(), "regression": RegressionTask()}

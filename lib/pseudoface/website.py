@@ -15,7 +15,6 @@ and reference nothing outside the site.
 from __future__ import annotations
 
 import html
-import itertools
 import json
 import re
 import shutil
@@ -30,6 +29,7 @@ from . import captions, results, severity
 from .captions import display_name
 from .sweep_page import published_sweeps, sweeps_body
 from .downloads import DOWNLOAD_NAMES, DOWNLOADS
+from .intervals import CORRECTED_T
 from .report import NOTEBOOKS, PUBLICATION_TAG, STAMP, provenance_text
 
 TITLES = {"01_landmarks": "Landmark exploration", "02_pseudo_images": "Pseudo-images",
@@ -60,48 +60,29 @@ def dataset_pages(stamp: dict) -> list[tuple[str, str]]:
     return [(n, f"{i} · {names[n]}") for i, n in enumerate(NOTEBOOKS, 1)] + [(REPORTING, f"5 · {REPORTING_TITLE}")]
 
 
+def reporting_markdown(stamp: dict) -> str:
+    """The reporting page of a dataset in Markdown (:func:`reporting.reporting_document`, the rendering
+    ``reporting.md`` is): the TRIPOD+AI items its run answers (with their source) or leaves to the
+    researcher (with what to write), and the shuffled-label sanity run beside the real run."""
+    from .reporting import reporting_document
+    return reporting_document(stamp.get("reporting"), stamp.get("sanity"))
+
+
 def reporting_body(stamp: dict) -> str:
-    """The reporting page of a dataset: the TRIPOD+AI items its run answers (with their source) or
-    leaves to the researcher (with what to write), and the shuffled-label sanity run beside the real run."""
-    from . import reporting
-    rep, sanity = stamp.get("reporting"), stamp.get("sanity")
-    parts = [captions.banner_html()] if stamp["metrics"].get("synthetic") else []
-    if rep:
-        items = rep["items"]
-        answered = sum(i["status"] == reporting.ANSWERED for i in items)
-        parts.append(f"<p>{html.escape(rep['guideline'])} is the reporting guideline reviewers apply to prediction "
-                     f"models built with regression or machine learning. This page answers, item by item, what the run "
-                     f"behind these pages can answer from its own files ({answered} entries, each with where the answer "
-                     f"comes from) and says what only the researcher can write ({len(items) - answered} entries: "
-                     "setting, ethics, funding, intended use, the clinical pathway and the like). Answers describe run "
-                     f"<code>{html.escape(str(rep.get('config_hash')))}</code>.</p>")
-    else:
-        parts.append("<p>The run behind these pages wrote no reporting items (it predates them); "
-                     "<code>pseudoface report</code> writes them.</p>")
-    parts.append('<h2 id="sanity">Shuffled-label sanity run</h2>')
-    parts.append(f"<p>{html.escape(reporting.sanity_sentence(sanity))}</p>")
-    if sanity:
-        parts.append(captions.styled(reporting.sanity_table(sanity)).to_html())
-    if rep:
-        parts.append('<h2 id="items">Items</h2>')
-        for section, group in itertools.groupby(rep["items"], key=lambda i: i["section"]):
-            rows = []
-            for i in group:
-                name = i["name"] if i["topic"] == i["name"] else f"{i['name']}: {i['topic']}"
-                if i["status"] == reporting.ANSWERED:
-                    text = html.escape(i["answer"]) + (f'<br><span class="pf-src">Source: {html.escape(i["source"])}</span>'
-                                                      if i["source"] else "")
-                    if i["researcher"]:
-                        text += f'<br><em>For the researcher:</em> {html.escape(i["researcher"])}'
-                    status = '<span class="pf-ok">answered</span>'
-                else:
-                    text, status = html.escape(i["researcher"]), '<span class="pf-todo">for the researcher</span>'
-                rows.append(f"<tr><td>{html.escape(i['item'])}</td><td>{html.escape(name)}</td><td>{status}</td>"
-                            f"<td>{text}</td></tr>")
-            parts.append(f"<h3>{html.escape(section)}</h3><table class=\"pf-items\"><tr><th>item</th><th>TRIPOD+AI"
-                         "</th><th>status</th><th>answer and its source, or what to write</th></tr>" + "".join(rows)
-                         + "</table>")
-    return "\n".join(parts)
+    """The reporting page for the fallback builder: the synthetic banner, then the Markdown converted once
+    (in a ``pf-items`` block: full-width tables, cells aligned at the top)."""
+    import mistune
+    banner = captions.banner_html() + "\n" if stamp["metrics"].get("synthetic") else ""
+    converted = mistune.create_markdown(escape=False, plugins=["table"])(reporting_markdown(stamp))
+    return f'{banner}<div class="pf-items">\n{converted}</div>\n'
+
+
+def reporting_qmd(stamp: dict, dataset: str) -> str:
+    """The reporting page for Quarto: the same Markdown, the banner as a raw HTML block."""
+    banner = f"```{{=html}}\n{captions.banner_html()}\n```\n\n" if stamp["metrics"].get("synthetic") else ""
+    return f'---\ntitle: "{REPORTING_TITLE}: {display_name(dataset)}"\n---\n\n{banner}{reporting_markdown(stamp)}'
+
+
 ASSETS = "assets"
 # plotly.js as the notebook renderer embeds it (once per notebook); the site loads it once instead
 EMBEDDED_PLOTLYJS = re.compile(r"<script[^>]*>\s*/\*\*\s*\n?\s*\* plotly\.js v[\d.]+.*?</script>", re.S)
@@ -157,7 +138,8 @@ def _lead(text: str) -> str:
 
 def _interval(d: dict) -> str:
     f = results._f
-    return f"{f(d['mean'], sign=True)} (95% CI {f(d['ci95'][0], sign=True)} to {f(d['ci95'][1], sign=True)})"
+    return (f"{f(d['mean'], sign=True)} (95% CI {f(d['ci95'][0], sign=True)} to {f(d['ci95'][1], sign=True)}, "
+            f"{CORRECTED_T})")
 
 
 def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
@@ -181,7 +163,7 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
                  (f"{f(sc['specificity'], 2)} ({sc['tn']} of {sc['tn'] + sc['fp']})" if sc else "–"),
                  _pct(r["calls depressed"]), f(sc["brier"]) if sc else "–"]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    header = ("<tr><th>model</th><th>macro-F1<br>mean ± SD over folds</th><th>95% CI of the mean</th>"
+    header = (f"<tr><th>model</th><th>macro-F1<br>mean ± SD over folds</th><th>95% CI of the mean<br>({CORRECTED_T})</th>"
               "<th>ROC-AUC<br>mean over folds</th><th>sensitivity<br>(pooled)</th><th>specificity<br>(pooled)</th>"
               "<th>calls depressed</th><th>Brier<br>(pooled)</th></tr>")
     trivial = results.best_trivial(m)
@@ -209,7 +191,7 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
                      + "; ".join(top(k, a) for k, a in explained.items()) + ".")
     sanity = stamp.get("sanity")
     if sanity:
-        from .reporting import sanity_brief
+        from .sanity import sanity_brief
         notes.append(sanity_brief(sanity))
     base = results.baseline_table(m)
     kind = "synthetic corpus" if m.get("synthetic") else "licensed corpus"
@@ -229,8 +211,8 @@ def key_results_html(dataset: str, stamp: dict, prefix: str = "") -> str:
         *(f'<p class="pf-note">{html.escape(n)}</p>' for n in notes),
         f'<p class="pf-note">{html.escape(results.estimator_note(m))}</p>',
         _regression_html(stamp.get("regression")),
-        f"<details><summary>Every baseline in the same folds (macro-F1 mean and SD over folds; difference to the "
-        f"motion-feature model)</summary>{captions.styled(base, RANKING_HEADERS).to_html()}</details>",
+        f"<details><summary>Every baseline in the same folds (macro-F1 mean and SD over folds with the 95% CI of the "
+        f"mean; difference to the motion-feature model; both by the {CORRECTED_T})</summary>{captions.styled(base, RANKING_HEADERS).to_html()}</details>",
         f'<p class="pf-links"><strong>Pages:</strong> {pages} · <a href="{prefix}comparison.html#{dataset}">Comparison</a></p>',
         f'<p class="pf-links"><strong>Downloads:</strong> {downloads}</p>' if downloads else "",
         f'<p class="pf-prov">{_code(provenance_text(stamp))}</p>',
@@ -241,12 +223,13 @@ def _regression_html(regression: dict | None) -> str:
     """The PHQ-8 regression's key results on the index (MAE, RMSE, CCC beside the mean predictor)."""
     if not regression:
         return ""
-    table = severity.regression_table(regression)[["model", "MAE", "RMSE", "CCC", "MAE − mean predictor (95% CI)"]]
+    table = severity.regression_table(regression)[["model", "MAE", "RMSE", "CCC", "MAE − mean predictor (95% CI, corrected t)"]]
     return (f'<p class="pf-note"><strong>PHQ-8 score (regression, same folds; mean ± SD over folds).</strong> '
             f"{html.escape(severity.regression_sentence(regression))}</p>{captions.styled(table).to_html()}")
 
 
-RANKING_HEADERS = {"difference": "minus the feature model", "diff_low": "95% CI low", "diff_high": "95% CI high"}
+RANKING_HEADERS = {"ci95_low": "95% CI low (corrected t)", "ci95_high": "95% CI high (corrected t)",
+                   "difference": "minus the feature model", "diff_low": "its 95% CI low", "diff_high": "its 95% CI high"}
 
 
 def _code(text: str) -> str:
@@ -282,9 +265,10 @@ def comparison_body(st: dict[str, dict]) -> str:
              "and the mean clip logit per participant, instead of the default network's one pass over the whole "
              "session. Every row also gives the motion-feature model and the fused model in the same folds. A corpus "
              "without landmarks (E-DAIC) runs only the variants that need none.</p>",
-             "<p>The paired difference compares each variant with the default on the same participants: pooled over the "
-             "out-of-fold predictions of the first repeat, with a paired participant bootstrap 95% interval; an "
-             "interval that spans 0 means the difference is within noise.</p>"]
+             "<p>The difference compares each variant with the default over the same outer folds: the mean of the "
+             "per-fold differences in macro-F1, which is exactly the difference of the two means drawn on the left, "
+             f"with its 95% interval by the {CORRECTED_T} (Nadeau and Bengio, 2003); an interval that spans 0 "
+             "means the difference is within noise.</p>"]
     for ds, stamp in st.items():
         kind = " (synthetic corpus)" if stamp["metrics"].get("synthetic") else ""
         parts.append(f'<h2 id="{ds}">{display_name(ds)}{kind}</h2>')
@@ -293,7 +277,7 @@ def comparison_body(st: dict[str, dict]) -> str:
             continue
         table = pd.DataFrame(stamp["comparison"])
         fig = comparison_figure(table, f"{display_name(ds)}: variants on the same folds",
-                                "Variant minus default (same participants)")
+                                "Variant minus default (same folds)")
         parts += [fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG),
                   f"<p>{html.escape(results.comparison_sentence(table))}</p>",
                   captions.styled(results.comparison_table(table), results.COMPARISON_COLUMNS).to_html()]
@@ -358,9 +342,8 @@ def build_site(root: Path) -> str:
                                                      allow_unicode=True))
     site = root / "reports" / "_site"
     (gen / "built.md").write_text(built_markdown("Quarto" if shutil.which("quarto") else STATIC_RENDERER))
-    for ds in datasets:  # the reporting page for Quarto, generated like the index (raw HTML in a .qmd)
-        (root / "reports" / ds / f"{REPORTING}.qmd").write_text(
-            f'---\ntitle: "{REPORTING_TITLE}: {display_name(ds)}"\n---\n\n```{{=html}}\n{reporting_body(st[ds])}\n```\n')
+    for ds in datasets:  # the reporting page for Quarto: the Markdown the fallback converts
+        (root / "reports" / ds / f"{REPORTING}.qmd").write_text(reporting_qmd(st[ds], ds))
     if shutil.which("quarto"):
         # Quarto renders every reports/*/*.ipynb: an incomplete folder is moved where it does not look
         for name in skipped:
