@@ -39,6 +39,20 @@ def encoded(params):
     return encode_corpus(load_corpus(params), params)
 
 
+@pytest.fixture(scope="session")
+def valid_metrics(synth_root, tmp_path_factory) -> dict:
+    """A metrics.json that follows the schema (a smoke run on ``synth_root``): tests that need a
+    run's metrics with a few values of their own start from a copy of it."""
+    import json
+    from pseudoface.cv import RunSpec, cross_validate
+    from pseudoface.params import SMOKE
+    params = params_from_dict({"dataset": "synthetic", "data": {"root": str(synth_root), "min_valid_seconds": 5}},
+                              list(SMOKE) + ["cv.bootstrap=20"])
+    out = tmp_path_factory.mktemp("valid_metrics")
+    cross_validate([RunSpec(params, out, encoded(params))], progress=False)
+    return json.loads((out / "metrics.json").read_text())
+
+
 def tree_digest(root: Path) -> str:
     """sha256 over every file's relative path and bytes under ``root``: equal trees, equal digests."""
     h = hashlib.sha256()

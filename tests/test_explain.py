@@ -123,8 +123,9 @@ def test_rank_agreement_stable_and_chance():
     assert st.group.tolist() == ["g0", "g1", "g2", "g3"] and st.first_share.tolist() == [1, 0, 0, 0]
 
 
-def test_time_profile_is_refused_for_a_licensed_corpus(tmp_path):
-    metrics = {"synthetic": False, "config": {"report": {"allow_participant_data": False}}}
+def test_time_profile_is_refused_for_a_licensed_corpus(tmp_path, valid_metrics):
+    config = valid_metrics["config"] | {"report": valid_metrics["config"]["report"] | {"allow_participant_data": False}}
+    metrics = valid_metrics | {"synthetic": False, "config": config}
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
     with pytest.raises(ParamsError, match="only for a synthetic corpus"):
         explain.participant_profile(tmp_path)
@@ -133,10 +134,14 @@ def test_time_profile_is_refused_for_a_licensed_corpus(tmp_path):
     assert explain.profile_allowed({"synthetic": True, "config": {}})
 
 
-def test_cli_errors_name_the_path(tmp_path, capsys):
+def test_cli_errors_name_the_path(tmp_path, capsys, valid_metrics):
     assert main(["explain", "--run", str(tmp_path / "missing")]) == 2
     assert f"{tmp_path / 'missing'}: no such run folder" in capsys.readouterr().err
     (tmp_path / "metrics.json").write_text(json.dumps({"config": {"dataset": "synthetic"}}))
+    assert main(["explain", "--run", str(tmp_path)]) == 2  # a metrics.json that is no run's: one line
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {tmp_path / 'metrics.json'}: metrics.json at top level") and "\n" not in err
+    (tmp_path / "metrics.json").write_text(json.dumps(valid_metrics))
     assert main(["explain", "--run", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {tmp_path}: no checkpoints") and "\n" not in err

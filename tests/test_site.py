@@ -325,7 +325,7 @@ def test_the_residual_sentence_sees_severe_cases_pulled_to_the_mean():
     assert "slope −0.80" in text and "pulled towards the mean by 80%" in text and "(n = 3)" in text
 
 
-def test_a_variant_drawn_lower_than_the_default_shows_a_negative_difference(tmp_path):
+def test_a_variant_drawn_lower_than_the_default_shows_a_negative_difference(tmp_path, valid_metrics):
     """The Comparison page and notebook 03 draw the variants' fold means and print their difference to
     the default: the mean of the per-fold differences, i.e. exactly the difference of those means (the
     issue's case: a variant at 0.419 against the default's 0.466 printed "Δ +0.016")."""
@@ -334,9 +334,10 @@ def test_a_variant_drawn_lower_than_the_default_shows_a_negative_difference(tmp_
              "variant-b": [0.5, 0.4, 0.5]}  # other folds: no paired difference
     for run, values in folds.items():
         (tmp_path / run).mkdir()
-        (tmp_path / run / "metrics.json").write_text(json.dumps({
-            "n_participants": 50, "macro_f1": {"folds": values},
-            "fold_details": [{"repeat": 0, "fold": k, "n": 10} for k in range(len(values))]}))
+        detail = valid_metrics["fold_details"][0]
+        (tmp_path / run / "metrics.json").write_text(json.dumps(valid_metrics | {
+            "n_participants": 50, "macro_f1": valid_metrics["macro_f1"] | {"folds": values},
+            "fold_details": [detail | {"repeat": 0, "fold": k, "n": 10} for k in range(len(values))]}))
     table = pd.DataFrame({"name": ["default", "variant a", "variant b"], "run": list(folds),
                           "mean": [np.mean(v) for v in folds.values()]})
     out = results.compare_to_default(tmp_path, table)

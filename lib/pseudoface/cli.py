@@ -13,6 +13,7 @@ import numpy as np
 
 from .executor import FoldsFailed
 from .params import SMOKE, ParamsError, load_params
+from .schema import ContractError
 from .textio import DataError
 
 
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = None
     try:
         return args.func(args)
-    except (DataError, ParamsError) as exc:
+    except (DataError, ParamsError, ContractError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except FoldsFailed as exc:

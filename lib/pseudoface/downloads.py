@@ -14,7 +14,7 @@ import pandas as pd
 
 from .cache import atomic_write_text
 from .privacy import scrub
-from .runs import COMPARISONS, HISTORY, METRICS, PREDICTIONS, REPORTING_JSON, REPORTING_MD, SANITY
+from .runs import COMPARISONS, HISTORY, METRICS, PREDICTIONS, REPORTING_JSON, REPORTING_MD, SANITY, load_metrics
 
 DOWNLOADS = "downloads"  # reports/<dataset>/downloads/
 
@@ -109,7 +109,7 @@ def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: li
     data_dictionary.csv (what each of their columns means)."""
     from . import results
     main = run_root / "main"
-    metrics = json.loads((main / METRICS).read_text())
+    metrics = load_metrics(main)
     if not participant_data and metrics.get("problems"):
         # data problems name session files, i.e. participant ids: only their number is published
         metrics["problems"] = [f"{len(metrics['problems'])} data problem(s), listed in the run's own metrics.json"]

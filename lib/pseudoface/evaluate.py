@@ -171,9 +171,3 @@ def regression_summary(predictions: pd.DataFrame, n_boot: int, seed: int, column
         out[name] = mean_sd(folds) | {"folds": folds, CORRECTED_T_KEY: corrected_t_ci(folds, fraction),
                                       "pooled": pooled, BOOTSTRAP_KEY: ci}
     return out
-
-
-def paired_fold_difference(a: list, b: list) -> dict:
-    """Mean and SD (ddof = 1) of the per-fold differences a - b (the same folds, in the same order)."""
-    d = np.asarray(a, float) - np.asarray(b, float)
-    return mean_sd(d) | {"folds": [float(v) for v in d]}

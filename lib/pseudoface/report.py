@@ -34,8 +34,9 @@ from .downloads import DOWNLOAD_NAMES, DOWNLOADS, read_json, write_downloads
 from .extract import from_video
 from .params import Params, ParamsError, load_params
 from .privacy import PrivacyError, check_published, private_paths, scrub
+from .schema import STAMP_VERSION, check_stamp
 from .read import ensure_synthetic, is_synthetic, load_corpus
-from .runs import COMPARISONS, METRICS, PREDICTIONS, REPORTING_JSON
+from .runs import COMPARISONS, METRICS, PREDICTIONS, REPORTING_JSON, load_metrics
 
 NOTEBOOKS = ("01_landmarks", "02_pseudo_images", "03_training", "04_fold_analysis")
 PARAMETERS = ("params_file", "overrides", "run_dir")  # the `parameters` cell of every notebook
@@ -144,7 +145,7 @@ REGRESSION_KEYS = ("regression", "regression_baselines", "regression_fused_model
 
 def _regression_summary(run: Path) -> dict | None:
     """What the site shows of the regression companion run (aggregates only), or None without one."""
-    m = read_json(run / METRICS)
+    m = load_metrics(run) if (run / METRICS).is_file() else None
     return {k: m[k] for k in REGRESSION_KEYS if k in m} if m and m.get("task") == "regression" else None
 
 
@@ -160,7 +161,7 @@ def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str
     run_root = report_run_dir(root, dataset)
     downloads = write_downloads(run_root, staging / DOWNLOADS, participant_data, paths)
     downloads_text = {n: (staging / DOWNLOADS / n).read_text() for n in downloads if n.endswith(".json")}
-    metrics = json.loads((run_root / "main" / METRICS).read_text())
+    metrics = load_metrics(run_root / "main")
     comparison = (pd.read_csv(run_root / COMPARISONS).drop(columns=["run"], errors="ignore")
                   if (run_root / COMPARISONS).is_file() else None)
     stamp = scrub({
@@ -179,7 +180,7 @@ def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str
         # the model section of the config: which network the run trained (its scope names it on the site)
         "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics} | {"config": {"model": metrics["config"]["model"]}},
         "comparison": json.loads(comparison.to_json(orient="records")) if comparison is not None else None}, paths)
-    stamp = json_safe(stamp)
+    stamp = check_stamp(json_safe(stamp | {"schema_version": STAMP_VERSION}), f"{staging} (the stamp being written)")
     for name in NOTEBOOKS:
         path = staging / f"{name}.ipynb"
         nb = nbformat.read(path, as_version=4)

@@ -28,7 +28,7 @@ from .evaluate import macro_f1
 from .intervals import CORRECTED_T, CORRECTED_T_KEY, number
 from .params import Params, ParamsError, params_from_dict, project_root
 from .privacy import private_paths, scrub
-from .runs import FOLDS, METRICS, PARTICIPANTS, PREDICTIONS, REPORTING_JSON, REPORTING_MD
+from .runs import FOLDS, METRICS, PARTICIPANTS, PREDICTIONS, REPORTING_JSON, REPORTING_MD, load_metrics
 from .sanity import load_sanity, sanity_sentence, sanity_table
 from .severity import REGRESSION_MODELS, regression_summaries
 from .tripod import ANSWERED, CHECKLIST, GUIDELINE, RESEARCHER
@@ -36,7 +36,7 @@ from .tripod import ANSWERED, CHECKLIST, GUIDELINE, RESEARCHER
 
 def read_run(run_dir: str | Path, participant_data: bool = False) -> RunFiles:
     run_dir = Path(run_dir)
-    metrics = json.loads((run_dir / METRICS).read_text())
+    metrics = load_metrics(run_dir)
 
     def table(name):
         return pd.read_csv(run_dir / name, dtype={"participant_id": str}) if (run_dir / name).is_file() else None
@@ -255,7 +255,7 @@ def write_reporting(run_dir: str | Path, participant_data: bool = False) -> list
     """Write ``reporting.json`` and ``reporting.md`` (atomically) into ``run_dir``; returns the items."""
     run_dir = Path(run_dir)
     items = reporting_items(run_dir, participant_data)
-    metrics = json.loads((run_dir / METRICS).read_text())
+    metrics = load_metrics(run_dir)
     doc = {"guideline": GUIDELINE, "dataset": metrics["dataset"], "config_hash": metrics["config_hash"],
            "code_version": metrics["code_version"], "participant_data": participant_data, "items": items}
     atomic_write_text(run_dir / REPORTING_JSON, json.dumps(doc, indent=1))

@@ -32,6 +32,7 @@ from .evaluate import calibration_summary, summarise
 from .intervals import paired_difference, test_fraction
 from .model import count_parameters, model_from_params
 from .params import Params, ParamsError, params_from_dict, project_root, without_neutral
+from .schema import METRICS_VERSION, check_metrics
 from .task import ProbabilityRule, ScoreRule, task_named, task_of
 
 RUN_FILE = "run.json"
@@ -158,7 +159,7 @@ class FoldModel:
 
 def load_models(run: Path) -> tuple[list[FoldModel], dict]:
     """A :class:`FoldModel` for every fold checkpoint, and the run's metrics."""
-    meta = json.loads((run / METRICS).read_text())
+    meta = load_metrics(run)
     params = params_from_dict(meta["config"])
     models = []
     for ckpt in sorted((run / CHECKPOINTS).glob("*.pt")):
@@ -207,6 +208,7 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
     input_shape = next(iter(enc.images.values())).shape[1:]
     c = enc.corpus
     metrics = {
+        "schema_version": METRICS_VERSION,  # schema.METRICS: every key below, checked before it is written
         "dataset": params.dataset, "protocol": params.cv.protocol, "label_rule": params.data.label_rule,
         "synthetic": c.synthetic,
         "n_participants": int(len(enc.table)), "n_depressed": int(enc.table.label.sum()),
@@ -245,10 +247,11 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
         "failed_folds": list(failed or []),
         "session_minutes": float(sum(s.duration_s for s in c.sessions.values()) / 60),
     }
-    metrics |= task_of(params).outputs(results, predictions, params)  # task; a regression run's own keys
+    metrics |= task_of(params).outputs(results, predictions, params, n)  # task; a regression run's own keys
     atomic_write_text(out / PREDICTIONS, predictions.to_csv(index=False))
     atomic_write_text(out / HISTORY, history.to_csv(index=False))
     atomic_write_text(out / PARTICIPANTS, enc.table.to_csv(index=False))
+    check_metrics(json.loads(json.dumps(metrics, default=float)), f"{out / METRICS} (being written)")
     atomic_write_text(out / METRICS, json.dumps(metrics, indent=1, default=float))
     return metrics
 
@@ -268,7 +271,7 @@ def load_metrics(run_dir: str | Path) -> dict:
     path = Path(run_dir) / METRICS
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir}: no {METRICS} (run notebook 03 or `pseudoface cv` first)")
-    return json.loads(path.read_text())
+    return check_metrics(json.loads(path.read_text()), str(path))
 
 
 def load_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:

@@ -29,7 +29,8 @@ from scipy.special import expit
 
 from .baselines import (BASELINES, REGRESSION_BASELINES, fit_feature_model, fit_predict, fit_ridge, linear_logit,
                         predict_score, ridge_form)
-from .evaluate import best_threshold, macro_f1, paired_fold_difference, regression_summary
+from .evaluate import best_threshold, macro_f1, regression_summary
+from .intervals import paired_difference, test_fraction
 from .fusion import REGRESSION_WEIGHT, fuse, fuse_scores, fused_logit
 from .labels import regression_labels
 from .params import Params
@@ -198,8 +199,9 @@ class Task:
     def unlabelled_reason(self, source: str) -> str:
         return f"no label in {source}"
 
-    def outputs(self, results: list, predictions: pd.DataFrame, params: Params) -> dict:
-        """The task's own ``metrics.json`` keys (predictions columns added in place)."""
+    def outputs(self, results: list, predictions: pd.DataFrame, params: Params, n_participants: int) -> dict:
+        """The task's own ``metrics.json`` keys (predictions columns added in place); ``n_participants``:
+        the run's, for the corrected t's test fraction."""
         return {"task": self.name}
 
 
@@ -337,7 +339,7 @@ class RegressionTask(Task):
     def rule_from(meta: dict) -> ScoreRule:
         return ScoreRule(tuple(float(v) for v in meta["target_scale"]))
 
-    def outputs(self, results: list, predictions: pd.DataFrame, params: Params) -> dict:
+    def outputs(self, results: list, predictions: pd.DataFrame, params: Params, n_participants: int) -> dict:
         """``task``, ``regression``, ``regression_baselines``, ``regression_fused_model``,
         ``paired_mae_vs_mean`` and the predictions columns, added in place: ``true_score``,
         ``predicted_score`` (the network's, already there), ``feature_predicted_score`` (ridge),
@@ -349,20 +351,22 @@ class RegressionTask(Task):
         predictions["fused_predicted_score"] = column(lambda r: r["fused"])
         for name in ("mean", "median"):
             predictions[f"{name}_predicted_score"] = column(lambda r, name=name: r["regression_baselines"][name])
+        first = predictions[predictions.repeat == predictions.repeat.min()]
+        fraction = test_fraction(first.groupby("fold").size(), n_participants)
         cols = {"network": "predicted_score", "ridge": "feature_predicted_score", "fused": "fused_predicted_score",
                 "mean": "mean_predicted_score", "median": "median_predicted_score"}
         summary = {name: regression_summary(predictions, params.cv.bootstrap if name == "network" else 200,
-                                            params.cv.seed, col) for name, col in cols.items()}
+                                            params.cv.seed, col, n_participants) for name, col in cols.items()}
         return {
             "task": self.name,
             # the network's PHQ-8 score: rmse, mae, ccc, pearson each {mean, std (ddof 1), folds, pooled, ci95}
             "regression": summary["network"],
             "regression_baselines": {name: summary[name] for name in ("mean", "median", "ridge")},
             "regression_fused_model": summary["fused"] | {"weight": results[0]["fused"]["weight"]},
-            # each model's per-fold MAE minus the training-fold mean predictor's (negative: better), mean and SD over folds
-            "paired_mae_vs_mean": {name: paired_fold_difference(summary[name]["mae"]["folds"],
-                                                                summary["mean"]["mae"]["folds"])
-                                   for name in ("network", "ridge", "fused", "median")},
+            # each model's per-fold MAE minus the training-fold mean predictor's (negative: better): the mean
+            # of the per-fold differences, their SD and the corrected t interval (intervals.paired_difference)
+            "paired_mae_vs_mean": {name: paired_difference(summary[name]["mae"]["folds"], summary["mean"]["mae"]["folds"],
+                                                           fraction) for name in ("network", "ridge", "fused", "median")},
             "target_scales": [r["target_scale"] for r in results],
         }
 

@@ -31,6 +31,7 @@ from .sweep_page import published_sweeps, sweeps_body
 from .downloads import DOWNLOAD_NAMES, DOWNLOADS
 from .intervals import CORRECTED_T
 from .report import NOTEBOOKS, PUBLICATION_TAG, STAMP, provenance_text
+from .schema import check_stamp
 
 TITLES = {"01_landmarks": "Landmark exploration", "02_pseudo_images": "Pseudo-images",
           "03_training": "Training", "04_fold_analysis": "Fold analysis"}
@@ -120,8 +121,13 @@ def published_datasets(root: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def stamps(root: Path, datasets: list[str]) -> dict[str, dict]:
-    return {ds: json.loads((root / "reports" / ds / f"{NOTEBOOKS[-1]}.ipynb").read_text())["metadata"][STAMP]
-            for ds in datasets}
+    """Each published report's stamp, checked against :data:`schema.STAMP` (one line naming the
+    notebook when a report was published by another version: publish it again)."""
+    out = {}
+    for ds in datasets:
+        path = root / "reports" / ds / f"{NOTEBOOKS[-1]}.ipynb"
+        out[ds] = check_stamp(json.loads(path.read_text())["metadata"][STAMP], str(path))
+    return out
 
 
 # ---------------------------------------------------------------- generated pages (both renderers)
