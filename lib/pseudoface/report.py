@@ -363,8 +363,8 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
         projection = f"; projected ~{duration_text(seconds)} if none is reused (rough)"
     sanity = (f" + {shuffled_folds} for the shuffled-label sanity run ({params.cv.shuffled_labels} permutation(s) "
               f"x {first_repeat} folds of the first repeat)" if shuffled_folds else "")
-    return (f"plan: up to {runs * folds + shuffled_folds} fold trainings: {runs} run(s) x {folds} "
-            f"({', '.join(names)}){sanity}, {where}{projection}")
+    return (f"plan: up to {runs * folds + shuffled_folds} fold trainings ({runs} run(s) x {folds}: "
+            f"{', '.join(names)}){sanity}, {where}{projection}")
 
 
 def run_report(root: Path, params_files: list[str], overrides: list[str]) -> list[str]:
