@@ -142,11 +142,11 @@ def test_windows_with_too_many_missing_frames_are_skipped():
 
 def test_preset_parameter_counts():
     assert count_parameters(CNNLSTM(3, "seed")) == 225_473  # the paper's ~225k
-    light = count_parameters(CNNLSTM(3, "default"))
+    light = count_parameters(CNNLSTM(3, "light"))
     assert light < 50_000
 
 
-@pytest.mark.parametrize("preset, shape", [("default", (2, 4, 3, 70, 60)), ("seed", (2, 16, 3, 32, 32))])
+@pytest.mark.parametrize("preset, shape", [("light", (2, 4, 3, 70, 60)), ("seed", (2, 16, 3, 32, 32))])
 def test_forward_backward(preset, shape):
     torch.manual_seed(0)
     model = CNNLSTM(shape[2], preset)
@@ -163,7 +163,7 @@ def test_model_fits_a_tiny_separable_set():
     x = torch.rand(8, 4, 3, 20, 16) * 0.2 + 0.4
     y = torch.tensor([0, 1] * 4, dtype=torch.float32)
     x[y == 1, :, :, :5] += 0.3  # class 1: brighter top rows
-    model = CNNLSTM(3, "default", dropout=0.0)
+    model = CNNLSTM(3, "light", dropout=0.0)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(150):
         opt.zero_grad()
@@ -175,9 +175,9 @@ def test_model_fits_a_tiny_separable_set():
 
 def test_channels_last_weights_compute_the_same_network():
     torch.manual_seed(0)
-    model = CNNLSTM(3, "default").eval()
+    model = CNNLSTM(3, "light").eval()
     assert model.cnn[0].weight.is_contiguous(memory_format=torch.channels_last)
-    plain = CNNLSTM(3, "default").eval()
+    plain = CNNLSTM(3, "light").eval()
     plain.cnn = plain.cnn.to(memory_format=torch.contiguous_format)
     plain.load_state_dict(model.state_dict())
     x = torch.rand(2, 3, 3, 70, 60)
@@ -192,7 +192,7 @@ def test_input_scaling_makes_rows_comparable_and_is_saved():
     rng = np.random.default_rng(0)
     images = [rng.normal(0.5, 0.02, (6, 3, 10, 8)).astype(np.float32) for _ in range(4)]
     torch.manual_seed(0)
-    model = CNNLSTM(3, "default", rows=10).eval()
+    model = CNNLSTM(3, "light", rows=10).eval()
     set_input_scaling(model, images)
     ref = np.concatenate(images).astype(np.float64)
     np.testing.assert_allclose(model.input_shift[..., 0].numpy(), ref.mean(axis=(0, 3)), atol=1e-6)
@@ -205,7 +205,7 @@ def test_input_scaling_makes_rows_comparable_and_is_saved():
     set_input_scaling(model, stretched)
     torch.testing.assert_close(model(torch.from_numpy(np.stack(stretched)[:, :4])), out, atol=1e-4, rtol=1e-4)
     assert {"input_shift", "input_scale"} <= set(model.state_dict())
-    assert count_parameters(model) == count_parameters(CNNLSTM(3, "default"))  # constants, not parameters
+    assert count_parameters(model) == count_parameters(CNNLSTM(3, "light"))  # constants, not parameters
 
 
 def test_platt_map_and_calibration_summary():

@@ -212,6 +212,31 @@ def test_cli_end_to_end_on_a_small_run(small_run, capsys):
     assert fig.layout.xaxis2.title.text == "time in the session (s)"
     assert fig.layout.title.text.startswith(f"Participant {profile['participant_id']} (")
     assert "Participant" in explain.profile_sentence(profile)
+    assert "explanation_profile.npz" in printed  # a synthetic run: the profile notebook 04 shows, written beside it
+    written = explain.load_profile(small_run)
+    assert written["grid"].shape[0] == 4 and written["participant_id"] == profile["participant_id"]
+
+
+def test_explanations_are_a_product_of_the_run_that_notebook_04_only_reads(small_run, tmp_path, monkeypatch):
+    """Notebook 03 writes the explanations and the profile with the corpus it already encoded (no
+    second read); notebook 04's ``read`` and ``load_profile`` never compute: without current files
+    they name the way to write them."""
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(small_run, run)
+    for name in (explain.EXPLANATIONS, explain.EXPLANATIONS_META, explain.PROFILE):
+        (run / name).unlink(missing_ok=True)
+    enc = encoded(params_from_dict(json.loads((run / "metrics.json").read_text())["config"]))
+    monkeypatch.setattr(explain, "load_corpus", lambda *a, **k: pytest.fail("the corpus was read again"))
+    for reader in (explain.read, explain.load_profile):
+        with pytest.raises(ParamsError, match=r"no explanations of this run's current models \(notebook 03"):
+            reader(run)
+    summary = explain.ensure(run, enc=enc, stretches=4)
+    assert len(explain.read(run)) == len(summary) and explain.is_current(run)
+    profile = explain.load_profile(run)
+    fresh = explain.participant_profile(run, enc=enc)
+    assert profile["participant_id"] == fresh["participant_id"] and np.allclose(profile["grid"], fresh["grid"])
+    assert np.allclose(profile["image"], fresh["image"]) and profile["spans"] == [list(s) for s in fresh["spans"]]
 
 
 def _head_pitch_run(tmp_path, times_default: float):

@@ -97,3 +97,64 @@ def test_unknown_key_reported_before_an_unset_variable(monkeypatch):
         load_params(ROOT / "params" / "daic_woz.yaml", ["data_root=/x"])
     # an overridden value replaces the file's ${VAR}: it is never resolved
     assert load_params(ROOT / "params" / "daic_woz.yaml", ["data.root=/x"]).data.root == "/x"
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model.clip_windows=4", r"model\.clip_windows: 4 sets the clip length; the session network reads whole sessions"),
+    ("model.pooling=last", r"model\.pooling: last summarises a clip's LSTM states"),
+    ("train.val_clips=0", r"train\.val_clips: 0 limits the clips scored"),
+    ("model.preset=seed", r"model\.preset: seed is the paper's clip network"),
+])
+def test_a_clip_key_set_under_the_session_scope_is_an_error(override, message, tmp_path):
+    """The default scope (session) reads none of the clip keys: set away from its default, each is an
+    error naming the key, why, and the way out; in a params file the error names the file too."""
+    with pytest.raises(ParamsError, match=message + r".*model\.scope: clip only.*set model\.scope: clip"):
+        params_from_dict({}, [override])
+    key, value = override.split("=")
+    f = tmp_path / "p.yaml"
+    f.write_text(f"{key.split('.')[0]}:\n  {key.split('.')[1]}: {value}\n")
+    with pytest.raises(ParamsError, match=r"p\.yaml: " + message):
+        load_params(f)
+    assert getattr(params_from_dict({}, [override, "model.scope=clip"]), key.split(".")[0])  # fine on clips
+
+
+def test_a_scope_key_at_its_default_or_under_its_own_scope_is_accepted():
+    # written out at the default value: the same run as leaving it out, so no error
+    p = params_from_dict({"model": {"clip_windows": 8, "pooling": "mean", "preset": "light"}, "train": {"val_clips": 8}})
+    assert p == Params()
+    clip = params_from_dict({}, ["model.scope=clip", "model.clip_windows=4", "model.pooling=last", "train.val_clips=2"])
+    assert clip.model.clip_windows == 4
+    with pytest.raises(ParamsError, match=r"train\.span_windows: 32 sets the session network's training spans.*"
+                                          r"model\.scope: session only"):
+        params_from_dict({}, ["model.scope=clip", "train.span_windows=32"])
+
+
+def test_smoke_settings_hold_no_key_of_one_scope_only():
+    from pseudoface.params import SCOPE_ONLY, SMOKE
+    assert not {o.split("=")[0] for o in SMOKE} & {f"{s}.{k}" for s, k in SCOPE_ONLY}
+    for scope in ("session", "clip"):
+        params_from_dict({}, [*SMOKE, f"model.scope={scope}"])
+    assert "clip_windows" not in (ROOT / "params" / "synthetic.yaml").read_text()
+
+
+def test_a_variant_that_switches_scope_drops_the_other_scopes_settings():
+    """The report's clip variant of a session run with its own span length: the span is the session
+    network's setting, so the variant trains at the defaults of its own scope, not an error."""
+    from pseudoface.params import derive
+    session = params_from_dict({}, ["train.span_windows=32", "train.epochs=3"])
+    clip = derive(session, ["model.scope=clip"])
+    assert clip.model.scope == "clip" and clip.train.span_windows == 64 and clip.train.epochs == 3
+    seed = derive(session, ["model.scope=clip", "model.preset=seed", "model.clip_windows=16"])
+    assert (seed.model.preset, seed.model.clip_windows) == ("seed", 16)
+    back = derive(params_from_dict({}, ["model.scope=clip", "model.clip_windows=4"]), ["model.scope=session"])
+    assert back.model.clip_windows == 8
+
+
+def test_the_old_preset_name_default_is_read_as_light_with_a_warning():
+    """``model.preset: default`` named the light CNN-LSTM while "default" also named the default
+    (session) network; renamed light, the old name still loads (run folders written before keep working)."""
+    with pytest.warns(FutureWarning, match=r"model\.preset: default is now called light"):
+        p = params_from_dict({"model": {"preset": "default"}})
+    assert p.model.preset == "light" and p == Params()
+    with pytest.raises(ParamsError, match=r"model\.preset: expected one of light, seed"):
+        params_from_dict({}, ["model.preset=heavy"])

@@ -166,7 +166,7 @@ def test_validation_clip_subsample_is_even_and_only_when_asked():
     from pseudoface.model import CNNLSTM, model_from_params
     from pseudoface.train import score_participants
     torch.manual_seed(0)
-    model = CNNLSTM(3, "default")
+    model = CNNLSTM(3, "light")
     images = {"a": np.random.default_rng(0).random((40, 3, 10, 8), dtype=np.float32)}  # 10 clips of K=4
     full = score_participants(model, images, ["a"], 4, torch.device("cpu"))
     same = score_participants(model, images, ["a"], 4, torch.device("cpu"), max_clips=10)
@@ -223,7 +223,7 @@ def test_training_sees_each_participant_clips_per_participant_times_an_epoch(mon
 
 def test_epoch_selector_keeps_the_best_trailing_mean_and_stops_after_patience():
     from pseudoface.train import EpochSelector
-    model = CNNLSTM(3, "default")
+    model = CNNLSTM(3, "light")
     sel = EpochSelector(patience=2)
     # trailing means over 3 epochs: 1.0, 0.75, 0.667, 0.5 (best, epoch 4), 0.533, 0.6 -> stop
     stops = [sel.update(e, v, model) for e, v in enumerate([1.0, 0.5, 0.5, 0.5, 0.6, 0.7], start=1)]
@@ -257,8 +257,8 @@ def test_training_mirrors_landmark_images_of_either_layout(monkeypatch, encode, 
     rng = np.random.default_rng(0)
     images = {f"p{i}": rng.random((6, 6, rows, 8), dtype=np.float32) for i in range(6)}
     labels = {pid: i % 2 for i, pid in enumerate(images)}
-    params = params_from_dict({"encode": encode, "model": {"clip_windows": 2},
-                               "train": {"epochs": 1, "batch_size": 4, "clips_per_participant": 2}})
+    # the default session scope: spans are mirrored (model.clip_windows, which this test once set, did nothing here)
+    params = params_from_dict({"encode": encode, "train": {"epochs": 1, "batch_size": 4, "clips_per_participant": 2}})
     calls = []
     real = train_mod.mirror_images
     monkeypatch.setattr(train_mod, "mirror_images", lambda x, *a: calls.append(a) or real(x, *a))
@@ -292,3 +292,21 @@ def test_code_version_tells_two_different_uncommitted_trees_apart(tmp_path, monk
     (tmp_path / "lib" / "b.py").write_text("y = 1\n")  # an untracked module
     three = runs.code_version()
     assert len({clean, one, two, three}) == 4 and all(".dirty-" in v for v in (one, two, three))
+
+
+def test_the_report_reuses_a_finished_cv_run_of_its_configuration(run, tmp_path, monkeypatch):
+    """`pseudoface cv` then `pseudoface report` trains once: the report's main run (its own folder,
+    ``replace`` and ``reuse``) finds the finished run in cv's folder runs/<dataset>/<config hash>/
+    and copies it, instead of training the same configuration again."""
+    import shutil
+    from pseudoface.runs import default_run_dir
+    out, first, params = run
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(out, default_run_dir(params))  # where `pseudoface cv` (no --out) wrote it
+    monkeypatch.setattr(foldmod, "run_fold", lambda *a, **k: pytest.fail("the report trained the cv run again"))
+    main = tmp_path / "runs" / "synthetic" / "report" / "main"
+    [(metrics, reused)] = cvmod.cross_validate([cvmod.RunSpec(params, main, encoded(params), replace=True, reuse=True)],
+                                               progress=False)
+    assert reused and metrics["macro_f1"] == first["macro_f1"] and run_matches(main, params)
+    assert (main / "predictions.csv").read_bytes() == (out / "predictions.csv").read_bytes()
+    assert len(list((main / "checkpoints").glob("*.pt"))) == 3  # notebook 04 and explain read the folds' models

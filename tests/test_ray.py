@@ -257,16 +257,25 @@ def test_sweep_page_shows_each_point_with_its_baselines(tmp_path):
 
 
 def test_report_prints_its_plan_with_the_executor():
+    """Every fold training notebook 03 runs is counted: the main run, the 3 comparison variants, the
+    PHQ-8 regression run (5 runs x 5 folds) and the sanity run's 2 x 5 folds: 35, not 20."""
     from pseudoface.report import report_plan
     base = ROOT / "params" / "synthetic.yaml"
     local = report_plan(load_params(base), 48)
-    assert local.startswith("plan: up to 20 fold trainings (4 run(s) x 5) + 10 for the shuffled-label sanity run "
+    assert local.startswith("plan: up to 35 fold trainings (5 run(s) x 5: the main run, 3 comparison variant(s), "
+                            "the PHQ-8 regression) + 10 for the shuffled-label sanity run "
                             "(2 permutation(s) x 5 folds of the first repeat), in the notebook's process") and "projected" in local
     without = report_plan(load_params(base, ["cv.shuffled_labels=0"]), 48)
-    assert without.startswith("plan: up to 20 fold trainings (4 run(s) x 5), in the notebook's process")
+    assert without.startswith("plan: up to 25 fold trainings (5 run(s) x 5: the main run, 3 comparison variant(s), "
+                              "the PHQ-8 regression), in the notebook's process")
     assert local.split("~")[1] != without.split("~")[1]  # the sanity run is in the projection
+    no_regression = report_plan(load_params(base, ["cv.shuffled_labels=0", "report.regression=false"]), 189)
+    assert no_regression.startswith("plan: up to 20 fold trainings (4 run(s) x 5: the main run, 3 comparison variant(s)),")
+    # the regression run is in the projection (DAIC-WOZ's 189 participants: minutes apart)
+    assert no_regression.split("~")[1] != report_plan(load_params(base, ["cv.shuffled_labels=0"]), 189).split("~")[1]
     on_ray = report_plan(load_params(base, ["cv.executor=ray", "train.threads=1"]), 48)
     assert f"a local Ray: {os.cpu_count()} at once, 1 thread(s) each" in on_ray
     cluster = report_plan(load_params(base, ["cv.executor=ray", "cv.ray_address=auto", "report.comparisons=false",
                                              "cv.shuffled_labels=0"]), 48)
-    assert cluster.startswith("plan: up to 5 fold trainings (1 run(s) x 5), Ray cluster at auto")
+    assert cluster.startswith("plan: up to 10 fold trainings (2 run(s) x 5: the main run, the PHQ-8 regression), "
+                              "Ray cluster at auto")

@@ -175,10 +175,11 @@ def cmd_predict(args) -> int:
 
 def cmd_explain(args) -> int:
     """Occlusion explanations of a finished run's fold models -> <run>/explanations.csv."""
-    from .explain import EXPLANATIONS, explain, summary_lines
+    from .explain import EXPLANATIONS, PROFILE, explain, summary_lines
     summary = explain(Path(args.run), stretches=args.stretches, progress=True)
     print("\n".join(summary_lines(summary)))
-    print(f"wrote {Path(args.run) / EXPLANATIONS}")
+    profile = Path(args.run) / PROFILE
+    print(f"wrote {Path(args.run) / EXPLANATIONS}" + (f" and {profile}" if profile.is_file() else ""))
     return 0
 
 

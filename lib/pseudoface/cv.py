@@ -11,6 +11,7 @@ The shuffled-label sanity runs that follow a run are :mod:`sanity`'s.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,11 +20,12 @@ import pandas as pd
 import torch
 
 from . import runs
+from .corpus import Corpus
 from .encode import EncodedCorpus, encode_corpus
 from .executor import FoldsFailed, make_executor, payload_size
 from .fold import FoldJob, outer_splits
 from .model import pick_device
-from .params import Params, params_from_dict
+from .params import Params, ParamsError, derive, params_from_dict
 from .plan import Plan, Progress, projected_fold_seconds
 from .read import load_corpus
 from .train import keep_freed_memory
@@ -70,15 +72,23 @@ def encoding_key(params: Params) -> str:
     return json.dumps({k: cfg[k] for k in ("dataset", "data", "normalise", "encode")}, sort_keys=True, default=str)
 
 
-def cross_validate(specs: list[RunSpec], progress: bool = True, desc: str = "cv folds") -> list[tuple[dict, bool]]:
+def cross_validate(specs: list[RunSpec], progress: bool = True, desc: str = "cv folds",
+                   corpus: Corpus | None = None) -> list[tuple[dict, bool]]:
     """[(metrics, reused)] for each spec, in order.
 
     ``cv.executor`` of the first spec decides where the folds run: ``local`` takes the specs one
     after another in this process (one encoded corpus in memory at a time); ``ray`` encodes each
-    distinct corpus once and submits every fold of every spec as one pool of tasks. The driver
-    alone writes the run folders, each fold as it arrives. A fold that failed on Ray after its
-    retries is listed in that run's ``metrics.json`` (``failed_folds``) and on stderr;
-    :class:`executor.FoldsFailed` is raised at the end when a run has no finished fold at all."""
+    distinct corpus once and submits every fold of every spec as one pool of tasks. A spec without
+    an encoding is encoded from ``corpus`` when given (read with the specs' dataset, data and task:
+    the caller's), else read here. The driver alone writes the run folders, each fold as it arrives.
+    A fold that failed on Ray after its retries is listed in that run's ``metrics.json``
+    (``failed_folds``) and on stderr; :class:`executor.FoldsFailed` is raised at the end when a run
+    has no finished fold at all.
+
+    ``reuse``: a finished run of the same configuration, data and code is read back from the spec's
+    folder, or else from ``pseudoface cv``'s own folder for it (``runs/<dataset>/<config hash>/``,
+    :func:`runs.default_run_dir`), which is then copied into the spec's folder (so that ``cv`` then
+    ``report`` trains once)."""
     if not specs:
         return []
     results: list = [None] * len(specs)
@@ -92,15 +102,30 @@ def cross_validate(specs: list[RunSpec], progress: bool = True, desc: str = "cv 
             if enc is None:
                 key = encoding_key(s.params)
                 if key not in encodings:
-                    encodings[key] = encode_corpus(load_corpus(s.params), s.params)
+                    encodings[key] = encode_corpus(corpus if corpus is not None else load_corpus(s.params), s.params)
                 enc = encodings[key]
-            if s.reuse and runs.run_matches(s.out, s.params, enc.fingerprint):
+            if s.reuse and _finished_run(s, enc.fingerprint):
                 results[i] = (runs.load_metrics(s.out), True)
             else:
                 todo.append((i, RunSpec(s.params, s.out, enc, s.resume, s.replace)))
         for (i, _), metrics in zip(todo, _train([s for _, s in todo], progress, desc)):
             results[i] = (metrics, False)
     return results
+
+
+def _finished_run(spec: RunSpec, fingerprint: str) -> bool:
+    """True when ``spec.out`` holds the finished run of its configuration, data and code, copied
+    there first from ``pseudoface cv``'s folder for it when only that one does (the report's
+    folders are replaced: ``spec.replace``)."""
+    if runs.run_matches(spec.out, spec.params, fingerprint):
+        return True
+    source = runs.default_run_dir(spec.params)
+    if not spec.replace or source.resolve() == spec.out.resolve() or not runs.run_matches(source, spec.params, fingerprint):
+        return False
+    if spec.out.exists():
+        shutil.rmtree(spec.out)
+    shutil.copytree(source, spec.out)
+    return True
 
 
 def _jobs(specs: list[RunSpec]) -> tuple[list[FoldJob], list[list], list[EncodedCorpus]]:
@@ -194,16 +219,21 @@ def variant_dir(run_root: str | Path, overrides: list) -> Path:
                                                    for o in overrides))
 
 
-def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = None,
-                    landmarks: bool = True) -> pd.DataFrame:
+def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = None, landmarks: bool = True,
+                    enc: EncodedCorpus | None = None, corpus: Corpus | None = None) -> pd.DataFrame:
     """Cross-validate (or reuse) each comparison variant in the same outer folds; one row per
     variant (on Ray, the variants' folds are one pool of tasks). ``landmarks``: False for a corpus
-    of series (E-DAIC), which runs only the variants that need no landmarks."""
+    of series (E-DAIC), which runs only the variants that need no landmarks. ``enc``: ``params``'
+    encoded corpus, shared by the variants that encode as ``params`` does; ``corpus``: the corpus
+    already read, which the others encode (each is read again when not given)."""
     variants = {**comparison_variants(landmarks), **(extra or {})}
-    specs = [RunSpec(params_from_dict(asdict(params), overrides), variant_dir(run_root, overrides), replace=True,
-                     reuse=True) for overrides in variants.values()]
+    specs = [RunSpec(derive(params, overrides), variant_dir(run_root, overrides), replace=True, reuse=True)
+             for overrides in variants.values()]
+    for s in specs:
+        if enc is not None and encoding_key(s.params) == encoding_key(params):
+            s.enc = enc
     rows = []
-    for name, spec, (metrics, _) in zip(variants, specs, cross_validate(specs, progress=False)):
+    for name, spec, (metrics, _) in zip(variants, specs, cross_validate(specs, progress=False, corpus=corpus)):
         rows.append({"name": name, "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
                      "roc_auc": metrics["roc_auc"]["mean"], "ppr": metrics["predicted_positive_rate"]["mean"],
                      "feature": metrics["baselines"]["feature_model"]["macro_f1"]["mean"],

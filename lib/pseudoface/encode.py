@@ -301,12 +301,15 @@ class EncodedCorpus:
 
 
 def encode_corpus(corpus: Corpus, params: Params, progress: bool = False) -> EncodedCorpus:
-    """Encode every usable session; sessions without a single window leave the flow at 'usable'.
+    """Encode every usable session; sessions without a single window leave the flow at 'usable'
+    (the returned corpus' flow: ``corpus`` itself is left as read, so one corpus can be encoded
+    under several settings, e.g. the report's comparison variants).
 
     Raises DataError when no participant is left (the flow says where they went)."""
     if not corpus.sessions:
         raise DataError(f"{corpus.root}: no session was usable ({' -> '.join(f'{k} {v}' for k, v in corpus.flow.counts.items())});"
                         " see the participant flow (`pseudoface inspect`) for each exclusion")
+    corpus = dataclasses.replace(corpus, flow=dataclasses.replace(corpus.flow, dropped=list(corpus.flow.dropped)))
     encoded, summary = encode_sessions(corpus, params, progress=progress)
     labels = corpus.usable_labels().set_index("participant_id")
     rows = []

@@ -33,8 +33,12 @@ module calls the **contribution** (positive: the group pushes the score towards 
 change Δ when the group is removed is its negative.
 
 Outputs: ``explanations.csv`` (one row per repeat, fold, model, kind, group, class: n, mean |Δ|,
-its SD, mean and SD of the signed contribution) and ``explanations.json`` (the run's provenance,
-the settings, seconds) in the run folder; :func:`ensure` recomputes them when missing or stale.
+its SD, mean and SD of the signed contribution), ``explanations.json`` (the run's provenance,
+the settings, seconds) and, where per-participant data may be shown (:func:`profile_allowed`),
+``explanation_profile.npz`` (one test participant's group x time contributions,
+:func:`participant_profile`) in the run folder: products of the run, written by notebook 03 (with
+the corpus it already encoded) or ``pseudoface explain``; :func:`ensure` recomputes them when
+missing or stale, :func:`read` and :func:`load_profile` only read them (notebook 04).
 Occlusion shows what a model uses, not what causes depression; on a synthetic corpus the answer is
 known and benchmarks/bench_explain.py checks it.
 """
@@ -51,13 +55,14 @@ from scipy import stats
 
 from . import runs
 from .baselines import linear_logit
-from .cache import atomic_write_text
-from .encode import RowLayout, encode_corpus, row_neutrals, series_group
+from .cache import atomic_write_bytes, atomic_write_text
+from .encode import EncodedCorpus, RowLayout, encode_corpus, row_neutrals, series_group
 from .params import ParamsError, params_from_dict
 from .read import load_corpus
 
 EXPLANATIONS = "explanations.csv"
 EXPLANATIONS_META = "explanations.json"
+PROFILE = "explanation_profile.npz"  # one participant's profile (synthetic corpus or report.allow_participant_data)
 EXPLAIN_VERSION = 1
 STRETCHES = 10  # stretches of time per session: tenths of its windows
 MODELS = ("network", "feature_model")
@@ -209,8 +214,9 @@ def feature_contributions(form: dict, features: dict, landmark_rows: bool, serie
 
 # ---------------------------------------------------------------- a run
 
-def _open(run: Path):
-    """(metrics, params, [(fold name, FoldModel)], encoded corpus) of a finished run."""
+def _open(run: Path, enc: EncodedCorpus | None = None):
+    """(metrics, params, [(fold name, FoldModel)], encoded corpus) of a finished run; ``enc``: the
+    run's corpus already encoded (checked against the run's data fingerprint), else read and encoded."""
     run = Path(run)
     if not run.is_dir():
         raise ParamsError(f"{run}: no such run folder")
@@ -222,7 +228,8 @@ def _open(run: Path):
     if params.encode.layout != "window":
         raise ParamsError(f"{run}: explain reads window pseudo-images (encode.layout: window); this run used "
                           f"encode.layout: {params.encode.layout}, whose rows are not face parts")
-    enc = encode_corpus(load_corpus(params), params)
+    if enc is None:
+        enc = encode_corpus(load_corpus(params), params)
     if enc.fingerprint != metrics["data_fingerprint"]:
         raise ParamsError(f"{run}: the corpus under {params.data.root} is not the one this run saw "
                           f"(data fingerprint {enc.fingerprint}, the run's {metrics['data_fingerprint']})")
@@ -237,11 +244,12 @@ def _fold_info(run: Path, name: str) -> dict:
 
 
 def explain_participants(run: str | Path, stretches: int = STRETCHES, threads: int = 1,
-                         progress: bool = False) -> pd.DataFrame:
+                         progress: bool = False, enc: EncodedCorpus | None = None) -> pd.DataFrame:
     """Every fold model on its own test participants: one row per repeat, fold, participant,
-    model, kind (group or time), group (a group name, or ``time k/S``): label, logit, contribution."""
+    model, kind (group or time), group (a group name, or ``time k/S``): label, logit, contribution.
+    ``enc``: the run's encoded corpus when the caller has it (else read and encoded here)."""
     from tqdm import tqdm
-    metrics, params, models, enc = _open(Path(run))
+    metrics, params, models, enc = _open(Path(run), enc)
     first = next(iter(enc.images.values()))
     layout_rows = _row_names(params, enc)
     groups = row_groups(layout_rows)
@@ -412,11 +420,16 @@ def _provenance(metrics: dict) -> dict:
     return {k: metrics.get(k) for k in ("config_hash", "code_version", "data_fingerprint")}
 
 
-def explain(run: str | Path, stretches: int = STRETCHES, threads: int = 1, progress: bool = False) -> pd.DataFrame:
-    """Explain a finished run and write ``explanations.csv`` and ``explanations.json`` into it."""
+def explain(run: str | Path, stretches: int = STRETCHES, threads: int = 1, progress: bool = False,
+            enc: EncodedCorpus | None = None) -> pd.DataFrame:
+    """Explain a finished run and write ``explanations.csv``, ``explanations.json`` and (where
+    :func:`profile_allowed`) the participant profile into it; ``enc``: the run's encoded corpus when
+    the caller has it (notebook 03), else read and encoded once here."""
     run = Path(run)
     t0 = time.perf_counter()
-    per = explain_participants(run, stretches, threads, progress)
+    if enc is None:
+        enc = _open(run)[3]  # once, for the explanations and the profile
+    per = explain_participants(run, stretches, threads, progress, enc)
     summary = fold_summary(per)
     seconds = time.perf_counter() - t0
     metrics = runs.load_metrics(run)
@@ -426,6 +439,8 @@ def explain(run: str | Path, stretches: int = STRETCHES, threads: int = 1, progr
          "participants": int(per.participant_id.nunique()), "folds": int(per[["repeat", "fold"]].drop_duplicates().shape[0]),
          "neutral": "encode.row_neutrals (zero displacement / no change; AU rows 0)", "library": "captum FeatureAblation"},
         indent=1))
+    if profile_allowed(metrics):
+        _write_profile(run, participant_profile(run, enc=enc))
     return summary
 
 
@@ -436,18 +451,49 @@ def is_current(run: str | Path) -> bool:
     meta, csv = run / EXPLANATIONS_META, run / EXPLANATIONS
     if not (meta.is_file() and csv.is_file() and (run / runs.METRICS).is_file()):
         return False
-    m = json.loads(meta.read_text())
-    return m.get("version") == EXPLAIN_VERSION and all(
-        m.get(k) == v for k, v in _provenance(runs.load_metrics(run)).items())
+    m, metrics = json.loads(meta.read_text()), runs.load_metrics(run)
+    if profile_allowed(metrics) and not (run / PROFILE).is_file():
+        return False
+    return m.get("version") == EXPLAIN_VERSION and all(m.get(k) == v for k, v in _provenance(metrics).items())
 
 
 def load(run: str | Path) -> pd.DataFrame:
     return pd.read_csv(Path(run) / EXPLANATIONS, dtype={"group": str})
 
 
-def ensure(run: str | Path, **kw) -> pd.DataFrame:
-    """The run's explanations, computed first when missing or stale (notebook 04)."""
-    return load(run) if is_current(run) else explain(run, **kw)
+def ensure(run: str | Path, enc: EncodedCorpus | None = None, **kw) -> pd.DataFrame:
+    """The run's explanations, computed first when missing or stale (notebook 03, with the corpus
+    it encoded: ``enc``)."""
+    return load(run) if is_current(run) else explain(run, enc=enc, **kw)
+
+
+def _not_current(run: Path) -> ParamsError:
+    return ParamsError(f"{run}: no explanations of this run's current models (notebook 03 of the report writes "
+                       f"them, or `pseudoface explain --run {run}`)")
+
+
+def read(run: str | Path) -> pd.DataFrame:
+    """The run's explanations as written beside it; never computes (notebook 04 reads the run's files
+    only): an error naming the way to write them when missing or stale."""
+    if not is_current(run):
+        raise _not_current(Path(run))
+    return load(run)
+
+
+def _write_profile(run: Path, profile: dict) -> None:
+    arrays = {k: np.asarray(profile[k]) for k in ("grid", "image")}
+    meta = json.dumps({k: v for k, v in profile.items() if k not in arrays})
+    atomic_write_bytes(run / PROFILE, lambda fh: np.savez(fh, meta=np.array(meta), **arrays))
+
+
+def load_profile(run: str | Path) -> dict:
+    """The participant profile :func:`explain` wrote beside the run (:func:`participant_profile`'s
+    dict); never computes."""
+    run = Path(run)
+    if not is_current(run) or not (run / PROFILE).is_file():
+        raise _not_current(run)
+    with np.load(run / PROFILE, allow_pickle=False) as z:
+        return json.loads(str(z["meta"])) | {"grid": z["grid"], "image": z["image"]}
 
 
 # ---------------------------------------------------------------- one participant (synthetic only)
@@ -457,16 +503,17 @@ def profile_allowed(metrics: dict) -> bool:
     return bool(metrics.get("synthetic") or metrics["config"].get("report", {}).get("allow_participant_data"))
 
 
-def participant_profile(run: str | Path, participant_id: str | None = None, stretches: int = 20) -> dict:
+def participant_profile(run: str | Path, participant_id: str | None = None, stretches: int = 20,
+                        enc: EncodedCorpus | None = None) -> dict:
     """One test participant's group x time contributions over their pseudo-image (by default the
     depressed participant of the first repeat with the highest network score). Refused (ParamsError)
-    unless :func:`profile_allowed`."""
+    unless :func:`profile_allowed`. ``enc``: the run's encoded corpus when the caller has it."""
     run = Path(run)
     metrics = runs.load_metrics(run)
     if not profile_allowed(metrics):
         raise ParamsError(f"{run}: per-participant time profiles are shown only for a synthetic corpus "
                           "(or with report.allow_participant_data: true)")
-    metrics, params, models, enc = _open(run)
+    metrics, params, models, enc = _open(run, enc)
     pred = pd.read_csv(run / runs.PREDICTIONS, dtype={"participant_id": str})
     pred = pred[pred.repeat == 0]
     if participant_id is None:

@@ -6,14 +6,15 @@ Presets:
 - ``seed``: the paper's network as its code builds it: conv 3x3 32/64/128 with ReLU, max-pool
   after the first two, global average pool, LSTM(128), dropout, Linear(128 -> 1); 225,473
   parameters with 3 input channels.
-- ``default``: a lighter clip network for the window layout: conv 3x3 16/32/48 with batch norm and
-  ReLU, max-pool after the first two, global average pool, LSTM(32), dropout, Linear(32 -> 1); the
-  clip is summarised by ``model.pooling`` (default: the mean of the LSTM's states) and its inputs
-  are standardised per row (below) unless ``model.input_scaling: false``; the seed comparison keeps
-  the paper's last state and raw inputs.
+- ``light`` (the default; called ``default`` until the session network became the default
+  network): a lighter network for the window layout: conv 3x3 16/32/48 with batch norm and
+  ReLU, max-pool after the first two, global average pool, LSTM(32), dropout, Linear(32 -> 1).
+  With the default params its inputs are standardised per row (below) and the clip is summarised
+  by the mean of the LSTM's states (``model.pooling: mean``); the seed comparison keeps the paper's
+  last state and raw inputs. :class:`SessionNet` runs this preset's CNN over every window.
 
-Presets and ``model.pooling`` concern ``model.scope: clip`` only. The default network
-(``model.scope: session``) is :class:`SessionNet`, built on the ``default`` preset's CNN.
+Presets and ``model.pooling`` concern ``model.scope: clip`` only; the default network (``model.scope:
+session``) is :class:`SessionNet`.
 
 Optional input standardisation (``rows`` given): each (channel, row) of a pseudo-image is shifted
 and scaled by constants held as buffers (saved in the checkpoint, not trained), set by
@@ -30,7 +31,7 @@ from torch import nn
 
 PRESETS = {
     "seed": {"channels": (32, 64, 128), "hidden": 128, "batch_norm": False},
-    "default": {"channels": (16, 32, 48), "hidden": 32, "batch_norm": True},
+    "light": {"channels": (16, 32, 48), "hidden": 32, "batch_norm": True},
 }
 
 
@@ -69,7 +70,7 @@ class _Scaled(nn.Module):
 
 
 class CNNLSTM(_Scaled):
-    def __init__(self, in_channels: int = 3, preset: str = "default", dropout: float = 0.5, rows: int | None = None):
+    def __init__(self, in_channels: int = 3, preset: str = "light", dropout: float = 0.5, rows: int | None = None):
         super().__init__()
         cfg = PRESETS[preset]
         self._init_scaling(in_channels, rows)
@@ -95,7 +96,7 @@ class CNNLSTM(_Scaled):
 class SessionNet(_Scaled):
     """A whole session (or a contiguous span of it) -> one logit.
 
-    Every window goes through the default preset's CNN (shared weights), its last feature map
+    Every window goes through the light preset's CNN (shared weights), its last feature map
     pooled by both mean and max (a short event inside a window shows in the max, which an average
     over the window's 4 s dilutes) -> (T, 2 x 48). A bidirectional LSTM runs over the session's
     windows -> (T, 2 x 32); the sequence is
@@ -107,7 +108,7 @@ class SessionNet(_Scaled):
 
     def __init__(self, in_channels: int, dropout: float = 0.5, rows: int | None = None, hidden: int = 32):
         super().__init__()
-        cfg = PRESETS["default"]
+        cfg = PRESETS["light"]
         self._init_scaling(in_channels, rows)
         self.cnn = window_cnn(in_channels, cfg, global_pool=False)  # pooled by mean and max below
         self.lstm = nn.LSTM(2 * cfg["channels"][-1], hidden, batch_first=True, bidirectional=True)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 import re
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -77,14 +79,17 @@ class ModelParams:
     # itself (0-24; the same network's output read as the score standardised by the inner-training
     # participants' mean and SD, Huber loss; train.py), with the binary screen derived at >= 10
     task: Literal["binary", "regression"] = "binary"
-    preset: Literal["default", "seed"] = "default"
-    # what the network reads: clips of K windows, a participant scored by the mean clip logit (the
-    # paper's design), or the whole session, one logit per participant (model.SessionNet)
+    # what the network reads: the whole session, one logit per participant (model.SessionNet; training
+    # on random spans of it), or clips of K windows scored by the mean clip logit (model.CNNLSTM, the paper's design)
     scope: Literal["clip", "session"] = "session"
-    clip_windows: int = 8  # clip scope: K consecutive pseudo-images per clip fed to the LSTM
+    # the CNN's size (model.PRESETS): light (conv 16/32/48 with batch norm, LSTM 32; the session network's
+    # window CNN too), or seed: the paper's CNN-LSTM (conv 32/64/128, LSTM 128; clip scope only).
+    # Called `default` before the session network became the default; that name is still read as light
+    preset: Literal["light", "seed"] = "light"
+    clip_windows: int = 8  # clip scope only: K consecutive pseudo-images per clip fed to the LSTM
     dropout: float = 0.5
     input_scaling: bool = True  # standardise each (channel, row) by constants from the training participants
-    pooling: Literal["last", "mean"] = "mean"  # clip summary: the LSTM's last state or the mean of its states
+    pooling: Literal["last", "mean"] = "mean"  # clip scope only: a clip's summary, the LSTM's last state or the mean of its states
 
 
 @dataclass(frozen=True)
@@ -94,14 +99,15 @@ class TrainParams:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     batch_size: int = 16
-    clips_per_participant: int = 4  # random clips (session scope: spans) sampled per participant per epoch
-    # session scope: a training example is a random contiguous span of at most this many windows
-    # (2 min at the 2 s hop; a 16-minute session has ~480), scored whole
+    # training examples per participant per epoch: random spans of the session (session scope), or random clips
+    clips_per_participant: int = 4
+    # session scope only: a training example is a random contiguous span of at most this many windows
+    # (2 min at the 2 s hop; a 16-minute session has ~480); scoring reads the whole session
     span_windows: int = 64
     mirror: bool = True  # mirror half the training clips left-right (landmark window layout only)
     calibration: Literal["none", "platt"] = "none"  # platt: a logistic map of logits fitted on inner validation
     inner_val_fraction: float = 0.25
-    val_clips: int = 8  # per-epoch inner-validation loss on up to N evenly spaced clips (0: all)
+    val_clips: int = 8  # clip scope only: per-epoch inner-validation loss on up to N evenly spaced clips (0: all)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # torch CPU threads of one fold training (and the CPUs a Ray task asks for); 0: this machine's
     # cores in-process, 1 per Ray task. Equal numbers across executors need the same fixed value.
@@ -174,9 +180,11 @@ def check(p: Params) -> None:
             raise ParamsError(f"{key}: expected 0 or more; got {value}")
     if p.cv.protocol == "cv" and p.cv.folds < 2:
         raise ParamsError(f"cv.folds: expected 2 or more for cross-validation; got {p.cv.folds}")
-    if p.model.scope == "session" and p.model.preset != "default":
-        raise ParamsError(f"model.preset: {p.model.preset} is the paper's clip network; the session network has "
-                          "its own head (set model.scope: clip with it)")
+    for (section, key), (scope, why) in SCOPE_ONLY.items():
+        value = getattr(getattr(p, section), key)
+        if p.model.scope != scope and value != _default(section, key):
+            raise ParamsError(f"{section}.{key}: {value} {why}; it acts under model.scope: {scope} only, and this "
+                              f"run's scope is {p.model.scope}: leave the key out or set model.scope: {scope}")
     if p.cv.shuffled_labels and p.cv.label_permutation:
         raise ParamsError(f"cv.shuffled_labels: a shuffled-label run (cv.label_permutation {p.cv.label_permutation}) "
                           "runs no sanity runs of its own; set one of them to 0")
@@ -185,6 +193,28 @@ def check(p: Params) -> None:
                           "regression predicts the score itself (set train.calibration: none)")
     if not 0 < p.train.inner_val_fraction < 1:
         raise ParamsError(f"train.inner_val_fraction: expected a fraction between 0 and 1; got {p.train.inner_val_fraction}")
+
+
+# Keys that act under one ``model.scope`` only: (that scope, what the key does). Under the other scope
+# a value other than the default is an error (it would change nothing that runs); a variant that
+# switches the scope (:func:`derive`) puts them back to their defaults.
+SCOPE_ONLY = {
+    ("model", "clip_windows"): ("clip", "sets the clip length; the session network reads whole sessions"),
+    ("model", "pooling"): ("clip", "summarises a clip's LSTM states; the session network pools its windows by mean, "
+                                   "SD, max and attention"),
+    ("train", "val_clips"): ("clip", "limits the clips scored for the per-epoch validation loss; the session network "
+                                     "scores whole sessions"),
+    ("model", "preset"): ("clip", "is the paper's clip network; the session network has its own head on the light CNN"),
+    ("train", "span_windows"): ("session", "sets the session network's training spans; the clip network trains on "
+                                           "clips of model.clip_windows"),
+}
+# Values renamed since run folders were first written: still read (an old run's config loads), with a warning
+RENAMED_VALUES = {("model", "preset"): {"default": "light"}}
+
+
+@functools.lru_cache(maxsize=None)
+def _default(section: str, key: str) -> Any:
+    return getattr(typing.get_type_hints(Params)[section](), key)
 
 
 # Keys added after run folders and cached encodings were first written: left out of config hashes
@@ -201,8 +231,9 @@ def without_neutral(section: str, values: dict) -> dict:
 
 
 # Settings that run the whole pipeline in seconds on 2 cores (tests and ``--smoke``): one epoch,
-# two folds, short clips. Their numbers mean nothing; they show every stage runs.
-SMOKE = ("train.epochs=1", "train.patience=1", "cv.folds=2", "cv.bootstrap=20", "model.clip_windows=4",
+# two folds, one training example per participant. Their numbers mean nothing; they show every stage
+# runs. No key of one scope only (SCOPE_ONLY): smoke works with either.
+SMOKE = ("train.epochs=1", "train.patience=1", "cv.folds=2", "cv.bootstrap=20",
          "train.clips_per_participant=1", "data.min_valid_seconds=5", "encode.frame_count=4")
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -308,12 +339,38 @@ def _apply_override(raw: dict, item: str) -> None:
     node[parts[-1]] = value
 
 
+def _renamed(raw: dict) -> None:
+    """Old names of values (:data:`RENAMED_VALUES`) replaced by the new ones in ``raw``, with a warning."""
+    for (section, key), names in RENAMED_VALUES.items():
+        node = raw.get(section)
+        if isinstance(node, dict) and isinstance(node.get(key), str) and node[key] in names:
+            old, node[key] = node[key], names[node[key]]
+            warnings.warn(f"{section}.{key}: {old} is now called {node[key]} (read as {node[key]}); write "
+                          f"{section}.{key}: {node[key]}", FutureWarning, stacklevel=4)
+
+
 def params_from_dict(raw: dict, overrides: list[str] | tuple[str, ...] = ()) -> Params:
     raw = copy.deepcopy(raw or {})
     for item in overrides:
         _apply_override(raw, item)  # an overridden value replaces the file's: its ${VAR} is never resolved
     _check_keys(Params, raw)
+    _renamed(raw)
     return _build(Params, raw)
+
+
+def derive(params: Params, overrides: list[str] | tuple[str, ...]) -> Params:
+    """A variant of ``params`` the code makes (a comparison): ``overrides`` applied and, when they
+    switch ``model.scope``, the keys of the other scope only (:data:`SCOPE_ONLY`) that the overrides
+    do not set put back to their defaults: the user set them for the run's own scope."""
+    raw = params.to_dict()
+    for item in overrides:
+        _apply_override(raw, item)
+    given = {item.split("=", 1)[0].strip() for item in overrides}
+    scope = raw["model"]["scope"]
+    for (section, key), (needed, _) in SCOPE_ONLY.items():
+        if needed != scope and f"{section}.{key}" not in given:
+            raw[section][key] = _default(section, key)
+    return params_from_dict(raw)
 
 
 def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> Params:

@@ -326,19 +326,20 @@ def planned_image_shape(params: Params, series: int = 0) -> tuple[int, int, int]
 
 
 def report_plan(params: Params, participants: int, series: int = 0) -> str:
-    """The report's fold trainings (the main run and each comparison variant, unless reused), where
-    they run (``--ray`` passes ``cv.executor``/``cv.ray_address`` to the notebooks' runs) and a rough
-    projection from each run's image shape (``series``: see :func:`planned_image_shape`); notebook 03
-    runs them (on Ray: the variants' folds as one pool)."""
-    from dataclasses import asdict
-
+    """The report's fold trainings, each counted (the main run, each comparison variant and the
+    PHQ-8 regression run, unless reused; the shuffled-label sanity run), where they run (``--ray``
+    passes ``cv.executor``/``cv.ray_address`` to the notebooks' runs) and a rough projection from
+    each run's image shape (``series``: see :func:`planned_image_shape`); notebook 03 runs them (on
+    Ray: the variants' folds as one pool)."""
     from .cv import comparison_variants
-    from .params import params_from_dict
+    from .params import derive
     from .plan import duration_text, fold_threads, projected_fold_seconds
-    variants = ([params_from_dict(asdict(params), overrides) for overrides in comparison_variants(not series).values()
-                 if overrides]
+    variants = ([derive(params, overrides) for overrides in comparison_variants(not series).values() if overrides]
                 if params.report.comparisons else [])  # the default is the main run
-    runs = 1 + len(variants)
+    regression = params.report.regression and params.model.task == "binary"  # notebook 03's companion run
+    names = ["the main run"] + ([f"{len(variants)} comparison variant(s)"] if variants else []) + (
+        ["the PHQ-8 regression"] if regression else [])
+    runs = 1 + len(variants) + regression
     first_repeat = params.cv.folds if params.cv.protocol == "cv" else 2
     folds = params.cv.repeats * first_repeat
     shuffled_folds = params.cv.shuffled_labels * first_repeat  # notebook 03's sanity run: the first repeat's folds
@@ -354,15 +355,17 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
     if workers:
         def per_fold(p: Params) -> float:
             return projected_fold_seconds(p, participants, planned_image_shape(p, series))
-        # the main run first, then the variants (one pool on Ray)
-        seconds = -(-folds // workers) * per_fold(params)
+        # the main run (and the regression run, the same network and folds) first, then the variants
+        # (one pool on Ray), then the sanity run
+        seconds = (1 + regression) * -(-folds // workers) * per_fold(params)
         if variants:
             seconds += -(-(folds * len(variants)) // workers) * sum(map(per_fold, variants)) / len(variants)
         seconds += -(-(shuffled_folds) // workers) * per_fold(params)
         projection = f"; projected ~{duration_text(seconds)} if none is reused (rough)"
     sanity = (f" + {shuffled_folds} for the shuffled-label sanity run ({params.cv.shuffled_labels} permutation(s) "
               f"x {first_repeat} folds of the first repeat)" if shuffled_folds else "")
-    return f"plan: up to {runs * folds} fold trainings ({runs} run(s) x {folds}){sanity}, {where}{projection}"
+    return (f"plan: up to {runs * folds + shuffled_folds} fold trainings ({runs} run(s) x {folds}: "
+            f"{', '.join(names)}){sanity}, {where}{projection}")
 
 
 def run_report(root: Path, params_files: list[str], overrides: list[str]) -> list[str]:

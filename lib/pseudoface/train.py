@@ -1,19 +1,23 @@
-"""Training one model on one (inner) split: clip sampling, a loss on logits, early stopping.
+"""Training one model on one (inner) split: span (or clip) sampling, a loss on logits, early stopping.
 
-- Training (:func:`train_epoch`): each epoch draws ``clips_per_participant`` random clips of K
-  consecutive windows per participant (:func:`sample_batches`, :func:`sample_clips`), labelled by
-  the participant; half of the landmark images are mirrored left-right.
-- Scoring: a participant's score is the mean logit over all its non-overlapping K-window clips
-  (a participant with fewer than K windows gives one clip, padded by repeating its last window);
-  probability = sigmoid(mean logit).
+- Training (:func:`train_epoch`), the default ``model.scope: session``: each epoch draws
+  ``clips_per_participant`` random contiguous spans per participant (:func:`sample_batches`,
+  :func:`sample_spans`), labelled by the participant; a batch's spans share one length, drawn
+  between half and all of min(``span_windows``, its shortest session). With ``model.scope: clip``
+  (the paper's design, the option) the examples are random clips of K = ``clip_windows``
+  consecutive windows instead (:func:`sample_clips`). Either way half of the landmark images are
+  mirrored left-right.
+- Scoring (:func:`score`): session scope, one forward pass over the participant's whole session;
+  clip scope, the mean logit over all its non-overlapping K-window clips (a participant with fewer
+  than K windows gives one clip, padded by repeating its last window). Probability = sigmoid(logit).
 - Loss: binary cross-entropy on logits with pos_weight = N_neg / N_pos of the inner-train
   participants, computed once.
 - Selection (:class:`EpochSelector`): the epoch with the lowest inner-validation loss, averaged
-  over the last :data:`SMOOTH_EPOCHS` epochs, with patience (per epoch on up to ``val_clips``
-  evenly spaced clips per participant, for speed on long sessions); an optional Platt map of
-  logits (``calibration: platt``) and the macro-F1-best threshold are fitted on inner-validation
-  scores only. Input scaling constants (``model.input_scaling``) come from the inner-training
-  participants. The outer test fold never reaches this module.
+  over the last :data:`SMOOTH_EPOCHS` epochs, with patience (scored per epoch as above; clip scope
+  on up to ``val_clips`` evenly spaced clips per participant, for speed on long sessions); an
+  optional Platt map of logits (``calibration: platt``) and the macro-F1-best threshold are fitted
+  on inner-validation scores only. Input scaling constants (``model.input_scaling``) come from the
+  inner-training participants. The outer test fold never reaches this module.
 - ``model.task: regression`` (the PHQ-8 score): the same network, sampling and epoch choice; its
   one output is read as the score standardised by the inner-training participants' mean and SD
   (:func:`score_scale`), so the head starts near the training mean and the loss is in SD units;
