@@ -194,3 +194,12 @@ def test_regression_run_end_to_end_beats_the_mean_predictor(tmp_path, capsys):
     pid, value, screen, fused, fused_screen = line.split(",")
     assert pid == "300" and 0 <= float(value) <= 24 and 0 <= float(fused) <= 24
     assert int(screen) == int(float(value) >= 10) and int(fused_screen) == int(float(fused) >= 10)
+
+
+def test_binary_and_regression_runs_never_share_an_encoded_corpus():
+    """The task decides which participants a corpus keeps (a regression run drops those without a
+    score) and their labels: two runs that differ only in the task do not share one encoding."""
+    from pseudoface.cv import encoding_key
+    binary, regression = params_from_dict({}), params_from_dict({}, ["model.task=regression"])
+    assert encoding_key(binary) != encoding_key(regression)
+    assert encoding_key(binary) == encoding_key(params_from_dict({}, ["train.epochs=3"]))

@@ -67,9 +67,12 @@ class RunSpec:
 
 
 def encoding_key(params: Params) -> str:
-    """Configurations with equal keys train on the same encoded corpus (shared once on Ray)."""
+    """Configurations with equal keys train on the same encoded corpus (shared once on Ray). The task
+    is part of it: it decides which participants the corpus keeps and their labels (a regression run
+    drops those without a PHQ-8 score, :meth:`task.Task.labels`)."""
     cfg = params.to_dict()
-    return json.dumps({k: cfg[k] for k in ("dataset", "data", "normalise", "encode")}, sort_keys=True, default=str)
+    return json.dumps({k: cfg[k] for k in ("dataset", "data", "normalise", "encode")} | {"task": cfg["model"]["task"]},
+                      sort_keys=True, default=str)
 
 
 def cross_validate(specs: list[RunSpec], progress: bool = True, desc: str = "cv folds",
