@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from pseudoface import downloads, reporting, results, website
+from pseudoface import downloads, reporting, results, site_pages
 from pseudoface.cli import main
 from pseudoface.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, ci_text
 from pseudoface.report import SUMMARY_KEYS
@@ -42,8 +42,8 @@ def places(synth_root, tmp_path_factory):
              "metrics": {k: metrics[k] for k in SUMMARY_KEYS if k in metrics} | {"config": {"model": metrics["config"]["model"]}}}
     stamp = json.loads(json.dumps(stamp))  # as the published notebook stores it
     return {"metrics": metrics, "terminal": terminal.getvalue(), "reporting_md": (out / "reporting.md").read_text(),
-            "index": website.key_results_html("synthetic", stamp), "reporting_page": website.reporting_body(stamp),
-            "quarto_reporting_page": website.reporting_qmd(stamp, "synthetic"), "downloads": published,
+            "index": site_pages.key_results_html("synthetic", stamp), "reporting_page": site_pages.reporting_body(stamp),
+            "quarto_reporting_page": site_pages.reporting_qmd(stamp, "synthetic"), "downloads": published,
             "notebook": results.headline_table(metrics), "sentence": results.headline_sentence(metrics)}
 
 

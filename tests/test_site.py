@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface import captions, evaluate, intervals, results, severity, website
+from pseudoface import captions, evaluate, intervals, results, severity, site_pages, website
 
 
 def _summary(folds, ppr=0.3):
@@ -105,13 +105,16 @@ def _stamp(synthetic=True, fused=True, layout="landmarks", small=False):
               "prevalence_brier": 0.21}
     if fused:
         screen["fused"] = {"tp": 10, "fn": 5, "tn": 19, "fp": 6, "sensitivity": 0.667, "specificity": 0.76, "brier": 0.22}
-    return {"report": "r", "published": "2026-01-01T00:00:00", "run_finished": "2026-01-01T00:00:00", "layout": layout,
-            "participant_data": synthetic, "downloads": ["metrics.json", "predictions.csv"], "metrics": m,
-            "screening": screen}
+    from pseudoface.schema import STAMP_VERSION
+    return {"schema_version": STAMP_VERSION, "report": "r", "dataset": "synthetic" if synthetic else "daic_woz",
+            "published": "2026-01-01T00:00:00", "run_finished": "2026-01-01T00:00:00", "layout": layout,
+            "participant_data": synthetic, "downloads": ["metrics.json", "predictions.csv"],
+            "metrics": {"config": {"model": {}}} | m, "screening": screen, "reporting": None, "sanity": None,
+            "explanations": None, "regression": None, "from_video": False, "comparison": None}
 
 
 def test_key_results_put_the_findings_up_front():
-    box = website.key_results_html("synthetic", _stamp())
+    box = site_pages.key_results_html("synthetic", _stamp())
     models = box.split('<table class="pf-models">')[1].split("</table>")[0].split("<tr>")[2:]
     assert models[0].startswith("<td>fused (network + features) <em>(headline)</em></td><td><strong>0.724 ± 0.018</strong>")
     assert "<strong>" not in "".join(models[1:])  # one headline
@@ -130,7 +133,7 @@ def test_key_results_put_the_findings_up_front():
 
 
 def test_key_results_describe_a_series_corpus_and_warn_on_small_folds():
-    box = website.key_results_html("e_daic", _stamp(False, layout="series", small=True))
+    box = site_pages.key_results_html("e_daic", _stamp(False, layout="series", small=True))
     assert "head pose, gaze and facial action-unit intensity series (the corpus ships no landmarks)" in box
     assert "3-D facial landmarks" not in box and "Pose, gaze and AU exploration" in box
     assert '<p class="pf-warn" role="note">Small folds: an outer fold holds as few as 4 participants' in box
@@ -252,11 +255,11 @@ def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
             {"item": "4", "section": "Introduction", "name": "Objectives", "topic": "Objectives",
              "status": reporting.RESEARCHER, "answer": "", "source": "", "researcher": "State the aims."}]}}
     # one rendering: the Markdown of reporting.md is Quarto's page and, converted once, the fallback's
-    markdown = website.reporting_markdown(stamp)
-    qmd = website.reporting_qmd(stamp, "synthetic")
+    markdown = site_pages.reporting_markdown(stamp)
+    qmd = site_pages.reporting_qmd(stamp, "synthetic")
     assert markdown in qmd and qmd.startswith('---\ntitle: "Reporting (TRIPOD+AI): Synthetic"\n---\n')
     assert not re.search(r"^( {4}|\t)<", qmd, re.M)  # no indented HTML (pandoc would make it a code block)
-    body = website.reporting_body(stamp)
+    body = site_pages.reporting_body(stamp)
     assert mistune.create_markdown(escape=False, plugins=["table"])(markdown) in body
     assert "1 entries, each with the published file it comes from" in body and "(1 entries:" in body
     # the cell survives both readers: the pipe, the asterisks and the angle bracket are text
@@ -281,14 +284,14 @@ def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
     checker = Balance()
     checker.feed(body)
     assert checker.open == []  # balanced tags
-    assert "possible leakage" in website.reporting_body(stamp | {"sanity": _sanity(0.75, leak=True)})
-    assert "Not run" in website.reporting_body(_stamp())  # a run without the sanity run says so
+    assert "possible leakage" in site_pages.reporting_body(stamp | {"sanity": _sanity(0.75, leak=True)})
+    assert "Not run" in site_pages.reporting_body(_stamp())  # a run without the sanity run says so
     page = website._page("page.html.j2", "index.html", ["synthetic"], {"synthetic": stamp}, False, title="t",
                          built="b", sources="Synthetic")
     assert '<a href="reports/synthetic/reporting.html">5 · Reporting (TRIPOD+AI)</a>' in page
-    box = website.key_results_html("synthetic", stamp)
+    box = site_pages.key_results_html("synthetic", stamp)
     assert "Shuffled-label sanity run (2 permutation(s) of the training labels, same folds): network 0.480" in box
-    assert "the stratified-random baseline&#x27;s 95% CI 0.400 to 0.600 (its mean over the run&#x27;s outer folds, " \
+    assert "the stratified-random baseline&#39;s 95% CI 0.400 to 0.600 (its mean over the run&#39;s outer folds, " \
            "corrected resampled t)" in box
 
 
@@ -307,6 +310,7 @@ def _regression_metrics():
 
 
 def test_regression_results_read_against_the_mean_predictor():
+    from markupsafe import escape
     m = _regression_metrics()
     table = severity.regression_table(m)
     assert list(table.model) == ["network", "feature model (ridge)", "training-fold mean", "training-fold median"]
@@ -314,8 +318,11 @@ def test_regression_results_read_against_the_mean_predictor():
     text = severity.regression_sentence(m)
     assert "the network beats the mean predictor (MAE 4.00 against 5.00; difference −1.01" in text
     assert "the feature model (ridge) is not shown to differ from the mean predictor" in text
-    box = website._regression_html(m)
-    assert "PHQ-8 score (regression, same folds" in box and "<th" in box and website._regression_html(None) == ""
+    box = site_pages.key_results_html("synthetic", _stamp() | {"regression": m})
+    regression = box.split("<strong>PHQ-8 score (regression, same folds; mean ± SD over folds).</strong> ")[1]
+    assert regression.startswith(str(escape(text)))  # the sentence, then the table
+    assert "<th" in regression.split("<details>")[0]
+    assert "PHQ-8 score (regression" not in site_pages.key_results_html("synthetic", _stamp())
 
 
 def test_the_residual_sentence_sees_severe_cases_pulled_to_the_mean():

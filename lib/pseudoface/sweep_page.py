@@ -1,17 +1,17 @@
 """The website's Sweeps page: every sweep ``pseudoface sweep`` published under ``reports/_sweeps/``
 (``sweep.json`` + ``sweep.csv`` per grid, aggregate scores only), one section each: macro-F1 ± SD
 per point beside the feature model and stratified random on the same folds (:func:`plots.sweep_figure`)
-and the table.
+and the table (markup: ``templates/sweeps.html.j2``).
 """
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
-from . import results
+from . import captions, results
 from .captions import display_name
 from .plots import PLOTLY_CONFIG, sweep_figure
 
@@ -28,23 +28,13 @@ def published_sweeps(root: Path) -> dict[str, tuple[dict, pd.DataFrame]]:
 
 
 def sweeps_body(sweeps: dict[str, tuple[dict, pd.DataFrame]]) -> str:
-    """One section per published sweep: the figure and the table (each point beside its baselines)."""
-    parts = ["<p>Each point of a sweep (<code>pseudoface sweep GRID.yaml</code>) is an ordinary cross-validated run "
-             "of its configuration; the feature model and stratified random are fitted in the same outer folds as "
-             "the point's CNN-LSTM. Points differ in the grid's keys only.</p>"]
-    if not sweeps:
-        parts.append("<p>No sweep is published yet.</p>")
+    """One section per published sweep: the figure and the table (each point beside its baselines);
+    the markup is ``templates/sweeps.html.j2``."""
     f = results._f
+    sections = []
     for name, (info, table) in sweeps.items():
         keys = [k for k in info.get("keys", []) if k in table.columns]
-        kind = " (synthetic corpus)" if info.get("synthetic") else ""
-        parts.append(f'<h2 id="{html.escape(name)}">{html.escape(name)}: {display_name(info.get("dataset", "?"))}{kind}</h2>')
-        parts.append(f'<p class="pf-prov">Base <code>{html.escape(str(info.get("params", "?")))}</code> · grid over '
-                     f'{", ".join(f"<code>{html.escape(k)}</code>" for k in keys)} · code version '
-                     f'<code>{html.escape(str(info.get("code_version", "?")))}</code> · finished '
-                     f'{html.escape(str(info.get("finished", "?"))[:16].replace("T", " "))}</p>')
         fig = sweep_figure(table, keys, f"{name}: macro-F1 per point")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG))
         shown = pd.DataFrame({
             "point": [", ".join(f"{k}={r[k]}" for k in keys) for _, r in table.iterrows()],
             "CNN-LSTM macro-F1": [f"{f(m)} ± {f(s)}" for m, s in zip(table.macro_f1_mean, table.macro_f1_std)],
@@ -54,5 +44,10 @@ def sweeps_body(sweeps: dict[str, tuple[dict, pd.DataFrame]]) -> str:
             "stratified random": [f"{f(m)} ± {f(s)}" for m, s in zip(table.stratified_random_mean,
                                                                        table.stratified_random_std)],
             "folds": [f"{n}" + (f" ({k} failed)" if k else "") for n, k in zip(table.folds, table.failed_folds)]})
-        parts.append(shown.to_html(index=False, escape=True, border=0))
-    return "\n".join(parts)
+        sections.append({"name": name, "dataset": display_name(info.get("dataset", "?")),
+                         "synthetic": info.get("synthetic"), "params": str(info.get("params", "?")), "grid": keys,
+                         "code_version": str(info.get("code_version", "?")),
+                         "finished": str(info.get("finished", "?"))[:16].replace("T", " "),
+                         "figure": Markup(fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG)),
+                         "table": Markup(shown.to_html(index=False, escape=True, border=0))})
+    return captions.render("sweeps.html.j2", sweeps=sections)
