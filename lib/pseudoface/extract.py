@@ -49,8 +49,7 @@ from scipy.spatial.transform import Rotation
 
 from . import openface
 from .cache import atomic_write_text
-from .face import LEFT_EYE, RIGHT_EYE, template_face
-from .normalise import kabsch
+from .face import LEFT_EYE, RIGHT_EYE, kabsch, template_face
 from .params import project_root
 from .textio import DataError
 

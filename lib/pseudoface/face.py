@@ -75,3 +75,15 @@ def rotation_matrix(rx: np.ndarray, ry: np.ndarray, rz: np.ndarray) -> np.ndarra
     x-y-z: scipy's lower-case "xyz")."""
     angles = np.stack(np.broadcast_arrays(np.asarray(rx, float), np.asarray(ry, float), np.asarray(rz, float)), -1)
     return Rotation.from_euler("xyz", angles.reshape(-1, 3)).as_matrix().reshape(angles.shape[:-1] + (3, 3))
+
+
+def kabsch(points: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The Kabsch fit: rotations (T, 3, 3) that best map centred ``points`` (T, N, 3) onto centred ``target`` (N, 3)."""
+    H = points.transpose(0, 2, 1) @ target  # (T, 3, 3) cross-covariance (batched BLAS, not einsum)
+    U, _, Vt = np.linalg.svd(H)
+    d = np.sign(np.linalg.det(U @ Vt))  # avoid reflections
+    D = np.zeros_like(H)
+    D[:, 0, 0] = 1
+    D[:, 1, 1] = 1
+    D[:, 2, 2] = d
+    return Vt.transpose(0, 2, 1) @ D @ U.transpose(0, 2, 1)  # R = V D U^T

@@ -178,3 +178,23 @@ def regression_labels(labels: pd.DataFrame, labels_dir: Path) -> pd.DataFrame:
     score = labels["phq_score"].to_numpy(dtype=float)
     labels["label"] = np.where(np.isnan(score), -1, score >= 10).astype(int)
     return labels
+
+
+# What each ``model.task`` reads from the label files (task.Task.labels delegates here, so that reading a
+# corpus, a stage below the task type, needs nothing of it): the table as the task needs it (label -1:
+# excluded) and why an excluded row was excluded.
+TASK_LABELS = {
+    "binary": (lambda labels, labels_dir: labels, "no label in {source}"),
+    "regression": (regression_labels, "no PHQ-8 score in {source} (model.task: regression)"),
+}
+
+
+def task_labels(labels: pd.DataFrame, labels_dir: Path, task: str) -> pd.DataFrame:
+    """The label table as ``task`` (``model.task``) needs it: a regression run keeps only rows with a
+    PHQ-8 score (:func:`regression_labels`; never a silent fall-back to the binary labels)."""
+    return TASK_LABELS[task][0](labels, labels_dir)
+
+
+def unlabelled_reason(source: str, task: str) -> str:
+    """Why a row of ``source`` with label -1 is excluded from a ``task`` run."""
+    return TASK_LABELS[task][1].format(source=source)

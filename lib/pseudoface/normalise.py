@@ -18,7 +18,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from .corpus import Session
-from .face import OUTER_EYE_CORNERS, template_face
+from .face import OUTER_EYE_CORNERS, kabsch, template_face
 from .params import Params
 
 
@@ -52,18 +52,6 @@ def fill_short_gaps(values: np.ndarray, valid: np.ndarray, max_gap: int) -> tupl
             out[a + 1:b] = (1 - w) * out[a] + w * out[b]
             valid[a + 1:b] = True
     return out, valid
-
-
-def kabsch(points: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Rotations (T, 3, 3) that best map centred ``points`` (T, N, 3) onto centred ``target`` (N, 3)."""
-    H = points.transpose(0, 2, 1) @ target  # (T, 3, 3) cross-covariance (batched BLAS, not einsum)
-    U, _, Vt = np.linalg.svd(H)
-    d = np.sign(np.linalg.det(U @ Vt))  # avoid reflections
-    D = np.zeros_like(H)
-    D[:, 0, 0] = 1
-    D[:, 1, 1] = 1
-    D[:, 2, 2] = d
-    return Vt.transpose(0, 2, 1) @ D @ U.transpose(0, 2, 1)  # R = V D U^T
 
 
 def rotation_angles(R: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import daic, edaic, openface
 from .corpus import SYNTHETIC_MARKER, Corpus, Flow, Session
+from .labels import task_labels, unlabelled_reason
 from .params import Params, params_from_dict
 from .textio import DataError
 
@@ -57,10 +58,8 @@ def build_corpus(dataset: str, root: Path, labels: pd.DataFrame, found: dict, re
     """
     flow, problems, sessions = Flow(), [], {}
     labelled = labels[labels["label"] >= 0]
-    from .task import task_of  # here: reading a corpus needs no torch unless it builds one
-    task = task_of(params)  # label -1: no label (binary) or no PHQ-8 score (regression)
     for row in labels[labels["label"] < 0].itertuples():
-        flow.dropped.append((row.participant_id, "labelled", task.unlabelled_reason(row.source)))
+        flow.dropped.append((row.participant_id, "labelled", unlabelled_reason(row.source, params.model.task)))
     flow.counts["labelled"] = len(labelled)
     listed = set(labels["participant_id"])
     flow.unlabelled = [pid for pid in found if pid not in listed]
@@ -118,8 +117,7 @@ def load_corpus(params: Params) -> Corpus:
     reader = READERS[fmt]
     labels_dir = Path(params.data.labels_dir or root).expanduser()
     labels, disagreements = reader.read_labels(labels_dir, params)
-    from .task import task_of
-    labels = task_of(params).labels(labels, labels_dir)  # a regression run: never a silent fall-back to binary
+    labels = task_labels(labels, labels_dir, params.model.task)  # label -1: no label or no PHQ-8 score
     found, notes = reader.find_sessions(root)
     if not found:
         raise DataError(f"{root}: no {NAMES[fmt]} sessions (expected {reader.LAYOUT})")

@@ -32,7 +32,7 @@ from .baselines import (BASELINES, REGRESSION_BASELINES, fit_feature_model, fit_
 from .evaluate import best_threshold, macro_f1, regression_summary
 from .intervals import paired_difference, test_fraction
 from .fusion import REGRESSION_WEIGHT, fuse, fuse_scores, fused_logit
-from .labels import regression_labels
+from .labels import task_labels, unlabelled_reason
 from .params import Params
 
 PHQ8_MAX = 24.0  # eight items scored 0-3
@@ -193,11 +193,12 @@ class Task:
         return {"train_labels": [int(strata[p]) for p in train_ids]}
 
     def labels(self, labels: pd.DataFrame, labels_dir) -> pd.DataFrame:
-        """The corpus's label table as this task needs it (``label`` -1: excluded)."""
-        return labels
+        """The corpus's label table as this task needs it (``label`` -1: excluded): what
+        :func:`read.load_corpus` applies, defined beside the label files' reader (:data:`labels.TASK_LABELS`)."""
+        return task_labels(labels, labels_dir, self.name)
 
     def unlabelled_reason(self, source: str) -> str:
-        return f"no label in {source}"
+        return unlabelled_reason(source, self.name)
 
     def outputs(self, results: list, predictions: pd.DataFrame, params: Params, n_participants: int) -> dict:
         """The task's own ``metrics.json`` keys (predictions columns added in place); ``n_participants``:
@@ -288,12 +289,6 @@ class RegressionTask(Task):
 
     def fold_record(self, targets: dict, train_ids: list) -> dict:
         return super().fold_record(targets, train_ids) | {"train_scores": [targets[p] for p in train_ids]}
-
-    def labels(self, labels: pd.DataFrame, labels_dir) -> pd.DataFrame:
-        return regression_labels(labels, labels_dir)  # never a silent fall-back to the binary labels
-
-    def unlabelled_reason(self, source: str) -> str:
-        return f"no PHQ-8 score in {source} (model.task: regression)"
 
     def objective(self, targets: dict, train_ids: list, val_ids: list) -> Objective:
         raw_train = np.array([targets[p] for p in train_ids], dtype=float)
