@@ -31,10 +31,10 @@ from pathlib import Path
 
 
 def child(args) -> None:
-    from pseudoface.cv import RunSpec, cross_validate
-    from pseudoface.encode import encode_corpus
+    from pseudoface.learning.cv import RunSpec, cross_validate
+    from pseudoface.encoding.encode import encode_corpus
     from pseudoface.params import params_from_dict
-    from pseudoface.read import load_corpus
+    from pseudoface.corpora.read import load_corpus
     params = params_from_dict({"dataset": "synthetic", "data": {"root": args.corpus}}, ["cv.repeats=1"] + args.overrides)
     t = time.perf_counter()
     enc = encode_corpus(load_corpus(params), params)
@@ -61,7 +61,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.corpus:
         return child(args)
-    from pseudoface.synthetic import write_corpus
+    from pseudoface.corpora.synthetic import write_corpus
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         root = write_corpus(Path(tmp) / "corpus", participants=args.participants, seconds=args.minutes * 60, seed=0)

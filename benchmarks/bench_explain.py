@@ -41,11 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_quality  # noqa: E402  (its corpora and cells)
 
 from pseudoface import explain, runs  # noqa: E402
-from pseudoface.encode import RowLayout  # noqa: E402
-from pseudoface.model import SessionNet  # noqa: E402
+from pseudoface.encoding.encode import RowLayout  # noqa: E402
+from pseudoface.learning.model import SessionNet  # noqa: E402
 from pseudoface.params import params_from_dict  # noqa: E402
-from pseudoface.read import is_synthetic  # noqa: E402
-from pseudoface.synthetic import EFFECTS, write_corpus  # noqa: E402
+from pseudoface.corpora.read import is_synthetic  # noqa: E402
+from pseudoface.corpora.synthetic import EFFECTS, write_corpus  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out" / "explain"

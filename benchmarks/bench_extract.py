@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pseudoface.extract import ensure_video_env, extract_video
+from pseudoface.corpora.extract import ensure_video_env, extract_video
 
 CLIP = Path(__file__).resolve().parents[1] / "tests" / "data" / "video" / "WolfgangLanger_Pexels.mp4"
 INTERVIEW_S, INTERVIEW_FPS = 20 * 60, 30.0

@@ -11,12 +11,12 @@ import time
 import numpy as np
 import torch
 
-from pseudoface.encode import encode
-from pseudoface.model import CNNLSTM, count_parameters
-from pseudoface.normalise import normalise_landmarks
+from pseudoface.encoding.encode import encode
+from pseudoface.learning.model import CNNLSTM, count_parameters
+from pseudoface.encoding.normalise import normalise_landmarks
 from pseudoface.params import params_from_dict
-from pseudoface.synthetic import Person, animate
-from pseudoface.train import eval_clips
+from pseudoface.corpora.synthetic import Person, animate
+from pseudoface.learning.train import eval_clips
 
 
 def main(minutes: float = 20.0) -> None:

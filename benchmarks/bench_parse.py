@@ -26,7 +26,7 @@ import numpy as np
 PROBE = r"""
 import json, os, shutil, statistics, sys, time
 import numpy as np, pandas as pd
-from pseudoface import daic, textio
+from pseudoface.corpora import daic, textio
 from pseudoface.params import params_from_dict
 mode, path, small, steady_runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 def rss(field):
@@ -55,7 +55,7 @@ def checksum(result):  # untimed: the same landmark values, whichever reader pro
     return float(np.asarray(result[:, 3:], np.float64).sum())
 def fresh_cache():  # read_session's first parse must parse, not reload
     if mode == "parse":
-        from pseudoface.cache import cache_root
+        from pseudoface.corpora.cache import cache_root
         shutil.rmtree(cache_root(), ignore_errors=True)
 parse(small)  # warm-up on a 10 s file: imports and first-call set-up are not what is measured
 if mode == "cached":
@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="fresh processes per reader (interleaved)")
     ap.add_argument("--steady", type=int, default=4, help="further parses of the same file in each process")
     args = ap.parse_args()
-    from pseudoface.synthetic import Person, animate, write_clnf
+    from pseudoface.corpora.synthetic import Person, animate, write_clnf
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "300_P" / "300_CLNF_features3D.txt"
         frames = animate(Person(300, 5, 0, 1.0, 1.0), args.minutes * 60, 30.0, np.random.default_rng(0))

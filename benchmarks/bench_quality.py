@@ -40,12 +40,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pseudoface.cv import RunSpec, cross_validate
-from pseudoface.encode import encode_corpus
+from pseudoface.learning.cv import RunSpec, cross_validate
+from pseudoface.encoding.encode import encode_corpus
 from pseudoface.params import params_from_dict
-from pseudoface.read import is_synthetic, load_corpus
-from pseudoface.runs import code_version, config_hash
-from pseudoface.synthetic import EFFECTS, write_corpus
+from pseudoface.corpora.read import is_synthetic, load_corpus
+from pseudoface.learning.runs import code_version, config_hash
+from pseudoface.corpora.synthetic import EFFECTS, write_corpus
 
 OUT = Path(__file__).resolve().parent / "out"
 MODELS = ("network", "feature", "fused", "random")

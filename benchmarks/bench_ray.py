@@ -32,16 +32,16 @@ from pathlib import Path
 
 
 def child(args) -> None:
-    from pseudoface.cv import RunSpec, cross_validate
-    from pseudoface.encode import encode_corpus
+    from pseudoface.learning.cv import RunSpec, cross_validate
+    from pseudoface.encoding.encode import encode_corpus
     from pseudoface.params import params_from_dict
-    from pseudoface.read import load_corpus
+    from pseudoface.corpora.read import load_corpus
     params = params_from_dict({"dataset": "synthetic", "data": {"root": args.corpus}}, ["cv.repeats=1"] + args.overrides)
     enc = encode_corpus(load_corpus(params), params)
     t = time.perf_counter()
     start = 0.0
     if params.cv.executor == "ray":
-        from pseudoface.executor import start_local_ray  # here: the benchmark's worker count, not the machine's cores
+        from pseudoface.learning.executor import start_local_ray  # here: the benchmark's worker count, not the machine's cores
         start_local_ray(args.workers, 1 << 30)
         start = time.perf_counter() - t
     [(metrics, _)] = cross_validate([RunSpec(params, Path(args.out), enc)], progress=False)
@@ -67,7 +67,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.corpus:
         return child(args)
-    from pseudoface.synthetic import write_corpus
+    from pseudoface.corpora.synthetic import write_corpus
     configs = {"local": ["cv.executor=local"], "local, 1 thread": ["cv.executor=local", "train.threads=1"],
                f"ray, {args.workers} workers": ["cv.executor=ray", "train.threads=1"]}
     with tempfile.TemporaryDirectory() as tmp:

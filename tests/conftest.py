@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from pseudoface.encode import encode_corpus
+from pseudoface.encoding.encode import encode_corpus
 from pseudoface.params import params_from_dict
-from pseudoface.read import load_corpus
-from pseudoface.synthetic import write_corpus
+from pseudoface.corpora.read import load_corpus
+from pseudoface.corpora.synthetic import write_corpus
 
 DATA = Path(__file__).parent / "data"
 
@@ -44,7 +44,7 @@ def valid_metrics(synth_root, tmp_path_factory) -> dict:
     """A metrics.json that follows the schema (a smoke run on ``synth_root``): tests that need a
     run's metrics with a few values of their own start from a copy of it."""
     import json
-    from pseudoface.cv import RunSpec, cross_validate
+    from pseudoface.learning.cv import RunSpec, cross_validate
     from pseudoface.params import SMOKE
     params = params_from_dict({"dataset": "synthetic", "data": {"root": str(synth_root), "min_valid_seconds": 5}},
                               list(SMOKE) + ["cv.bootstrap=20"])

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import DATA, tree_digest
-from pseudoface import textio
-from pseudoface.cache import cache_root
+from pseudoface.corpora import textio
+from pseudoface.corpora.cache import cache_root
 from pseudoface.cli import main
-from pseudoface.synthetic import write_corpus
+from pseudoface.corpora.synthetic import write_corpus
 
 COLS = ["timestamp", "X_0", "Z_67"]
 
@@ -66,7 +66,7 @@ def test_synthetic_is_deterministic_and_marked(tmp_path):
 
 
 def test_synthetic_effect_is_planted_but_overlapping():
-    from pseudoface.synthetic import Person, animate
+    from pseudoface.corpora.synthetic import Person, animate
     rng = np.random.default_rng(0)
 
     def motion(score, expressivity):

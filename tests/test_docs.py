@@ -34,38 +34,12 @@ KEYS_EXEMPT = {"experiments.md", "architecture.md"}
 
 
 def real_imports() -> dict[str, set[str]]:
-    """module -> the package modules its file imports, at module level or inside functions.
-
-    ``from .x import a``, ``from .x.y import a``, ``from . import x`` and the absolute forms
-    (``from pseudoface.x import a``, ``import pseudoface.x``) count as importing ``x``; ``from . import
-    NAME`` where NAME is no module file (``__version__``) counts as importing ``__init__``."""
-    modules = {p.stem for p in PKG.glob("*.py")}
-    graph = {}
-    for m in sorted(modules):
-        path = PKG / f"{m}.py"
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.ImportFrom):
-                if node.level == 0:
-                    if not (node.module == "pseudoface" or (node.module or "").startswith("pseudoface.")):
-                        continue
-                    base = node.module.removeprefix("pseudoface").lstrip(".")
-                elif node.level == 1:
-                    base = node.module or ""
-                else:
-                    continue  # above the package
-                if base:
-                    found.add(base.split(".")[0])
-                else:
-                    found |= {a.name if a.name in modules else "__init__" for a in node.names}
-            elif isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.name == "pseudoface":
-                        found.add("__init__")
-                    elif a.name.startswith("pseudoface."):
-                        found.add(a.name.split(".")[1])
-        graph[m] = found - {m}
-    return graph
+    """module -> the package modules its file imports, at module level or inside functions, read by
+    :func:`test_structure.imported_modules` (every relative and absolute form; a name that is no
+    module, ``__version__``, counts as importing ``__init__``); modules by name across the stage packages."""
+    from test_structure import imported_modules, module_files
+    files = module_files(PKG)
+    return {m: imported_modules(path, set(files)) - {m} for m, path in sorted(files.items())}
 
 
 def _cells(line: str) -> list[str]:
@@ -198,10 +172,13 @@ def test_import_order_moves_a_row_below_its_importers():
 def test_real_imports_sees_function_level_and_package_imports(tmp_path, monkeypatch):
     (tmp_path / "__init__.py").write_text("__version__ = '0'\n")
     (tmp_path / "a.py").write_text("from . import __version__\n")
-    (tmp_path / "b.py").write_text("import os\ndef f():\n    from .a import x\n    from . import c\n")
-    (tmp_path / "c.py").write_text("from pseudoface.a import y\nimport pseudoface.b\nfrom .. import z\n")
+    (tmp_path / "learning").mkdir()
+    (tmp_path / "learning" / "__init__.py").write_text("")
+    (tmp_path / "learning" / "b.py").write_text("import os\ndef f():\n    from ..a import x\n    from ..site import c\n")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "c.py").write_text("from pseudoface.a import y\nimport pseudoface.learning.b\nfrom .. import __version__\n")
     monkeypatch.setattr(sys.modules[__name__], "PKG", tmp_path)
-    assert real_imports() == {"__init__": set(), "a": {"__init__"}, "b": {"a", "c"}, "c": {"a", "b"}}
+    assert real_imports() == {"__init__": set(), "a": {"__init__"}, "b": {"a", "c"}, "c": {"a", "b", "__init__"}}
 
 
 def test_table_parser_reads_several_modules_and_none():
@@ -341,7 +318,7 @@ def test_the_smoke_settings_the_pages_quote_are_params_smoke():
 
 
 def test_the_cue_family_table_is_synthetic_effects():
-    from pseudoface.synthetic import EFFECTS
+    from pseudoface.corpora.synthetic import EFFECTS
     readme = (ROOT / "README.md").read_text()
     table = readme.split("| effect | default strength / spread | mechanism |", 1)[1].split("\n\n", 1)[0]
     rows = {}
@@ -356,7 +333,7 @@ def test_notebook_03_names_every_comparison_variant():
     """The comparison cell's words name each variant the report runs, as the variant table names it,
     and which of them a corpus without landmarks runs."""
     import json
-    from pseudoface.cv import COMPARISONS, comparison_variants
+    from pseudoface.learning.cv import COMPARISONS, comparison_variants
     cells = json.loads((ROOT / "notebooks" / "03_training.ipynb").read_text())["cells"]
     heading = next(i for i, c in enumerate(cells) if "".join(c["source"]).startswith("## Comparisons"))
     words = "".join(cells[heading]["source"])
@@ -372,3 +349,21 @@ def test_no_page_pins_a_test_count():
     pinned = [f"{page.relative_to(ROOT)}:{n}: {line.strip()}" for page in QUOTING
               for n, line in enumerate(page.read_text().splitlines(), 1) if re.search(r"\b\d+ tests\b", line)]
     assert not pinned, "\n".join(pinned)
+
+
+def test_the_module_tables_package_column_is_the_tree():
+    """docs/architecture.md says which stage package each module is in; the tree says the same."""
+    from test_structure import stage_of
+    text = ARCHITECTURE.read_text()
+    lines = text.splitlines()
+    header, _, rows = _table(text)
+    column = _cells(lines[header]).index("package")
+    wrong = []
+    for j in rows:
+        cells = _cells(lines[j])
+        for m in re.findall(r"`([^`]+)`", cells[0]):
+            expected = stage_of(m) if m != "__init__" else None
+            if cells[column] != (expected or "(top level)"):
+                wrong.append(f"{ARCHITECTURE}: line {j + 1}: {m} is in {expected or 'the top level'}, "
+                             f"the table says {cells[column]}")
+    assert len(rows) > 40 and wrong == []

@@ -3,13 +3,13 @@ import pytest
 import torch
 
 from conftest import make_params
-from pseudoface.corpus import Session
-from pseudoface.encode import encode, encode_frames, encode_windows, window_starts
-from pseudoface.face import rotation_matrix
-from pseudoface.model import CNNLSTM, count_parameters
-from pseudoface.normalise import fill_short_gaps, normalise_landmarks, normalise_session
+from pseudoface.corpora.corpus import Session
+from pseudoface.encoding.encode import encode, encode_frames, encode_windows, window_starts
+from pseudoface.corpora.face import rotation_matrix
+from pseudoface.learning.model import CNNLSTM, count_parameters
+from pseudoface.encoding.normalise import fill_short_gaps, normalise_landmarks, normalise_session
 from pseudoface.params import ParamsError, params_from_dict
-from pseudoface.synthetic import Person, animate
+from pseudoface.corpora.synthetic import Person, animate
 
 
 def _frames(seconds=12.0, seed=0, score=5):
@@ -72,7 +72,7 @@ def test_frame_layout_shapes(size, shape):
 
 
 def test_series_layout_for_edaic(edaic_root):
-    from pseudoface.read import load_corpus
+    from pseudoface.corpora.read import load_corpus
     c = load_corpus(make_params(edaic_root))
     p = _params()
     enc = encode(normalise_session(next(iter(c.sessions.values())), p), p)
@@ -188,7 +188,7 @@ def test_channels_last_weights_compute_the_same_network():
 def test_input_scaling_makes_rows_comparable_and_is_saved():
     """Per-(channel, row) constants from the training images: a row recorded on another scale gives
     the same network output once the constants are refitted; the constants travel in the state dict."""
-    from pseudoface.model import set_input_scaling
+    from pseudoface.learning.model import set_input_scaling
     rng = np.random.default_rng(0)
     images = [rng.normal(0.5, 0.02, (6, 3, 10, 8)).astype(np.float32) for _ in range(4)]
     torch.manual_seed(0)
@@ -209,8 +209,8 @@ def test_input_scaling_makes_rows_comparable_and_is_saved():
 
 
 def test_platt_map_and_calibration_summary():
-    from pseudoface.evaluate import calibration_summary
-    from pseudoface.task import fit_platt
+    from pseudoface.learning.evaluate import calibration_summary
+    from pseudoface.learning.task import fit_platt
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 400)
     logits = 3.0 * (2 * y - 1) + rng.normal(0, 3, 400)  # informative but overconfident by 3x... and scaled
@@ -229,7 +229,7 @@ def test_head_rotation_is_measured_from_the_template_and_translation_from_the_se
     because rotation is measured from the template face, not from the session's median pose (which
     would give 0.5 and hide a lowered head); the translation row is relative to the session's median
     (0.5: the head did not move); every velocity channel is 0.5 (no change)."""
-    from pseudoface.face import template_face
+    from pseudoface.corpora.face import template_face
     p = params_from_dict({})
     assert p.encode.rotation_range_deg == 20.0
     face = template_face() @ rotation_matrix(np.deg2rad(10.0), 0.0, 0.0).T * 1.1 + np.array([5.0, 20.0, 700.0])
@@ -242,8 +242,8 @@ def test_head_rotation_is_measured_from_the_template_and_translation_from_the_se
 
 
 def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
-    from pseudoface.encode import RowLayout, mirror_images
-    from pseudoface.face import MIRROR
+    from pseudoface.encoding.encode import RowLayout, mirror_images
+    from pseudoface.corpora.face import MIRROR
     f = animate(Person(300, 3, 0, 1.0, 1.0), 8, 30, np.random.default_rng(2))
     p = _lm_params()
     norm = normalise_landmarks(f["landmarks"], ~f["lost"], 30.0, p)
@@ -260,7 +260,7 @@ def test_mirror_is_an_involution_that_swaps_sides_and_keeps_amplitude():
 
 
 def test_geometry_rows_show_a_wider_mouth_and_survive_mirroring():
-    from pseudoface.encode import RowLayout, mirror_images
+    from pseudoface.encoding.encode import RowLayout, mirror_images
     f = _frames(16.0, seed=3)
     xyz = f["landmarks"].copy()
     half = len(xyz) // 2
@@ -292,7 +292,7 @@ def test_geometry_rows_show_a_wider_mouth_and_survive_mirroring():
 def test_compact_images_keep_pose_and_geometry_and_mirror_like_the_full_ones():
     """``landmark_rows: false``: the same pose and geometry rows as the full image, without the 68
     landmark rows; mirroring flips yaw, roll and translation x and leaves geometry alone."""
-    from pseudoface.encode import RowLayout, mirror_images
+    from pseudoface.encoding.encode import RowLayout, mirror_images
     f = _frames(16.0, seed=4)
     full_p = _params(encode={"geometry_rows": True, "landmark_rows": True, "max_missing_fraction": 1.0})
     compact_p = _params(encode={"geometry_rows": True, "landmark_rows": False, "max_missing_fraction": 1.0})
@@ -312,8 +312,8 @@ def test_compact_images_keep_pose_and_geometry_and_mirror_like_the_full_ones():
 def test_image_blocks_give_each_kind_of_row_its_own_unit():
     """Notebook 02's blocks: landmark and geometry rows in inter-ocular units, pose rows as a fraction
     of their range, in row order; a compact image (no landmark rows) and series get the same treatment."""
-    from pseudoface.encode import row_names
-    from pseudoface.images import image_blocks
+    from pseudoface.encoding.encode import row_names
+    from pseudoface.site.images import image_blocks
     p = _params(encode={"geometry_rows": True})
     full_rows = row_names(True) + ("geometry mouth", "geometry eyes")
     image = np.full((6, 72, 4), 0.6)  # every value 0.1 above neutral

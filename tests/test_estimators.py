@@ -10,11 +10,11 @@ import json
 import pandas as pd
 import pytest
 
-from pseudoface import downloads, reporting, results, site_pages
+from pseudoface.site import downloads, reporting, results, site_pages
 from pseudoface.cli import main
-from pseudoface.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, ci_text
-from pseudoface.report import SUMMARY_KEYS
-from pseudoface.sanity import load_sanity
+from pseudoface.learning.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, ci_text
+from pseudoface.site.report import SUMMARY_KEYS
+from pseudoface.learning.sanity import load_sanity
 
 MODELS = {"fused": "fused model (headline)", "network": "network"}  # how the terminal names them
 

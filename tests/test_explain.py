@@ -8,11 +8,12 @@ import pytest
 import torch
 
 from conftest import encoded, make_params
-from pseudoface import cv as cvmod
-from pseudoface import explain, explain_plots
-from pseudoface.baselines import linear_logit
+from pseudoface.learning import cv as cvmod
+from pseudoface.learning import explain
+from pseudoface.site import explain_plots
+from pseudoface.learning.baselines import linear_logit
 from pseudoface.cli import main
-from pseudoface.encode import RowLayout
+from pseudoface.encoding.encode import RowLayout
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
 
 COMPACT = RowLayout(False, True, True).names  # the default image's rows
@@ -242,7 +243,7 @@ def test_explanations_are_a_product_of_the_run_that_notebook_04_only_reads(small
 def _head_pitch_run(tmp_path, times_default: float):
     """A trained, explained run on 24 participants x 40 s whose only cue is a lowered head at
     ``times_default`` x the family's strength, no person-to-person spread (0: no cue at all)."""
-    from pseudoface.synthetic import EFFECTS, write_corpus
+    from pseudoface.corpora.synthetic import EFFECTS, write_corpus
     root = write_corpus(tmp_path / "corpus", participants=24, seconds=40, seed=5, effect="head_pitch",
                         strength=times_default * EFFECTS["head_pitch"].strength, spread=0.0)
     params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root), "min_valid_seconds": 5}},

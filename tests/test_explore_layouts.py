@@ -11,14 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface import encode, explore, images, openface, plots
-from pseudoface.corpus import AUS, SERIES
-from pseudoface.encode import encode_frames, encode_windows
-from pseudoface.face import template_face
-from pseudoface.normalise import normalise_landmarks, normalise_series, normalise_session
+from pseudoface.encoding import encode
+from pseudoface.site import explore, images, plots
+from pseudoface.corpora import openface
+from pseudoface.corpora.corpus import AUS, SERIES
+from pseudoface.encoding.encode import encode_frames, encode_windows
+from pseudoface.corpora.face import template_face
+from pseudoface.encoding.normalise import normalise_landmarks, normalise_series, normalise_session
 from pseudoface.params import params_from_dict
-from pseudoface.read import load_corpus
-from pseudoface.synthetic import write_corpus
+from pseudoface.corpora.read import load_corpus
+from pseudoface.corpora.synthetic import write_corpus
 
 PLANTED_AU = "AU12_r"
 PLANTED_INTENSITY = 2.0

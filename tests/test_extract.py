@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 
 from conftest import DATA
-from pseudoface import extract
+from pseudoface.corpora import extract
 from pseudoface.cli import main
-from pseudoface.face import OUTER_EYE_CORNERS, rotation_matrix, template_face
-from pseudoface.normalise import rotation_angles
+from pseudoface.corpora.face import OUTER_EYE_CORNERS, rotation_matrix, template_face
+from pseudoface.encoding.normalise import rotation_angles
 from pseudoface.params import SMOKE, params_from_dict
-from pseudoface.read import read_one_session
-from pseudoface.video_worker import MP68
+from pseudoface.corpora.read import read_one_session
+from pseudoface.corpora.video_worker import MP68
 
 VIDEO = DATA / "video"
 WOLFGANG = VIDEO / "WolfgangLanger_Pexels.mp4"  # 472 frames, a face in each
@@ -252,7 +252,7 @@ def test_extracted_clips_are_a_corpus_that_a_trained_run_scores(extracted, synth
     """Video -> extract -> labels.csv -> inspect as a corpus -> predict --run (a smoke run on the synthetic
     default with 1-s windows, so the 2.4 s of face in face_noface.mov make windows)."""
     from conftest import encoded
-    from pseudoface import cv as cvmod
+    from pseudoface.learning import cv as cvmod
     import shutil
     out = shutil.copytree(extracted[0], tmp_path / "corpus")
     (out / "labels.csv").write_text("participant_id,score\nWolfgangLanger_Pexels,3\nface_noface,14\n")
@@ -273,7 +273,7 @@ def test_extracted_clips_are_a_corpus_that_a_trained_run_scores(extracted, synth
 
 
 def test_reports_of_extracted_corpora_say_they_are_not_openface(tmp_path):
-    from pseudoface import report, website
+    from pseudoface.site import report, website
     assert not extract.from_video(tmp_path)
     (tmp_path / extract.VIDEO_MARKER).write_text("{}")
     assert extract.from_video(tmp_path)

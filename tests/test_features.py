@@ -3,11 +3,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface.explore import signal_traces
-from pseudoface.features import MIN_VALID_SECONDS, landmark_signals, session_features, session_functionals
-from pseudoface.normalise import normalise_landmarks, normalise_series
+from pseudoface.site.explore import signal_traces
+from pseudoface.encoding.features import MIN_VALID_SECONDS, landmark_signals, session_features, session_functionals
+from pseudoface.encoding.normalise import normalise_landmarks, normalise_series
 from pseudoface.params import params_from_dict
-from pseudoface.synthetic import Cue, Person, animate, write_openface21
+from pseudoface.corpora.synthetic import Cue, Person, animate, write_openface21
 
 PARAMS = params_from_dict({})
 FPS = 30.0

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface import fusion
-from pseudoface.baselines import fit_feature_model, fit_predict, linear_form, linear_logit
+from pseudoface.learning import fusion
+from pseudoface.learning.baselines import fit_feature_model, fit_predict, linear_form, linear_logit
 
 
 def _table(n=40, seed=0):

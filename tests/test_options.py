@@ -11,9 +11,9 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from conftest import encoded
-from pseudoface import fold as foldmod
-from pseudoface.corpus import SYNTHETIC_MARKER
-from pseudoface.cv import COMPARISONS
+from pseudoface.learning import fold as foldmod
+from pseudoface.corpora.corpus import SYNTHETIC_MARKER
+from pseudoface.learning.cv import COMPARISONS
 from pseudoface.params import SMOKE, Params, describe, params_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +59,7 @@ def test_platt_calibration_changes_probabilities_not_the_ranking(synth_root, mon
     whose fitted map may fall back to the identity (tests/test_encode_model.py checks the fit itself),
     so the fit here returns a known map, sigmoid(2 z - 0.5): a run that ignored the option would keep
     the identity and fail."""
-    from pseudoface import task as task_mod
+    from pseudoface.learning import task as task_mod
     from scipy.special import expit, logit
     calls = []
 
@@ -97,7 +97,7 @@ def _licensed_copy(synth_root, tmp_path) -> Path:
 
 
 def test_participant_data_is_shown_only_when_allowed(synth_root, tmp_path):
-    from pseudoface import explore
+    from pseudoface.site import explore
     root = _licensed_copy(synth_root, tmp_path)
     yaml = tmp_path / "p.yaml"
     yaml.write_text(f"dataset: daic_woz\ndata:\n  root: {root}\n  min_valid_seconds: 5\n")
@@ -115,8 +115,8 @@ def test_labels_may_live_in_their_own_folder(synth_root, tmp_path):
     labels.mkdir()
     for csv in root.glob("*.csv"):
         shutil.move(str(csv), labels / csv.name)
-    from pseudoface.read import load_corpus
-    from pseudoface.textio import DataError
+    from pseudoface.corpora.read import load_corpus
+    from pseudoface.corpora.textio import DataError
     params = params_from_dict({"dataset": "synthetic", "data": {"root": str(root), "min_valid_seconds": 5}})
     with pytest.raises(DataError, match="no label files"):
         load_corpus(params)

@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from conftest import encoded
-from pseudoface import cv as cvmod
-from pseudoface import fold as foldmod
+from pseudoface.learning import cv as cvmod
+from pseudoface.learning import fold as foldmod
 from pseudoface.cli import main
-from pseudoface.model import CNNLSTM, count_parameters, model_from_params
+from pseudoface.learning.model import CNNLSTM, count_parameters, model_from_params
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
-from pseudoface.runs import run_matches
+from pseudoface.learning.runs import run_matches
 
 FAST = list(SMOKE) + ["train.epochs=2", "train.patience=2", "cv.folds=3", "cv.bootstrap=50"]
 
@@ -54,7 +54,7 @@ def test_outputs_and_metrics_schema(run):
         assert key in m
     assert set(m["macro_f1"]) >= {"mean", "std", "folds", "ci95_corrected_t", "pooled", "ci95_pooled_bootstrap"}
     assert "ci95" not in m["macro_f1"]  # every interval is named by its estimator
-    from pseudoface.results import headline_table
+    from pseudoface.site.results import headline_table
     on_disk = json.loads((out / "metrics.json").read_text())
     for metrics in (m, on_disk):  # same keys fresh and after the JSON round trip
         assert list(metrics["macro_f1"]["pooled"]) == ["0"]
@@ -66,7 +66,7 @@ def test_outputs_and_metrics_schema(run):
     assert list(pred.columns) == ["repeat", "fold", "participant_id", "label", "phq_score", "gender", "score",
                                   "threshold", "prediction", "feature_score", "fused_score", "fused_prediction"]
     # the fused model: its own row, a weight per fold from the inner-validation grid, paired with the yardstick
-    from pseudoface.fusion import WEIGHT
+    from pseudoface.learning.fusion import WEIGHT
     assert set(m["fused_model"]) >= {"macro_f1", "roc_auc", "predicted_positive_rate", "weights", "calibration"}
     assert m["fused_model"]["weights"] == [WEIGHT] * 3
     d = m["differences"]["fused_minus_feature_model"]  # the mean of per-fold differences, corrected t
@@ -151,7 +151,7 @@ def test_predict_cli(run, synth_root, capsys):
 def test_default_synthetic_model_beats_random_and_does_not_collapse(tmp_path):
     """The embedded default, as `make report` runs it (smaller corpus, same training settings)."""
     from pseudoface.params import load_params
-    from pseudoface.synthetic import write_corpus
+    from pseudoface.corpora.synthetic import write_corpus
     root = write_corpus(tmp_path / "c", participants=40, seconds=60, seed=0)
     params = load_params("params/synthetic.yaml", [f"data.root={root}", "cv.bootstrap=100"])
     m = run_cv(params, tmp_path / "run", encoded(params))
@@ -163,8 +163,8 @@ def test_default_synthetic_model_beats_random_and_does_not_collapse(tmp_path):
 
 
 def test_validation_clip_subsample_is_even_and_only_when_asked():
-    from pseudoface.model import CNNLSTM, model_from_params
-    from pseudoface.train import score_participants
+    from pseudoface.learning.model import CNNLSTM, model_from_params
+    from pseudoface.learning.train import score_participants
     torch.manual_seed(0)
     model = CNNLSTM(3, "light")
     images = {"a": np.random.default_rng(0).random((40, 3, 10, 8), dtype=np.float32)}  # 10 clips of K=4
@@ -195,8 +195,8 @@ def test_other_configuration_in_run_folder(run, tmp_path, synth_root):
 def test_training_sees_each_participant_clips_per_participant_times_an_epoch(monkeypatch):
     """One epoch: every inner-training participant ``clips_per_participant`` times, in batches of
     ``batch_size`` clips, the loss on each batch's clip logits."""
-    from pseudoface import task as task_mod
-    from pseudoface import train as train_mod
+    from pseudoface.learning import task as task_mod
+    from pseudoface.learning import train as train_mod
     rng = np.random.default_rng(0)
     images = {f"p{i}": rng.random((12, 3, 10, 8), dtype=np.float32) + (i % 2) * 0.1 for i in range(8)}
     labels = {pid: i % 2 for i, pid in enumerate(images)}
@@ -222,7 +222,7 @@ def test_training_sees_each_participant_clips_per_participant_times_an_epoch(mon
 
 
 def test_epoch_selector_keeps_the_best_trailing_mean_and_stops_after_patience():
-    from pseudoface.train import EpochSelector
+    from pseudoface.learning.train import EpochSelector
     model = CNNLSTM(3, "light")
     sel = EpochSelector(patience=2)
     # trailing means over 3 epochs: 1.0, 0.75, 0.667, 0.5 (best, epoch 4), 0.533, 0.6 -> stop
@@ -253,7 +253,7 @@ def test_seed_comparison_stays_the_papers_network_whatever_the_default_options()
     ({}, 31, False),  # rows that are not this encoder's landmark image (e.g. series): never mirrored
 ])
 def test_training_mirrors_landmark_images_of_either_layout(monkeypatch, encode, rows, mirrored):
-    from pseudoface import train as train_mod
+    from pseudoface.learning import train as train_mod
     rng = np.random.default_rng(0)
     images = {f"p{i}": rng.random((6, 6, rows, 8), dtype=np.float32) for i in range(6)}
     labels = {pid: i % 2 for i, pid in enumerate(images)}
@@ -266,7 +266,7 @@ def test_training_mirrors_landmark_images_of_either_layout(monkeypatch, encode, 
     train_mod.train_model(images, labels, ids[:4], ids[4:], params, 0, torch.device("cpu"))
     assert bool(calls) == mirrored
     if mirrored:  # told which rows are there
-        from pseudoface.encode import RowLayout
+        from pseudoface.encoding.encode import RowLayout
         assert calls[0] == (RowLayout(encode.get("landmark_rows", False), True, encode.get("geometry_rows", True)),)
 
 
@@ -274,7 +274,7 @@ def test_code_version_tells_two_different_uncommitted_trees_apart(tmp_path, monk
     """A run is reused only when its code version matches: uncommitted edits to lib/ (tracked or
     new files) must give a version of their own, not one shared '.dirty' for every edit."""
     import subprocess
-    from pseudoface import runs
+    from pseudoface.learning import runs
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "a.py").write_text("x = 1\n")
@@ -299,7 +299,7 @@ def test_the_report_reuses_a_finished_cv_run_of_its_configuration(run, tmp_path,
     ``replace`` and ``reuse``) finds the finished run in cv's folder runs/<dataset>/<config hash>/
     and copies it, instead of training the same configuration again."""
     import shutil
-    from pseudoface.runs import default_run_dir
+    from pseudoface.learning.runs import default_run_dir
     out, first, params = run
     monkeypatch.chdir(tmp_path)
     shutil.copytree(out, default_run_dir(params))  # where `pseudoface cv` (no --out) wrote it

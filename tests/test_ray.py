@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pseudoface import executor, runs
+from pseudoface.learning import executor, runs
 from pseudoface.cli import build_parser, main
 from pseudoface.params import SMOKE, load_params
 
@@ -54,7 +54,8 @@ def test_ray_flag_on_cv_report_and_sweep():
 
 def test_sweep_ray_before_the_grid_still_finds_the_grid(monkeypatch):
     import pandas as pd
-    from pseudoface import cli, sweep
+    from pseudoface import cli
+    from pseudoface.site import sweep
     seen = {}
 
     def fake(grid, params_file=None, overrides=(), out=None):
@@ -67,7 +68,7 @@ def test_sweep_ray_before_the_grid_still_finds_the_grid(monkeypatch):
 
 
 def test_sweep_points_have_the_hash_cv_computes(tmp_path):
-    from pseudoface.sweep import point_params
+    from pseudoface.site.sweep import point_params
     grid = {"cv.seed": [0, 1], "encode.layout": ["window", "frame"], "train.lr": [0.001]}
     base = str(ROOT / "params" / "synthetic.yaml")
     points = point_params(tmp_path / "g.yaml", base, ["train.epochs=3"], grid)
@@ -100,8 +101,8 @@ def test_fault_hook_reads_only_its_fold(monkeypatch):
 
 
 def test_importing_the_library_does_not_import_ray():
-    code = ("import sys; import pseudoface.cli, pseudoface.cv, pseudoface.sweep, pseudoface.executor, "
-            "pseudoface.report, pseudoface.website; assert 'ray' not in sys.modules, 'ray imported'")
+    code = ("import sys; import pseudoface.cli, pseudoface.learning.cv, pseudoface.site.sweep, pseudoface.learning.executor, "
+            "pseudoface.site.report, pseudoface.site.website; assert 'ray' not in sys.modules, 'ray imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -237,7 +238,7 @@ def test_sweep_over_two_points_writes_sweep_csv_and_reuses_a_finished_point(shar
 
 
 def test_sweep_page_shows_each_point_with_its_baselines(tmp_path):
-    from pseudoface.sweep_page import published_sweeps, sweeps_body
+    from pseudoface.site.sweep_page import published_sweeps, sweeps_body
     folder = tmp_path / "reports" / "_sweeps" / "seeds"
     folder.mkdir(parents=True)
     pd.DataFrame({"cv.seed": [0, 1], "macro_f1_mean": [0.61, 0.55], "macro_f1_std": [0.1, 0.2],
@@ -259,7 +260,7 @@ def test_sweep_page_shows_each_point_with_its_baselines(tmp_path):
 def test_report_prints_its_plan_with_the_executor():
     """Every fold training notebook 03 runs is counted: the main run, the 3 comparison variants, the
     PHQ-8 regression run (5 runs x 5 folds) and the sanity run's 2 x 5 folds: 35, not 20."""
-    from pseudoface.report import report_plan
+    from pseudoface.site.report import report_plan
     base = ROOT / "params" / "synthetic.yaml"
     local = report_plan(load_params(base), 48)
     assert local.startswith("plan: up to 35 fold trainings (5 run(s) x 5: the main run, 3 comparison variant(s), "

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from conftest import DATA, make_params
-from pseudoface import daic, edaic, openface
-from pseudoface.corpus import NoLandmarksError, require_landmarks
-from pseudoface.read import load_corpus
-from pseudoface.synthetic import Person, animate, write_clnf
-from pseudoface.textio import DataError
+from pseudoface.corpora import daic, edaic, openface
+from pseudoface.corpora.corpus import NoLandmarksError, require_landmarks
+from pseudoface.corpora.read import load_corpus
+from pseudoface.corpora.synthetic import Person, animate, write_clnf
+from pseudoface.corpora.textio import DataError
 
 
 def _clnf(tmp_path, pid="300", seconds=3.0, seed=0):
@@ -234,7 +234,7 @@ def test_edaic_labels_gender_strings_and_rule(tmp_path):
 
 
 def test_openface_frame_rate_from_regular_timestamps_only():
-    from pseudoface.openface import frame_rate
+    from pseudoface.corpora.openface import frame_rate
     assert frame_rate(np.arange(100) / 23.976, 30.0) == pytest.approx(23.976)  # a video's own rate
     assert frame_rate(np.arange(100) * 2 / 25.0, 30.0) == pytest.approx(12.5)  # extracted with --every 2
     assert frame_rate(np.zeros(100), 30.0) == 30.0  # image sequence: no usable clock

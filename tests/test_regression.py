@@ -10,16 +10,16 @@ import torch
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
 from conftest import encoded
-from pseudoface import fold as foldmod
-from pseudoface.baselines import predict_score
-from pseudoface.cv import RunSpec, cross_validate
-from pseudoface.evaluate import ccc, mae, pearson, regression_summary, rmse
-from pseudoface.labels import regression_labels
+from pseudoface.learning import fold as foldmod
+from pseudoface.learning.baselines import predict_score
+from pseudoface.learning.cv import RunSpec, cross_validate
+from pseudoface.learning.evaluate import ccc, mae, pearson, regression_summary, rmse
+from pseudoface.corpora.labels import regression_labels
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
-from pseudoface.read import load_corpus
-from pseudoface.synthetic import write_corpus
-from pseudoface.textio import DataError
-from pseudoface.task import predicted_score, score_scale
+from pseudoface.corpora.read import load_corpus
+from pseudoface.corpora.synthetic import write_corpus
+from pseudoface.corpora.textio import DataError
+from pseudoface.learning.task import predicted_score, score_scale
 
 TRUE = np.array([0.0, 3, 5, 8, 10, 12, 15, 20, 24])
 
@@ -107,7 +107,7 @@ def test_a_labels_file_without_scores_fails_a_regression_run_and_never_falls_bac
 def test_a_participant_without_a_score_is_counted_in_the_flow(synth_root, monkeypatch):
     """DAIC-WOZ and E-DAIC files with labels always carry a score (an empty cell is an error); an
     openface labels.csv may give a label without one: such a row leaves a regression run at 'labelled'."""
-    from pseudoface import daic
+    from pseudoface.corpora import daic
     original = daic.read_labels
 
     def one_without_score(labels_dir, params):
@@ -147,9 +147,9 @@ def test_both_tasks_keep_one_meaning_for_score_threshold_and_the_checkpoint_rule
     its rows' ``score`` column (the regression fold once stored the PHQ-8 cut-off, 10, beside rows
     cut at 10/24), every row's prediction is score >= threshold, and the rule a checkpoint keeps
     gives the fold's own screen back."""
-    from pseudoface import runs
-    from pseudoface.task import task_named
-    from pseudoface.train import score
+    from pseudoface.learning import runs
+    from pseudoface.learning.task import task_named
+    from pseudoface.learning.train import score
     base = ["dataset=synthetic", f"data.root={synth_root}", *SMOKE, "train.device=cpu"]
     for task in ("binary", "regression"):
         params = params_from_dict({}, base + [f"model.task={task}"])
@@ -163,7 +163,7 @@ def test_both_tasks_keep_one_meaning_for_score_threshold_and_the_checkpoint_rule
         runs.save_fold(tmp_path / task, dict(r))
         blob = torch.load(tmp_path / task / runs.CHECKPOINTS / f"r0_f{f}.pt", weights_only=True)
         rule = task_named(blob["meta"]["task"]).rule_from(blob["meta"])
-        from pseudoface.model import model_from_params
+        from pseudoface.learning.model import model_from_params
         net = model_from_params(params.model, next(iter(enc.images.values())).shape[1:])
         net.load_state_dict(state)
         screen = rule.screen(score(net, enc.images, test_ids, params, torch.device("cpu")))
@@ -199,7 +199,7 @@ def test_regression_run_end_to_end_beats_the_mean_predictor(tmp_path, capsys):
 def test_binary_and_regression_runs_never_share_an_encoded_corpus():
     """The task decides which participants a corpus keeps (a regression run drops those without a
     score) and their labels: two runs that differ only in the task do not share one encoding."""
-    from pseudoface.cv import encoding_key
+    from pseudoface.learning.cv import encoding_key
     binary, regression = params_from_dict({}), params_from_dict({}, ["model.task=regression"])
     assert encoding_key(binary) != encoding_key(regression)
     assert encoding_key(binary) == encoding_key(params_from_dict({}, ["train.epochs=3"]))

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 import yaml
 
-from pseudoface import downloads, report, website
-from pseudoface.synthetic import write_corpus
+from pseudoface.site import downloads, report, website
+from pseudoface.corpora.synthetic import write_corpus
 
 ROOT = Path(__file__).parent.parent
 
@@ -143,7 +143,7 @@ def test_the_built_site_prints_the_intervals_of_metrics_json(built):
     the corrected t intervals metrics.json stores, named; a comparison's difference is that of the
     fold means drawn; an E-DAIC run's reporting items describe its series and its input shape."""
     import pandas as pd
-    from pseudoface.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, ci_text
+    from pseudoface.learning.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, ci_text
     root = built["root"]
     site, main = root / "reports" / "_site", root / "runs" / "synthetic" / "report" / "main"
     metrics = json.loads((main / "metrics.json").read_text())
@@ -343,7 +343,7 @@ def test_report_all_skips_params_whose_corpus_is_absent(monkeypatch, capsys, tmp
 
 
 def test_the_plan_projects_from_the_images_the_params_encode(monkeypatch):
-    from pseudoface import plan
+    from pseudoface.learning import plan
     from pseudoface.params import load_params
     synthetic = ROOT / "params" / "synthetic.yaml"
     params = load_params(synthetic)

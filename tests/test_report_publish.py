@@ -9,7 +9,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pseudoface import cli, downloads, privacy, report, website
+from pseudoface import cli
+from pseudoface.site import downloads, privacy, report, website
 from pseudoface.params import load_params
 
 ROOT = Path(__file__).parent.parent
@@ -138,7 +139,8 @@ def test_the_site_is_rendered_by_quarto_exactly_when_it_is_on_path(tmp_path, mon
 
 
 def test_an_interrupted_cv_says_which_folds_it_kept(tmp_path, monkeypatch, capsys, synth_root):
-    from pseudoface import cv, encode
+    from pseudoface.learning import cv
+    from pseudoface.encoding import encode
 
     def stop_after_one_fold(specs, progress=True, desc=""):
         (specs[0].out / "folds").mkdir(parents=True)

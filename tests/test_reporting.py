@@ -8,10 +8,11 @@ import shutil
 import pytest
 
 from conftest import encoded, make_params
-from pseudoface import reporting, runs, sanity
+from pseudoface.site import reporting
+from pseudoface.learning import runs, sanity
 from pseudoface.cli import main
 from pseudoface.params import project_root
-from pseudoface.privacy import private_paths
+from pseudoface.site.privacy import private_paths
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def test_the_default_run_says_its_network_reads_four_derived_rows(run):
 
 
 def test_an_e_daic_run_describes_series_not_landmarks(tmp_path):
-    from pseudoface.synthetic import write_corpus
+    from pseudoface.corpora.synthetic import write_corpus
     root = write_corpus(tmp_path / "corpus", participants=12, seconds=30, seed=6, fmt="e_daic")
     m, items = _items_of(root, tmp_path, "e_daic")
     assert m["inputs"] == "series" and m["input_shape"][:2] == [2, 31]

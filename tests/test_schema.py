@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import encoded
-from pseudoface import runs, schema
-from pseudoface.cv import RunSpec, cross_validate
+from pseudoface.learning import runs, schema
+from pseudoface.learning.cv import RunSpec, cross_validate
 from pseudoface.params import SMOKE, params_from_dict
 
 PKG = Path(__file__).parent.parent / "lib" / "pseudoface"
@@ -66,7 +66,7 @@ def test_a_metrics_file_of_an_older_schema_says_to_run_again(two_runs, tmp_path)
 
 def test_the_writer_refuses_metrics_that_drift_from_the_schema(synth_root, tmp_path, monkeypatch):
     """A new key written without a schema change fails where it is written, not in a reader."""
-    from pseudoface import task as taskmod
+    from pseudoface.learning import task as taskmod
     real = taskmod.BinaryTask.outputs
     monkeypatch.setattr(taskmod.BinaryTask, "outputs", lambda self, *a: real(self, *a) | {"macro_f1_new": 1.0})
     params = params_from_dict({"dataset": "synthetic", "data": {"root": str(synth_root), "min_valid_seconds": 5}},
@@ -93,8 +93,8 @@ def test_every_metrics_key_a_module_reads_is_in_the_schema():
 
 
 def test_a_stamp_without_its_schema_is_refused_by_the_site(tmp_path):
-    from pseudoface.report import NOTEBOOKS, STAMP
-    from pseudoface.website import stamps
+    from pseudoface.site.report import NOTEBOOKS, STAMP
+    from pseudoface.site.website import stamps
     good = {"schema_version": schema.STAMP_VERSION, "report": "abc", "dataset": "synthetic", "published": "2026",
             "run_finished": "2026", "participant_data": True, "downloads": [], "layout": "landmarks",
             "screening": None, "reporting": None, "sanity": None, "explanations": None, "regression": None,

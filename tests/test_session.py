@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from pseudoface import train as train_mod
-from pseudoface.encode import RowLayout
-from pseudoface.model import SessionNet, model_from_params
+from pseudoface.learning import train as train_mod
+from pseudoface.encoding.encode import RowLayout
+from pseudoface.learning.model import SessionNet, model_from_params
 from pseudoface.params import ParamsError, params_from_dict
 
 

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from conftest import encoded, tree_digest
-from pseudoface import cv as cvmod
-from pseudoface import fold as foldmod
-from pseudoface import runs, sanity
-from pseudoface import task as taskmod
-from pseudoface.baselines import BASELINES
+from pseudoface.learning import cv as cvmod
+from pseudoface.learning import fold as foldmod
+from pseudoface.learning import runs, sanity
+from pseudoface.learning import task as taskmod
+from pseudoface.learning.baselines import BASELINES
 from pseudoface.params import SMOKE, ParamsError, params_from_dict
 
 FAST = list(SMOKE) + ["train.epochs=2", "train.patience=2", "cv.folds=3", "cv.bootstrap=50"]
@@ -109,7 +109,7 @@ def test_shuffled_macro_f1_sits_within_the_random_interval_while_the_real_run_is
     lies above the stratified-random baseline's 95% interval, the same models on shuffled training
     labels (3 permutations) within it. A permutation that leaked labels (the true ones) would put
     the shuffled runs where the real one is, above the interval."""
-    from pseudoface.synthetic import write_corpus
+    from pseudoface.corpora.synthetic import write_corpus
     root = write_corpus(tmp_path / "corpus", participants=40, seconds=40, seed=7, strength=0.9)
     params = _params(root, ["train.epochs=3", "train.patience=3", "cv.bootstrap=200", "cv.shuffled_labels=3"])
     enc = encoded(params)
@@ -171,7 +171,7 @@ def test_sanity_summary_flags_a_shuffled_score_above_the_random_interval():
     assert [p["folder"] for p in quiet["per_permutation"]] == ["shuffled/1", "shuffled/2"]
     leaky = sanity.sanity_summary(real, [metrics(0.5, 0.7, 0.5, 1)], [False], [0.25])
     assert leaky["possible_leakage"] and leaky["models"]["fused_model"]["possible_leakage"]
-    from pseudoface.sanity import sanity_sentence
+    from pseudoface.learning.sanity import sanity_sentence
     assert "possible leakage: the fused model" in sanity_sentence(leaky) and "0.25" in sanity_sentence(leaky)
     assert "no sign of leakage" in sanity_sentence(quiet)
     assert not leaky["models"]["network"]["possible_leakage"]

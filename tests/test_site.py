@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface import captions, evaluate, intervals, results, severity, site_pages, website
+from pseudoface.site import captions, results, severity, site_pages, website
+from pseudoface.learning import evaluate, intervals
 
 
 def _summary(folds, ppr=0.3):
@@ -105,7 +106,7 @@ def _stamp(synthetic=True, fused=True, layout="landmarks", small=False):
               "prevalence_brier": 0.21}
     if fused:
         screen["fused"] = {"tp": 10, "fn": 5, "tn": 19, "fp": 6, "sensitivity": 0.667, "specificity": 0.76, "brier": 0.22}
-    from pseudoface.schema import STAMP_VERSION
+    from pseudoface.learning.schema import STAMP_VERSION
     return {"schema_version": STAMP_VERSION, "report": "r", "dataset": "synthetic" if synthetic else "daic_woz",
             "published": "2026-01-01T00:00:00", "run_finished": "2026-01-01T00:00:00", "layout": layout,
             "participant_data": synthetic, "downloads": ["metrics.json", "predictions.csv"],
@@ -209,7 +210,7 @@ def test_single_class_resamples_and_a_single_participant_are_handled():
 
 
 def test_the_data_dictionary_names_every_column_or_refuses():
-    from pseudoface import downloads
+    from pseudoface.site import downloads
     text = downloads.data_dictionary({"folds.csv": "repeat,fold,macro_f1\n0,0,0.5\n", "x.json": "{}"})
     assert text.splitlines()[1:] == ["folds.csv,repeat,repeat of the outer fold split (0 = the first)",
                                      "folds.csv,fold,outer fold within the repeat (0-based)",
@@ -219,7 +220,7 @@ def test_the_data_dictionary_names_every_column_or_refuses():
 
 
 def test_errors_against_quality_drop_a_constant_duration_and_start_axes_at_zero():
-    from pseudoface import plots
+    from pseudoface.site import plots
     table = pd.DataFrame({"label": [0, 1, 0, 1], "correct": [True, False, True, True],
                           "valid_percent": [97.0, 99.0, 98.5, 100.0], "duration_min": [1.25] * 4})
     fig = plots.scatter_errors_figure(table)
@@ -246,7 +247,7 @@ def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
     from html.parser import HTMLParser
 
     import mistune
-    from pseudoface import reporting
+    from pseudoface.site import reporting
     stamp = _stamp() | {"sanity": _sanity(), "reporting": {
         "guideline": reporting.GUIDELINE, "config_hash": "c0ffee", "code_version": "0.1.0+abc", "items": [
             {"item": "8a", "section": "Methods", "name": "Outcome", "topic": "Outcome", "status": reporting.ANSWERED,

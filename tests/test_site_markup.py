@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from test_site import _regression_metrics, _sanity, _stamp
 
-from pseudoface import report, site_pages, website
+from pseudoface.site import report, site_pages, website
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 FENCE = re.compile(r"^(`{3,})\{=html\}\s*$")
@@ -98,7 +98,7 @@ def _sweeps() -> dict:
 def test_the_checker_finds_what_pandoc_would_misread():
     """The checker fails on the markup the site wrote before its bodies were raw blocks: a pandas table
     (its lines indented) straight into Markdown, an unclosed element, a raw block left open."""
-    from pseudoface import captions
+    from pseudoface.site import captions
     table = captions.styled(pd.DataFrame({"a": [1.5]})).to_html()
     assert any("indented HTML outside a raw block: <th" in p for p in markdown_problems(f"<p>x</p>\n{table}"))
     assert markdown_problems(site_pages.raw_html(table)) == []

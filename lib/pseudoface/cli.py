@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .executor import FoldsFailed
+from .learning.executor import FoldsFailed
 from .params import SMOKE, ParamsError, load_params
-from .schema import ContractError
-from .textio import DataError
+from .learning.schema import ContractError
+from .corpora.textio import DataError
 
 
 def _params_args(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -38,7 +38,7 @@ def _overrides(args) -> list[str]:
 
 
 def cmd_synth(args) -> int:
-    from .synthetic import EFFECTS, write_corpus
+    from .corpora.synthetic import EFFECTS, write_corpus
     try:
         out = write_corpus(args.out, participants=args.participants, seconds=args.seconds, seed=args.seed,
                            fmt=args.format, effect=args.effect, strength=args.strength, spread=args.spread)
@@ -53,7 +53,7 @@ def cmd_synth(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from .read import inspect_paths
+    from .corpora.read import inspect_paths
     lines, problems = inspect_paths(args.paths)
     print("\n".join(lines))
     return _problems_at_end(problems, "  ")
@@ -71,9 +71,9 @@ def _problems_at_end(problems: list, prefix: str) -> int:
 
 def cmd_encode(args) -> int:
     """One (windows, channels, rows, time) array per session + summary.csv."""
-    from .cache import atomic_write_bytes, atomic_write_text
-    from .encode import encode_corpus
-    from .read import corpus_summary, ensure_synthetic, load_corpus
+    from .corpora.cache import atomic_write_bytes, atomic_write_text
+    from .encoding.encode import encode_corpus
+    from .corpora.read import corpus_summary, ensure_synthetic, load_corpus
     params = load_params(args.params, _overrides(args))
     ensure_synthetic(params)
     corpus = load_corpus(params)
@@ -97,9 +97,9 @@ def headline(metrics: dict) -> str:
     """Every model's macro-F1 as the site's index prints it: mean ± SD over outer folds with the 95% CI
     of the mean by the corrected resampled t (metrics.json: ``macro_f1.ci95_corrected_t``); above it
     the task's own line (a regression run: the PHQ-8 score)."""
-    from .intervals import CORRECTED_T, CORRECTED_T_KEY, ci_text, number
-    from .results import folds_phrase
-    from .task import task_named
+    from .learning.intervals import CORRECTED_T, CORRECTED_T_KEY, ci_text, number
+    from .site.results import folds_phrase
+    from .learning.task import task_named
     models = [("fused model (headline)", metrics["fused_model"])] if "fused_model" in metrics else []
     models += [("network", metrics)] + [(name, v) for name, v in metrics["baselines"].items()]
     parts = [f"macro-F1, mean ± SD over {folds_phrase(metrics['macro_f1'])} (95% CI of the mean, {CORRECTED_T}):"]
@@ -110,12 +110,12 @@ def headline(metrics: dict) -> str:
 
 
 def cmd_cv(args) -> int:
-    from .cv import RunSpec, cross_validate
-    from .encode import encode_corpus
-    from .read import corpus_summary, ensure_synthetic, load_corpus
-    from .reporting import write_reporting
-    from .runs import REPORTING_MD, SANITY, default_run_dir
-    from .sanity import run_shuffled, sanity_sentence
+    from .learning.cv import RunSpec, cross_validate
+    from .encoding.encode import encode_corpus
+    from .corpora.read import corpus_summary, ensure_synthetic, load_corpus
+    from .site.reporting import write_reporting
+    from .learning.runs import REPORTING_MD, SANITY, default_run_dir
+    from .learning.sanity import run_shuffled, sanity_sentence
     overrides = _overrides(args) + ([f"cv.protocol={args.protocol}"] if args.protocol else [])
     if args.shuffled_labels is not None:
         overrides.append(f"cv.shuffled_labels={args.shuffled_labels}")
@@ -144,7 +144,7 @@ def cmd_cv(args) -> int:
 
 def cmd_sweep(args) -> int:
     """A grid over params keys, each point a run folder; every point's folds in one pool."""
-    from .sweep import run_sweep
+    from .site.sweep import run_sweep
     if args.grid is None and (args.ray or "").endswith((".yaml", ".yml")):
         args.grid, args.ray = args.ray, ""  # `sweep --ray GRID.yaml`: the flag took the grid as its address
     if args.grid is None:
@@ -162,7 +162,7 @@ def cmd_sweep(args) -> int:
 def cmd_predict(args) -> int:
     """Score sessions with every fold model of a run: the network and the fused model, as the
     run's task combines its folds (:mod:`task`); one CSV line per session."""
-    from .predict import predict_paths
+    from .learning.predict import predict_paths
     rows, problems, columns = predict_paths(Path(args.run), args.paths)
     print(",".join(("participant",) + columns))
     for pid, *values in rows:  # scores and probabilities with 4 decimals, predicted PHQ-8 with 2, screens 0/1
@@ -175,7 +175,7 @@ def cmd_predict(args) -> int:
 
 def cmd_explain(args) -> int:
     """Occlusion explanations of a finished run's fold models -> <run>/explanations.csv."""
-    from .explain import EXPLANATIONS, PROFILE, explain, summary_lines
+    from .learning.explain import EXPLANATIONS, PROFILE, explain, summary_lines
     summary = explain(Path(args.run), stretches=args.stretches, progress=True)
     print("\n".join(summary_lines(summary)))
     profile = Path(args.run) / PROFILE
@@ -185,7 +185,7 @@ def cmd_explain(args) -> int:
 
 def cmd_extract(args) -> int:
     """Videos -> OpenFace 2.x-layout landmark CSVs (MediaPipe face mesh in the .venv-video sidecar)."""
-    from .extract import ensure_video_env, extract_paths
+    from .corpora.extract import ensure_video_env, extract_paths
     python = ensure_video_env()
     if args.setup:
         print(f"video environment ready: {python}")
@@ -209,8 +209,8 @@ def cmd_extract(args) -> int:
 def cmd_report(args) -> int:
     """Execute and publish the notebooks (unless --site-only), then build the site from every
     complete published report. Exit 1 if a notebook failed (nothing of that dataset published)."""
-    from .report import report_targets, run_report
-    from .website import build_site
+    from .site.report import report_targets, run_report
+    from .site.website import build_site
     root = Path.cwd()
     problems = [] if args.site_only else run_report(root, report_targets(root, args.params, args.all),
                                                       _overrides(args))
@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=75.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--format", choices=["daic_woz", "e_daic"], default="daic_woz")
-    from .synthetic import EFFECTS
+    from .corpora.synthetic import EFFECTS
     p.add_argument("--effect", choices=list(EFFECTS), default="amplitude",
                    help="the planted depression cue: " + "; ".join(f"{k}: {v.description}" for k, v in EFFECTS.items()))
     p.add_argument("--strength", type=float, default=None, help="cue strength (default: the family's)")
@@ -301,7 +301,7 @@ def _kept_after_interrupt(args, exc: KeyboardInterrupt) -> str:
     if getattr(exc, "kept", None):  # report.ReportInterrupted knows
         return exc.kept
     if args.command == "cv":
-        from .runs import FOLDS, default_run_dir
+        from .learning.runs import FOLDS, default_run_dir
         try:
             out = Path(args.out) if args.out else default_run_dir(load_params(
                 args.params, _overrides(args) + ([f"cv.protocol={args.protocol}"] if args.protocol else [])))

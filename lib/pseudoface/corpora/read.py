@@ -1,0 +1,212 @@
+"""The one dataset switch: a dataset name or a path -> its reader; the corpus and its participant flow.
+
+Readers (:mod:`daic`, :mod:`edaic`, :mod:`openface`) are leaves exposing ``find_sessions``,
+``session_from_path``, ``read_session``, ``read_labels`` and ``QUIRKS``; this module picks one
+(resolving the synthetic marker to the layout it was written in), runs the participant flow over
+the sessions it finds (:func:`load_corpus`), and serves ``inspect`` and ``predict`` with the same
+switch (:func:`detect`, :func:`read_one_session`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from . import daic, edaic, openface
+from .corpus import SYNTHETIC_MARKER, Corpus, Flow, Session
+from .labels import task_labels, unlabelled_reason
+from ..params import Params, params_from_dict
+from .textio import DataError
+
+READERS = {"daic_woz": daic, "e_daic": edaic, "openface": openface}
+NAMES = {"daic_woz": "DAIC-WOZ", "e_daic": "E-DAIC", "openface": "OpenFace"}
+
+
+def marker_info(root: Path) -> dict:
+    """The synthetic marker's JSON (format, seed, planted effect, ...), or {} for a real corpus."""
+    path = Path(root) / SYNTHETIC_MARKER
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def is_synthetic(root: Path) -> bool:
+    return (Path(root) / SYNTHETIC_MARKER).is_file()
+
+
+def corpus_format(params: Params) -> str:
+    """The file layout to read: the dataset's own, or for ``synthetic`` the one its marker names."""
+    if params.dataset == "synthetic":
+        return marker_info(Path(params.data.root).expanduser()).get("format", "daic_woz")
+    return params.dataset
+
+
+def ensure_synthetic(params: Params) -> None:
+    """Generate the synthetic corpus into data.root if the params name the synthetic dataset and it is missing."""
+    from .synthetic import write_corpus
+    root = Path(params.data.root).expanduser()
+    if params.dataset == "synthetic" and not is_synthetic(root):
+        print(f"generating the synthetic corpus into {root} ...", flush=True)
+        write_corpus(root, seed=params.cv.seed)
+
+
+def build_corpus(dataset: str, root: Path, labels: pd.DataFrame, found: dict, reader, params: Params,
+                 disagreements: pd.DataFrame, notes: list | None = None) -> Corpus:
+    """Run the participant flow over ``found`` (participant_id -> source, or the DataError met
+    while locating it) with ``reader.read_session``.
+
+    Every read error is collected (never fatal one by one); sessions without labels are listed.
+    """
+    flow, problems, sessions = Flow(), [], {}
+    labelled = labels[labels["label"] >= 0]
+    for row in labels[labels["label"] < 0].itertuples():
+        flow.dropped.append((row.participant_id, "labelled", unlabelled_reason(row.source, params.model.task)))
+    flow.counts["labelled"] = len(labelled)
+    listed = set(labels["participant_id"])
+    flow.unlabelled = [pid for pid in found if pid not in listed]
+    present = [pid for pid in labelled["participant_id"] if pid in found]
+    for pid in labelled["participant_id"]:
+        if pid not in found:
+            flow.dropped.append((pid, "session found", "no session file under the corpus root"))
+    flow.counts["session found"] = len(present)
+    mask_quirks = params.data.mask_quirk_spans and dataset == "daic_woz"  # the real corpus' documented spans
+    enough = []
+    min_frames = params.data.min_valid_seconds * params.data.fps
+    n_read = 0
+    for pid in present:
+        try:
+            if isinstance(found[pid], DataError):
+                raise found[pid]
+            session = reader.read_session(pid, found[pid], params, mask_quirks)
+        except DataError as exc:
+            problems.append(str(exc))
+            flow.dropped.append((pid, "read without error", str(exc)))
+            continue
+        n_read += 1
+        n_valid = int(session.valid.sum())
+        if n_valid == 0:
+            msg = f"{session.source}: every frame failed or is masked ({session.n_frames} frames)"
+            problems.append(msg)
+            flow.dropped.append((pid, "enough valid frames", msg))
+        elif n_valid < min_frames:
+            flow.dropped.append((pid, "enough valid frames",
+                                 f"{n_valid / params.data.fps:.1f} s valid < data.min_valid_seconds "
+                                 f"{params.data.min_valid_seconds:g}"))
+        else:
+            enough.append(session)
+    flow.counts["read without error"] = n_read
+    flow.counts["enough valid frames"] = len(enough)
+    split_of = dict(zip(labels["participant_id"], labels["split"]))
+    for session in enough:
+        pid = session.participant_id
+        if params.data.splits and split_of[pid] not in params.data.splits:
+            flow.dropped.append((pid, "usable", f"split {split_of[pid]} not in data.splits"))
+        else:
+            sessions[pid] = session
+    flow.counts["usable"] = len(sessions)
+    quirks = reader.QUIRKS if dataset == "daic_woz" else reader.QUIRKS.iloc[:0]
+    return Corpus(dataset, Path(root), is_synthetic(root), labels, sessions, flow, problems,
+                  disagreements, quirks, notes or [])
+
+
+def load_corpus(params: Params) -> Corpus:
+    """Read the corpus that ``params.dataset`` / ``params.data.root`` name."""
+    root = Path(params.data.root).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root}: corpus root not found (data.root in the params file)")
+    fmt = corpus_format(params)
+    reader = READERS[fmt]
+    labels_dir = Path(params.data.labels_dir or root).expanduser()
+    labels, disagreements = reader.read_labels(labels_dir, params)
+    labels = task_labels(labels, labels_dir, params.model.task)  # label -1: no label or no PHQ-8 score
+    found, notes = reader.find_sessions(root)
+    if not found:
+        raise DataError(f"{root}: no {NAMES[fmt]} sessions (expected {reader.LAYOUT})")
+    dataset = "synthetic" if params.dataset == "synthetic" else fmt
+    return build_corpus(dataset, root, labels, found, reader, params, disagreements, notes)
+
+
+def corpus_summary(corpus: Corpus) -> list[str]:
+    """Lines a command prints after loading a corpus: where, flow, splits, label-rule rows, notes."""
+    labels = corpus.usable_labels()
+    lines = [f"{corpus.dataset} corpus at {corpus.root}{' (synthetic)' if corpus.synthetic else ''}"]
+    lines += corpus.flow.lines()
+    by_split = labels.groupby("split")["label"].agg(["count", "sum"])
+    for split, row in by_split.iterrows():
+        lines.append(f"  {split}: {int(row['count'])} participants, {int(row['sum'])} depressed")
+    if len(corpus.disagreements):
+        lines.append(f"  label rule: {len(corpus.disagreements)} row(s) where the file's binary disagrees with "
+                     "PHQ >= 10: " + ", ".join(corpus.disagreements["participant_id"]))
+    lines += [f"  note: {n}" for n in corpus.notes]
+    return lines
+
+
+# ---------------------------------------------------------------- single paths (inspect, predict)
+
+def detect(path: Path) -> tuple[str, str]:
+    """(kind, dataset) for a path: kind is 'corpus' or 'session'."""
+    name = path.name
+    if path.is_dir():
+        synthetic = is_synthetic(path)
+        if any((path / f).is_file() for f, _, _ in daic.LABEL_FILES if f != "test_split_Depression_AVEC2017.csv"):
+            return "corpus", "synthetic" if synthetic else "daic_woz"
+        if any((path / f).is_file() for f, split, _ in edaic.LABEL_FILES if split != "test"):
+            return "corpus", "synthetic" if synthetic else "e_daic"
+        if (path / openface.LABEL_FILE).is_file():
+            return "corpus", "openface"
+        if (path / "features").is_dir():
+            return "session", "e_daic"
+        if daic._SESSION_DIR.match(name):
+            return "session", "daic_woz"
+        raise DataError(f"{path}: not a corpus root or session folder (no split CSVs, labels.csv or NNN_P layout)")
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    if name.endswith(daic.LANDMARK_FILE.format(pid="")) or name.lower().endswith(".zip"):
+        return "session", "daic_woz"
+    if name.endswith(edaic.FEATURE_FILE.format(pid="")):
+        return "session", "e_daic"
+    if name.endswith(".csv"):
+        return "session", "openface"
+    raise DataError(f"{path}: unknown file type (expected *_CLNF_features3D.txt, NNN_P.zip, "
+                    "*_OpenFace2.1.0_Pose_gaze_AUs.csv or an OpenFace .csv)")
+
+
+def read_one_session(path: Path, dataset: str, params: Params) -> Session:
+    """One session from a file, session folder or zip, read by the reader ``dataset`` names."""
+    reader = READERS[dataset]
+    pid, source = reader.session_from_path(Path(path))
+    return reader.read_session(pid, source, params)
+
+
+def session_line(s: Session, label: str = "") -> str:
+    return (f"{s.participant_id:>8}  {s.n_frames:>7} frames  {s.duration_s / 60:6.1f} min  "
+            f"{100 * s.valid_fraction:5.1f}% valid  {label}").rstrip()
+
+
+def inspect_paths(paths: list[str], overrides: dict | None = None) -> tuple[list[str], list[str]]:
+    """Return (report lines, problems) for every path; never stops at the first problem."""
+    lines, problems = [], []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            kind, dataset = detect(path)
+            params = params_from_dict({"dataset": dataset, "data": {"root": str(path), **(overrides or {})}})
+            if kind == "corpus":
+                corpus = load_corpus(params)
+                lines.append(f"{path}: {dataset} corpus{' (synthetic)' if corpus.synthetic else ''}")
+                label_of = dict(zip(corpus.labels["participant_id"], corpus.labels["label"]))
+                for pid, s in corpus.sessions.items():
+                    lines.append(session_line(s, f"label {label_of.get(pid, '?')}"))
+                lines += corpus.flow.lines()
+                lines += [f"  note: {n}" for n in corpus.notes]
+                if len(corpus.disagreements):
+                    lines.append(f"  {len(corpus.disagreements)} label(s) where the file's binary disagrees with "
+                                 "PHQ >= 10: " + ", ".join(corpus.disagreements["participant_id"]))
+                problems += corpus.problems
+            else:
+                s = read_one_session(path, dataset, params)
+                lines.append(session_line(s))
+                if s.valid.sum() == 0:
+                    problems.append(f"{s.source}: every frame failed or is masked ({s.n_frames} frames)")
+        except DataError as exc:
+            problems.append(str(exc))
+    return lines, problems

@@ -1,0 +1,1 @@
+"""Normalising and encoding sessions: masking, alignment, resampling, pseudo-images, session features."""

@@ -1,0 +1,1 @@
+"""Models, training and cross-validation: the task type, the networks, the trainer, the fold job and its executor, baselines and the fused model, metrics and intervals, the run folder, predict, explain."""

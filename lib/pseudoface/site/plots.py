@@ -1,0 +1,445 @@
+"""Plot functions: arrays or tidy frames in, a plotly figure out. Notebooks only show them.
+
+Conventions: every axis has a title with its unit; classes are blue (not depressed) and red
+(depressed) everywhere; one colour per outer fold, the same in every panel; signed values and
+differences on a diverging map centred on 0, magnitudes on a sequential map.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.colors import qualitative
+from plotly.io._base_renderers import NotebookRenderer
+from plotly.subplots import make_subplots
+
+from ..corpora.face import REGIONS
+
+CLASS_COLORS = {0: "#4C78A8", 1: "#E45756"}
+CLASS_NAMES = {0: "not depressed", 1: "depressed"}
+FOLD_COLORS = qualitative.D3 + qualitative.Dark24
+FACE_AXES = ("x (image right)", "depth", "up")  # the same names in stills and animation
+TEMPLATE = "plotly_white"
+
+
+OFFLINE_RENDERER = "plotly_mimetype+offline_notebook"  # JupyterLab's plotly JSON + HTML that draws offline
+PLOTLY_CONFIG = {"responsive": True, "displaylogo": False, "displayModeBar": "hover"}
+
+
+class OfflineNotebookRenderer(NotebookRenderer):
+    """plotly's `notebook` renderer (plotly.js embedded once per notebook) without the MathJax
+    ``<script src>`` from a CDN that plotly 7 writes into every figure: no figure here uses LaTeX,
+    and a page must draw air-gapped without asking the internet for anything."""
+
+    def to_mimebundle(self, fig_dict):
+        bundle = super().to_mimebundle(fig_dict)
+        bundle["text/html"] = re.sub(r'<script src="https?://[^"]*"></script>', "", bundle["text/html"])
+        return bundle
+
+
+def use_offline_renderer() -> None:
+    """Register the offline renderer and make ``$PLOTLY_RENDERER`` (default: JupyterLab's plotly JSON
+    + the offline HTML) the default, for the notebooks' setup calls."""
+    pio.renderers["offline_notebook"] = OfflineNotebookRenderer(config=PLOTLY_CONFIG)
+    pio.renderers.default = os.environ.get("PLOTLY_RENDERER", OFFLINE_RENDERER)
+
+
+def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
+    margin = kw.pop("margin", dict(l=70, r=30, t=70, b=60))
+    return fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, template=TEMPLATE,
+                             margin=margin, **kw)
+
+
+def flow_figure(flow: pd.DataFrame) -> go.Figure:
+    """flow: columns step, participants (ordered)."""
+    fig = go.Figure(go.Funnel(y=flow.step, x=flow.participants, textinfo="value", marker_color="#4C78A8"))
+    return _layout(fig, "Participant flow", 320, margin=dict(l=170, r=30, t=60, b=40))
+
+
+def overview_figure(labels: pd.DataFrame) -> go.Figure:
+    """labels: split, label, gender per participant -> counts by split and by gender, stacked by label."""
+    fig = make_subplots(1, 2, subplot_titles=("Participants per split", "Participants per gender"))
+    splits = sorted(labels.split.unique())
+    genders = sorted(labels.gender.astype(str).unique())
+    for lab in (0, 1):
+        sub = labels[labels.label == lab]
+        fig.add_bar(x=splits, y=[int((sub.split == s).sum()) for s in splits], name=CLASS_NAMES[lab],
+                    marker_color=CLASS_COLORS[lab], row=1, col=1, legendgroup=str(lab))
+        fig.add_bar(x=genders, y=[int((sub.gender.astype(str) == g).sum()) for g in genders], name=CLASS_NAMES[lab],
+                    marker_color=CLASS_COLORS[lab], row=1, col=2, legendgroup=str(lab), showlegend=False)
+    fig.update_xaxes(title_text="split", row=1, col=1)
+    fig.update_xaxes(title_text="gender", row=1, col=2)
+    fig.update_yaxes(title_text="participants")
+    return _layout(fig, "Corpus overview", 380, barmode="stack")
+
+
+def _by_label_panel(fig: go.Figure, values: pd.Series, labels: pd.Series, col: int, show_legend: bool) -> None:
+    """Overlaid histograms with shared bins, or a strip plot when there are few distinct values
+    (a histogram of a constant is one uninformative bar)."""
+    distinct = values.nunique()
+    if distinct <= 5:
+        for lab in (0, 1):
+            v = values[labels == lab]
+            fig.add_box(x=[CLASS_NAMES[lab]] * len(v), y=v, name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab],
+                        boxpoints="all", jitter=0.5, pointpos=0, fillcolor="rgba(0,0,0,0)", line_width=0,
+                        row=1, col=col, legendgroup=str(lab), showlegend=show_legend)
+        return
+    lo, hi = float(values.min()), float(values.max())
+    size = (hi - lo) / min(20, max(5, distinct // 2))
+    for lab in (0, 1):
+        fig.add_histogram(x=values[labels == lab], name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab],
+                          opacity=0.55, marker_line=dict(color=CLASS_COLORS[lab], width=1.5),
+                          xbins=dict(start=lo, end=hi + size, size=size), row=1, col=col,
+                          legendgroup=str(lab), showlegend=show_legend)
+
+
+def quality_figure(quality: pd.DataFrame) -> go.Figure:
+    """quality: duration_min, valid_percent, label -> per measure, the two classes overlaid."""
+    fig = make_subplots(1, 2, subplot_titles=("Session duration", "Valid frames"))
+    for col, (name, unit) in enumerate((("duration_min", "duration (min)"), ("valid_percent", "valid frames (%)")), 1):
+        _by_label_panel(fig, quality[name], quality.label, col, col == 2)
+        strip = quality[name].nunique() <= 5
+        fig.update_xaxes(title_text="label" if strip else unit, row=1, col=col)
+        fig.update_yaxes(title_text=unit if strip else "participants", row=1, col=col)
+    return _layout(fig, "Data quality by label (classes overlaid)", 380, barmode="overlay")
+
+
+def _face_traces(xyz: np.ndarray, showlegend: bool = True) -> list:
+    traces = []
+    for i, (name, idx) in enumerate(REGIONS.items()):
+        p = xyz[list(idx)]
+        traces.append(go.Scatter3d(x=p[:, 0], y=p[:, 2], z=-p[:, 1], mode="markers+lines", name=name,
+                                   marker=dict(size=3, color=FOLD_COLORS[i]), line=dict(width=3, color=FOLD_COLORS[i]),
+                                   showlegend=showlegend))
+    return traces
+
+
+def _face_scene(points: np.ndarray) -> dict:
+    """A frontal camera (looking along +depth, up is up) and ranges that hold every point with a margin."""
+    xyz = np.stack([points[..., 0], points[..., 2], -points[..., 1]], axis=-1).reshape(-1, 3)
+    lo, hi = np.nanmin(xyz, axis=0), np.nanmax(xyz, axis=0)
+    pad = 0.08 * (hi - lo).max()
+    lo, hi = lo - pad, hi + pad
+    span = hi - lo
+    axes = {f"{a}axis": dict(range=[float(lo[i]), float(hi[i])], title=FACE_AXES[i], showticklabels=a != "y")
+            for i, a in enumerate("xyz")}  # depth points at the viewer: its tick labels would pile up
+    return dict(**axes, aspectmode="manual", aspectratio=dict(zip("xyz", (span / span.max()).tolist())),
+                camera=dict(eye=dict(x=0.0, y=-1.9, z=0.25), up=dict(x=0, y=0, z=1), center=dict(x=0, y=0, z=0)))
+
+
+def face_figure(face: np.ndarray, title: str = "Mean face") -> go.Figure:
+    """face: (68, 3) x right, y down, z depth -> 3-D landmarks by region, seen from the front (y drawn up)."""
+    fig = go.Figure(_face_traces(face))
+    return _layout(fig, title, 520, scene=_face_scene(face), margin=dict(l=0, r=0, t=60, b=0))
+
+
+def face_animation(frames: np.ndarray, fps: float, title: str = "Session excerpt") -> go.Figure:
+    """frames: (T, 68, 3) normalised landmarks -> animated 3-D face with a time slider, fixed axes."""
+    fig = go.Figure(_face_traces(frames[0]))
+    fig.frames = [go.Frame(data=_face_traces(f), name=str(i)) for i, f in enumerate(frames)]
+    steps = [dict(method="animate", args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=True))],
+                  label=f"{i / fps:.1f}") for i in range(len(frames))]
+    # step labels hidden (one per frame would overprint); the current time is shown above the slider
+    return _layout(fig, title, 620, scene=_face_scene(frames), margin=dict(l=0, r=0, t=60, b=20),
+                   sliders=[dict(steps=steps, x=0.1, len=0.9, ticklen=0, minorticklen=0,
+                                 font=dict(color="rgba(0,0,0,0)"), currentvalue=dict(
+                                     prefix="time (s): ", font=dict(color="#333", size=13)), pad=dict(t=10))],
+                   updatemenus=[dict(type="buttons", x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=10), buttons=[dict(
+                       label="play", method="animate",
+                       args=[None, dict(frame=dict(duration=1000 / fps, redraw=True), fromcurrent=True)])])])
+
+
+HEATMAP_LINES = 8  # a panel of more lines than this is drawn as a heatmap
+
+
+def signals_figure(t: np.ndarray, signals: dict, title: str) -> go.Figure:
+    """signals: 'name (unit)' -> (T,) series against time t (s), one panel each; or -> {line name: (T,)}
+    for several lines in one panel (with its own legend beside it), drawn as a heatmap (one row per
+    line, sequential from 0) when more than ``HEATMAP_LINES`` (e.g. 17 action-unit intensities)."""
+    heights = [3 if isinstance(y, dict) and len(y) > HEATMAP_LINES else 1 for y in signals.values()]
+    fig = make_subplots(len(signals), 1, shared_xaxes=True, vertical_spacing=0.04, row_heights=heights)
+    legends = {}
+    for i, (name, y) in enumerate(signals.items(), start=1):
+        lo, hi = fig.get_subplot(i, 1).yaxis.domain
+        if not isinstance(y, dict):
+            fig.add_scatter(x=t, y=y, mode="lines", name=name, row=i, col=1, showlegend=False, line=dict(width=1.2))
+        elif len(y) > HEATMAP_LINES:
+            fig.add_heatmap(x=t, y=list(y), z=np.stack(list(y.values())), zmin=0, zmax=robust_limit(*y.values()),
+                            colorscale="Viridis", row=i, col=1,
+                            hovertemplate="%{y}<br>%{x:.1f} s<br>%{z:.3g}<extra></extra>",
+                            colorbar=dict(title=dict(text=name.split(" (")[-1].rstrip(")"), side="right"),
+                                          y=(lo + hi) / 2, len=hi - lo, yanchor="middle", thickness=14))
+            fig.update_yaxes(autorange="reversed", type="category", tickfont=dict(size=10), row=i, col=1)
+        else:
+            legend = f"legend{len(legends) + 2}" if legends else "legend"
+            legends[legend] = dict(y=hi, yanchor="top", x=1.01, xanchor="left", font=dict(size=11))
+            for j, (line, v) in enumerate(y.items()):
+                fig.add_scatter(x=t, y=v, mode="lines", name=line, row=i, col=1, legend=legend,
+                                line=dict(width=1.2, color=FOLD_COLORS[j]))
+        fig.update_yaxes(title_text=name.replace(" (", "<br>("), row=i, col=1)
+    fig.update_xaxes(title_text="time (s)", row=len(signals), col=1)
+    return _layout(fig, title, 150 * sum(heights) + 110, **legends)
+
+
+def au_intensity_figure(table: pd.DataFrame) -> go.Figure:
+    """table: label, au, intensity (one row per participant and action unit) -> box plots by AU, the
+    classes side by side, every participant a point."""
+    fig = go.Figure()
+    for lab in (0, 1):
+        sub = table[table.label == lab]
+        fig.add_box(x=sub.au, y=sub.intensity, name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab],
+                    boxpoints="all", jitter=0.4, pointpos=0, marker_size=4)
+    fig.update_xaxes(title_text="action unit")
+    fig.update_yaxes(title_text="mean intensity over the session (0–5)", rangemode="tozero")
+    return _layout(fig, "Mean action-unit intensity by label", 440, boxmode="group")
+
+
+def distribution_figure(table: pd.DataFrame, columns: list, title: str) -> go.Figure:
+    """table: one row per participant with ``label`` and the given columns -> box plots by label."""
+    fig = make_subplots(1, len(columns), subplot_titles=[c.split(" (")[0] for c in columns], horizontal_spacing=0.08)
+    for j, col in enumerate(columns, start=1):
+        for lab in (0, 1):
+            sub = table[table.label == lab]
+            fig.add_box(y=sub[col], name=CLASS_NAMES[lab], marker_color=CLASS_COLORS[lab], row=1, col=j,
+                        showlegend=j == 1, legendgroup=str(lab), boxpoints="all", jitter=0.4, pointpos=0)
+        unit = col.split(" (")[1].rstrip(")") if " (" in col else ""
+        fig.update_yaxes(title_text=unit, row=1, col=j, title_standoff=2)
+    fig.update_xaxes(showticklabels=False)
+    return _layout(fig, title, 420)
+
+
+def _row_axis(rows: tuple) -> dict:
+    """y ticks: one label per facial region (at its middle row) when rows are landmarks, else every row."""
+    regions = [r.split(" ")[0] for r in rows]
+    if len(rows) >= 60 and regions[0] == "jaw":
+        ticks, start = [], 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or regions[i] != regions[start]:
+                ticks.append((rows[(start + i - 1) // 2], regions[start]))
+                start = i
+        return dict(tickvals=[t for t, _ in ticks], ticktext=[n for _, n in ticks], regions=True)
+    return dict(tickvals=list(rows), ticktext=list(rows))
+
+
+def robust_limit(*arrays: np.ndarray, q: float = 99.0) -> float:
+    """The q-th percentile of |values| over all arrays (colour limits that one outlier does not set)."""
+    v = np.abs(np.concatenate([np.ravel(a) for a in arrays]))
+    v = v[np.isfinite(v)]
+    return float(np.percentile(v, q)) if v.size and np.percentile(v, q) > 0 else 1.0
+
+
+def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"), signed: bool = True,
+                        limits: list | None = None, x_title: str = "time in window (s)", x_values=None) -> go.Figure:
+    """blocks: [{"z": (C, R, W), "rows": R names, "unit": colour-bar title, optional "title": a heading
+    above the block}] -> one subplot row per block, one heatmap per channel; the channels of a block
+    share one colour scale (its own colour bar).
+
+    signed: diverging map centred on 0 with symmetric limits (values, differences); else a sequential
+    map from 0 (magnitudes). limits: one per block (default: the block's 99th percentile of |z|)."""
+    C = blocks[0]["z"].shape[0]
+    # pixels per row: landmark rows are labelled per region, other rows one by one (readable labels)
+    # (a block's colour-bar title needs about 90 px)
+    heights = [max(len(b["rows"]) * (5 if "regions" in _row_axis(b["rows"]) else 13), 90 if len(blocks) > 1 else 40)
+               for b in blocks]
+    fig = make_subplots(len(blocks), C, shared_xaxes=True, horizontal_spacing=0.02, vertical_spacing=0.06,
+                        row_heights=[h / sum(heights) for h in heights],
+                        subplot_titles=[channel_names[c] if c < len(channel_names) else f"channel {c}"
+                                        for c in range(C)] + [""] * (C * (len(blocks) - 1)))
+    total = sum(heights)
+    for b, block in enumerate(blocks):
+        lim = limits[b] if limits else robust_limit(block["z"])
+        lo, hi = fig.get_subplot(b + 1, 1).yaxis.domain  # each colour bar beside its own block
+        axis = f"coloraxis{b + 1}" if b else "coloraxis"
+        fig.update_layout({axis: dict(
+            colorscale="RdBu_r" if signed else "Viridis", cmin=-lim if signed else 0, cmax=lim,
+            colorbar=dict(title=dict(text=block["unit"], side="right"), len=hi - lo,
+                          y=(lo + hi) / 2, yanchor="middle", thickness=14))})
+        if block.get("title"):
+            fig.add_annotation(text=block["title"], xref="paper", yref="paper", x=0, y=hi, xanchor="left",
+                               yanchor="bottom", showarrow=False, font=dict(size=12))
+        x = x_values if x_values is not None else np.arange(block["z"].shape[-1])
+        for c in range(C):
+            fig.add_heatmap(z=block["z"][c], x=x, y=list(block["rows"]), coloraxis=axis,
+                            hovertemplate="%{y}<br>%{x}<br>%{z:.3g}<extra></extra>", row=b + 1, col=c + 1)
+            ticks = {k: v for k, v in _row_axis(block["rows"]).items() if k != "regions"}
+            fig.update_yaxes(autorange="reversed", showticklabels=c == 0, type="category", row=b + 1, col=c + 1,
+                             tickfont=dict(size=10), **ticks)
+    fig.update_xaxes(title_text=x_title, row=len(blocks))
+    return _layout(fig, title, max(360, total + 170))
+
+
+def learning_curves_figure(history: pd.DataFrame, chosen: pd.DataFrame) -> go.Figure:
+    """history: repeat, fold, epoch, train_loss, val_loss; chosen: repeat, fold, best_epoch."""
+    fig = make_subplots(1, 2, subplot_titles=("Inner-training loss", "Inner-validation loss"), shared_yaxes=True)
+    for i, ((r, f), g) in enumerate(history.groupby(["repeat", "fold"])):
+        name, color = f"repeat {r}, fold {f}", FOLD_COLORS[i % len(FOLD_COLORS)]
+        marker = dict(size=5, color=color)
+        fig.add_scatter(x=g.epoch, y=g.train_loss, mode="lines+markers", name=name, legendgroup=name,
+                        line=dict(color=color), marker=marker, row=1, col=1)
+        fig.add_scatter(x=g.epoch, y=g.val_loss, mode="lines+markers", name=name, legendgroup=name, showlegend=False,
+                        line=dict(color=color), marker=marker, row=1, col=2)
+        best = chosen[(chosen.repeat == r) & (chosen.fold == f)].best_epoch
+        at = g[g.epoch.isin(best)]
+        fig.add_scatter(x=at.epoch, y=at.val_loss, mode="markers", legendgroup=name, showlegend=False,
+                        marker=dict(size=15, symbol="star", color=color, line=dict(color="black", width=1)),
+                        hovertemplate=f"{name}: chosen epoch %{{x}}<extra></extra>", row=1, col=2)
+    fig.update_xaxes(title_text="epoch", dtick=1 if history.epoch.max() <= 20 else None)
+    fig.update_yaxes(title_text="loss (on logits, class-weighted)", row=1, col=1)
+    return _layout(fig, "Learning curves (star: the epoch chosen on inner validation)", 420)
+
+
+def calibration_figure(bins: pd.DataFrame, brier: float, method: str) -> go.Figure:
+    """bins: mean_score, observed_rate, count (pooled out-of-fold predictions) -> reliability curve."""
+    fig = go.Figure()
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="perfect calibration")
+    size = 8 + 22 * np.sqrt(bins["count"] / max(1, bins["count"].max()))
+    fig.add_scatter(x=bins.mean_score, y=bins.observed_rate, mode="lines+markers", name="CNN-LSTM",
+                    marker=dict(size=size, color=CLASS_COLORS[1]), line=dict(color=CLASS_COLORS[1]),
+                    customdata=bins["count"], hovertemplate="mean score %{x:.2f}<br>observed %{y:.2f}<br>"
+                                                            "%{customdata} participants<extra></extra>")
+    fig.update_xaxes(title_text="mean predicted probability in bin", range=[0, 1], constrain="domain")
+    fig.update_yaxes(title_text="observed rate of depressed", range=[0, 1], scaleanchor="x", scaleratio=1)
+    return _layout(fig, f"Calibration (Brier score {brier:.3f}; calibration: {method})", 520, width=640)
+
+
+def roc_figure(predictions: pd.DataFrame) -> go.Figure:
+    """Per-fold ROC curves, their mean +- SD band on a common FPR grid, and the chance line."""
+    from sklearn.metrics import roc_curve
+    grid = np.linspace(0, 1, 101)
+    fig, tprs = go.Figure(), []
+    for i, ((r, f), g) in enumerate(predictions.groupby(["repeat", "fold"])):
+        if g.label.nunique() < 2:
+            continue
+        fpr, tpr, _ = roc_curve(g.label, g.score)
+        tprs.append(np.interp(grid, fpr, tpr))
+        fig.add_scatter(x=fpr, y=tpr, mode="lines", line=dict(width=2, color=FOLD_COLORS[i % len(FOLD_COLORS)]),
+                        opacity=0.85, name=f"repeat {r}, fold {f}")
+    if tprs:
+        mean, sd = np.mean(tprs, 0), np.std(tprs, 0, ddof=1) if len(tprs) > 1 else np.zeros_like(grid)
+        fig.add_scatter(x=np.r_[grid, grid[::-1]], y=np.r_[np.clip(mean + sd, 0, 1), np.clip(mean - sd, 0, 1)[::-1]],
+                        fill="toself", fillcolor="rgba(80,80,80,0.18)", line=dict(width=0), name="mean ± SD",
+                        hoverinfo="skip")
+        fig.add_scatter(x=grid, y=mean, mode="lines", line=dict(width=4, color="black"), name="mean ROC")
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance")
+    fig.update_xaxes(title_text="false positive rate (1 − specificity)", range=[0, 1], constrain="domain")
+    fig.update_yaxes(title_text="true positive rate (sensitivity)", range=[0, 1.01], scaleanchor="x", scaleratio=1)
+    return _layout(fig, "ROC per outer fold", 600, width=760)
+
+
+def confusion_figure(confusion: np.ndarray, title: str = "Confusion matrix, all outer folds") -> go.Figure:
+    """confusion: [[tn, fp], [fn, tp]] -> counts with the share of each true class, sensitivity and specificity."""
+    z = np.asarray(confusion)
+    rates = z / np.maximum(z.sum(axis=1, keepdims=True), 1)
+    text = [[f"{z[i, j]}<br>({100 * rates[i, j]:.0f}% of {CLASS_NAMES[i]})" for j in range(2)] for i in range(2)]
+    fig = go.Figure(go.Heatmap(z=rates, x=["predicted not depressed", "predicted depressed"],
+                               y=["not depressed", "depressed"], text=text, texttemplate="%{text}",
+                               colorscale="Blues", zmin=0, zmax=1, showscale=False, hoverinfo="skip"))
+    fig.update_yaxes(autorange="reversed", title_text="true label")
+    sens, spec = rates[1, 1], rates[0, 0]
+    return _layout(fig, f"{title}: sensitivity {sens:.2f}, specificity {spec:.2f}", 400, width=620)
+
+
+def threshold_sweep_figure(sweep: pd.DataFrame, chosen: list | None = None) -> go.Figure:
+    """sweep: threshold, macro_f1, predicted_positive_rate over the observed score range (a diagnostic,
+    not a choice); chosen: the thresholds the folds chose on inner validation (drawn as a band)."""
+    fig = go.Figure()
+    if chosen:
+        fig.add_vrect(x0=min(chosen), x1=max(chosen), fillcolor="rgba(228,87,86,0.15)", line_width=0,
+                      annotation_text="thresholds chosen per fold", annotation_position="top left")
+    fig.add_scatter(x=sweep.threshold, y=sweep.macro_f1, mode="lines+markers", name="macro-F1", marker_size=5)
+    fig.add_scatter(x=sweep.threshold, y=sweep.predicted_positive_rate, mode="lines+markers",
+                    name="predicted-positive rate", marker_size=5)
+    fig.update_xaxes(title_text="decision threshold on the out-of-fold score")
+    fig.update_yaxes(title_text="value", range=[0, 1.05])
+    return _layout(fig, "Threshold sweep over the observed scores (diagnostic only)", 420)
+
+
+def comparison_figure(table: pd.DataFrame, title: str, difference_title: str = "") -> go.Figure:
+    """table: name, mean, std (macro-F1) [+ difference, diff_low, diff_high: paired difference to a
+    reference on the same participants, with its 95% interval] -> bars with SD error bars, and the
+    differences with their intervals beside them (0 = no difference)."""
+    paired = "difference" in table and table["difference"].notna().any()
+    fig = make_subplots(1, 2 if paired else 1, column_widths=[0.58, 0.42] if paired else None,
+                        subplot_titles=("macro-F1, mean ± SD over outer folds", difference_title) if paired else None,
+                        horizontal_spacing=0.16)
+    colors = ["#E45756" if i == 0 else "#9ecae9" for i in range(len(table))]
+    fig.add_bar(x=table["name"], y=table["mean"], error_y=dict(type="data", array=table["std"], color="#333"),
+                marker_color=colors, showlegend=False, text=[f"{m:.3f}" for m in table["mean"]],
+                textposition="inside", insidetextanchor="start", row=1, col=1)
+    fig.update_yaxes(title_text="macro-F1", range=[0, 1], row=1, col=1)
+    if paired:
+        t = table[table["difference"].notna()]
+        fig.add_scatter(y=t["name"], x=t["difference"], mode="markers", marker=dict(size=11, color="#333"),
+                        error_x=dict(type="data", symmetric=False, array=t["diff_high"] - t["difference"],
+                                     arrayminus=t["difference"] - t["diff_low"]), showlegend=False, row=1, col=2)
+        fig.add_vline(x=0, line_dash="dash", line_color="grey", row=1, col=2)
+        fig.update_xaxes(title_text="paired difference in macro-F1 (95% CI)", zeroline=False, row=1, col=2)
+        fig.update_yaxes(autorange="reversed", row=1, col=2)
+    return _layout(fig, title, 440)
+
+
+def scatter_errors_figure(table: pd.DataFrame) -> go.Figure:
+    """table: valid_percent, duration_min, correct (bool), label -> errors against data quality: valid
+    frames against session duration, or, when every session lasts the same, valid frames per class (a
+    constant duration would be a flat line). Axes start at 0 or above, as the quantities do."""
+    fig = go.Figure()
+    constant = table.duration_min.max() - table.duration_min.min() < 0.01 * max(1e-9, table.duration_min.max())
+    for ok, name, color in ((True, "correct", "#54A24B"), (False, "error", "#E45756")):
+        for lab, symbol in ((0, "circle"), (1, "diamond")):
+            sub = table[(table.correct == ok) & (table.label == lab)]
+            y = [CLASS_NAMES[lab]] * len(sub) if constant else sub.duration_min
+            fig.add_scatter(x=sub.valid_percent, y=y, mode="markers", name=f"{name}, {CLASS_NAMES[lab]}",
+                            marker=dict(color=color, size=10, symbol=symbol, line=dict(color="white", width=1)))
+    low = float(table.valid_percent.min()) if len(table) else 0.0
+    fig.update_xaxes(title_text="valid frames (%)", range=[max(0.0, low - 0.05 * (100 - low) - 0.5), 100.5])
+    if constant:
+        fig.update_yaxes(title_text=f"true class (every session lasts {table.duration_min.iloc[0]:.1f} min)",
+                         categoryorder="array", categoryarray=[CLASS_NAMES[0], CLASS_NAMES[1]])
+    else:
+        fig.update_yaxes(title_text="session duration (min)", rangemode="tozero")
+    return _layout(fig, "Errors against data quality (first repeat)", 420)
+
+
+def sweep_figure(table: pd.DataFrame, keys: list[str], title: str):
+    """macro-F1 mean ± SD per point (CNN-LSTM), with the feature model and stratified random on the same folds."""
+    labels = [", ".join(f"{k}={r[k]}" for k in keys) for _, r in table.iterrows()]
+    fig = go.Figure()
+    for name, col, color, symbol in (("CNN-LSTM", "macro_f1", "#E45756", "circle"),
+                                     ("feature model", "feature_model", "#4C78A8", "diamond"),
+                                     ("stratified random", "stratified_random", "#9d9d9d", "x")):
+        fig.add_scatter(x=labels, y=table[f"{col}_mean"], mode="markers", name=name,
+                        marker=dict(size=11 if col == "macro_f1" else 9, color=color, symbol=symbol),
+                        error_y=dict(type="data", array=table[f"{col}_std"], color=color, thickness=1.2))
+    fig.update_yaxes(title_text="macro-F1, mean ± SD over outer folds", range=[0, 1])
+    fig.update_layout(title=title, height=420, template="plotly_white", legend=dict(orientation="h", y=-0.25),
+                      scattermode="group", scattergap=0.6,
+                      margin=dict(l=60, r=20, t=50, b=40))
+    return fig
+
+
+def regression_figure(predictions: pd.DataFrame) -> go.Figure:
+    """predictions (a regression run's, first repeat): predicted against true PHQ-8 score (identity
+    line, the cut-off at 10 on both axes, one colour per outer fold), and the residual against the
+    true score (are severe cases pulled towards the mean?)."""
+    p = predictions[predictions.repeat == predictions.repeat.min()]
+    fig = make_subplots(1, 2, subplot_titles=("Predicted against true score", "Residual (predicted − true)"),
+                        horizontal_spacing=0.12)
+    for i, (fold, sub) in enumerate(p.groupby("fold")):
+        color = qualitative.Plotly[i % len(qualitative.Plotly)]
+        for col, y in ((1, sub.predicted_score), (2, sub.predicted_score - sub.true_score)):
+            fig.add_scatter(x=sub.true_score, y=y, mode="markers", name=f"fold {fold}", legendgroup=f"fold {fold}",
+                            showlegend=col == 1, marker=dict(color=color, size=9, line=dict(color="white", width=1)),
+                            row=1, col=col)
+    fig.add_scatter(x=[0, 24], y=[0, 24], mode="lines", name="identity", line=dict(color="grey", dash="dash"), row=1, col=1)
+    fig.add_hline(y=0, line_dash="dash", line_color="grey", row=1, col=2)
+    for col in (1, 2):
+        fig.add_vline(x=10, line_dash="dot", line_color="#E45756", row=1, col=col)
+    fig.add_hline(y=10, line_dash="dot", line_color="#E45756", row=1, col=1)
+    fig.update_xaxes(title_text="true PHQ-8 score (dotted: the cut-off at 10)", range=[-0.5, 24.5])
+    fig.update_yaxes(title_text="predicted PHQ-8 score", range=[-0.5, 24.5], row=1, col=1)
+    fig.update_yaxes(title_text="predicted − true", row=1, col=2)
+    return _layout(fig, "PHQ-8 severity: the network's out-of-fold predictions (first repeat)", 440)
