@@ -40,7 +40,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_quality  # noqa: E402  (its corpora and cells)
 
-from pseudoface import explain, runs  # noqa: E402
+from pseudoface.learning import explain, runs  # noqa: E402
 from pseudoface.encoding.encode import RowLayout  # noqa: E402
 from pseudoface.learning.model import SessionNet  # noqa: E402
 from pseudoface.params import params_from_dict  # noqa: E402

@@ -3,7 +3,7 @@ sentences beside each table and figure, and the conclusion against every baselin
 every number computed from the run's files.
 
 The tables themselves are :mod:`tables`'; the names notebooks call as ``results.<name>`` are imported
-here so that ``from pseudoface import results`` is the one analysis namespace a notebook needs.
+here so that ``from pseudoface.site import results`` is the one analysis namespace a notebook needs.
 Reads run folders through :mod:`runs` (via :mod:`tables`) and never trains.
 """
 from __future__ import annotations
