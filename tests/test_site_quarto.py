@@ -110,6 +110,24 @@ def test_quarto_pages_load_no_library_from_a_cdn(tmp_path):
     assert '<script src="../../assets/plotly.min.js"></script>' in text
 
 
+def test_a_quarto_build_is_taken_offline_after_rendering(tmp_path, monkeypatch):
+    """The Quarto branch of build_site, with a stand-in for `quarto render` that writes pages the way
+    Quarto does (CDN libraries in the head, plotly.js embedded by the notebook renderer)."""
+    _published(tmp_path, {"daic_woz": _stamp(False)})
+
+    def render(command, cwd, check):
+        assert command[:2] == ["quarto", "render"]
+        page = Path(cwd) / "reports" / "_site" / "reports" / "daic_woz" / "03_training.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(QUARTO_HEAD)
+
+    monkeypatch.setattr(website.shutil, "which", lambda name, *a, **k: "/usr/bin/quarto")
+    monkeypatch.setattr(website.subprocess, "run", render)
+    assert website.build_site(tmp_path) == "quarto"
+    text = (tmp_path / "reports" / "_site" / "reports" / "daic_woz" / "03_training.html").read_text()
+    assert external(text) == [] and '<script src="../../assets/plotly.min.js"></script>' in text
+
+
 def test_the_quarto_theme_fetches_no_web_font():
     """cosmo @imports Source Sans Pro from Google Fonts unless $web-font-path is false."""
     html = yaml.safe_load((ROOT / "_quarto.yml").read_text())["format"]["html"]
