@@ -141,12 +141,11 @@ def test_key_results_describe_a_series_corpus_and_warn_on_small_folds():
     assert "more repeats of the fold split" in box
 
 
-def test_quarto_navigation_has_a_menu_per_dataset_and_the_banner():
+def test_quarto_navigation_has_a_menu_per_dataset_and_no_site_wide_banner():
     meta = website.quarto_metadata(["synthetic"], {"synthetic": _stamp()})["website"]
     menu = meta["navbar"]["left"][1]
     assert menu["text"] == "Synthetic" and [m["href"] for m in menu["menu"]][0] == "reports/synthetic/01_landmarks.ipynb"
-    assert captions.BANNER in meta["announcement"]["content"]
-    assert "announcement" not in website.quarto_metadata(["daic_woz"], {"daic_woz": _stamp(False)})["website"]
+    assert "announcement" not in meta  # the banner is per dataset (test_site_quarto.py)
 
 
 def test_plotlyjs_is_loaded_once_for_the_site(tmp_path):

@@ -68,13 +68,16 @@ def readable(frame: pd.DataFrame, headers: dict | None = None) -> pd.DataFrame:
 
 def styled(frame: pd.DataFrame, headers: dict | None = None, decimals: int = 3):
     """A pandas Styler: readable headers, no index column, floats to ``decimals``, text columns
-    aligned left and numbers right (headers too)."""
+    aligned left and numbers right, each column's header and cells alike (a theme that aligns the cells
+    differently from the header, as Quarto's does, would put numbers under the wrong header), and
+    padding between cells."""
     t = readable(frame, headers)
     text = [c for c in t.columns if not pd.api.types.is_numeric_dtype(t[c])]
-    styles = [{"selector": f"th.col{i}", "props": [("text-align", "left" if c in text else "right")]}
-              for i, c in enumerate(t.columns)]
-    st = t.style.hide(axis="index").format(precision=decimals, na_rep="–").set_table_styles(styles)
-    return st.set_properties(subset=text, **{"text-align": "left"}) if text else st
+    pad = [("padding", "0.25em 0.6em")]
+    styles = [{"selector": "th", "props": pad}, {"selector": "td", "props": pad}]
+    styles += [{"selector": f"{cell}.col{i}", "props": [("text-align", "left" if c in text else "right")]}
+               for i, c in enumerate(t.columns) for cell in ("th", "td")]
+    return t.style.hide(axis="index").format(precision=decimals, na_rep="–").set_table_styles(styles)
 
 
 class Page:

@@ -53,6 +53,23 @@ def dataset_pages(stamp: dict) -> list[tuple[str, str]]:
     return [(n, f"{i} · {names[n]}") for i, n in enumerate(NOTEBOOKS, 1)] + [(REPORTING, f"5 · {REPORTING_TITLE}")]
 
 
+# front matter Quarto reads from a notebook's first raw cell: the <title> names the corpus (the page's
+# H1 stays its visible title); the fallback drops the cell by its tag
+FRONT_MATTER_TAG = "pseudoface-front-matter"
+
+
+def front_matter_cell(stamp: dict, name: str, dataset: str):
+    """The raw cell that gives a published notebook its page title: "3 · Training · DAIC-WOZ"."""
+    import nbformat
+    import yaml
+    title = dict(dataset_pages(stamp))[name]
+    text = yaml.safe_dump({"pagetitle": f"{title} · {display_name(dataset)}"}, allow_unicode=True)
+    cell = nbformat.v4.new_raw_cell(f"---\n{text}---")
+    cell.metadata["tags"] = [FRONT_MATTER_TAG]
+    cell["id"] = "front-matter"
+    return cell
+
+
 # ---------------------------------------------------------------- HTML inside Markdown
 
 def raw_html(markup: str) -> str:
@@ -174,6 +191,13 @@ def _regression(regression: dict | None) -> dict | None:
     return {"sentence": severity.regression_sentence(regression), "table": Markup(captions.styled(table).to_html())}
 
 
+def corpus_kind(name: str, synthetic: bool) -> str:
+    """What kind of corpus a dataset is, beside its name (which may say "synthetic" already)."""
+    if not synthetic:
+        return "licensed corpus"
+    return "corpus with a planted effect" if "synthetic" in name.lower() else "synthetic corpus"
+
+
 def key_results_html(dataset: str, stamp: dict) -> str:
     """The index's box for one dataset: what the corpus is and which label was scored, the conclusion
     against every baseline, warnings, the models side by side (macro-F1 by the fold estimator, the
@@ -184,7 +208,7 @@ def key_results_html(dataset: str, stamp: dict) -> str:
               f"{CORPUS_INPUTS.get(stamp.get('layout', 'landmarks'))}.")
     return captions.render(
         "key_results.html.j2", dataset=dataset, name=display_name(dataset), protocol=m["protocol"],
-        kind="synthetic corpus" if m.get("synthetic") else "licensed corpus", corpus=corpus,
+        kind=corpus_kind(display_name(dataset), m.get("synthetic")), corpus=corpus,
         lead=(first + sep.strip(), rest.rstrip()), corrected_t=CORRECTED_T,
         warning=results.small_fold_warning(m) if "fold_details" in m else "",
         rows=_model_rows(m, stamp.get("screening") or {}), differences=_differences(m), notes=_notes(stamp),

@@ -32,7 +32,8 @@ from .captions import display_name
 from .downloads import DOWNLOAD_NAMES, DOWNLOADS
 from .report import NOTEBOOKS, PUBLICATION_TAG, STAMP, provenance_text
 from ..learning.schema import check_stamp
-from .site_pages import (REPORTING, REPORTING_TITLE, code_spans, dataset_pages, generated_markdown, html_of, method_body, reporting_body, reporting_qmd)
+from .site_pages import (FRONT_MATTER_TAG, REPORTING, REPORTING_TITLE, code_spans, dataset_pages, generated_markdown, html_of, method_body, raw_html,
+                         front_matter_cell, reporting_body, reporting_qmd)
 from .sweep_page import published_sweeps
 
 ASSETS = "assets"
@@ -85,7 +86,9 @@ STATIC_RENDERER = "nbconvert, with this project's page templates"
 
 def quarto_metadata(datasets: list[str], st: dict[str, dict], sweeps: bool = False) -> dict:
     """Navigation for Quarto (``metadata-files`` in _quarto.yml): a menu per dataset, a sidebar that
-    gives previous/next links, the synthetic banner as the site announcement."""
+    gives previous/next links. No site-wide announcement: the synthetic banner belongs to the synthetic
+    datasets' pages only (their notebooks show it, their reporting.qmd carries it), and the site's own
+    pages include ``reports/_generated/banner.md``, which names the synthetic datasets."""
     def pages(ds):  # the notebooks, then the reporting page (a .qmd written by build_site)
         return [{"href": f"reports/{ds}/{n}.{'qmd' if n == REPORTING else 'ipynb'}", "text": text}
                 for n, text in dataset_pages(st[ds])]
@@ -99,10 +102,31 @@ def quarto_metadata(datasets: list[str], st: dict[str, dict], sweeps: bool = Fal
         "page-footer": {"center": f"Built {time.strftime('%Y-%m-%d')} from the published reports of "
                                   + ", ".join(display_name(d) for d in datasets) if datasets else "No report yet"},
     }
-    if any(s["metrics"].get("synthetic") for s in st.values()):
-        website["announcement"] = {"content": "**Synthetic corpus on this site.** " + captions.BANNER,
-                                   "type": "warning", "dismissable": False, "position": "below-navbar"}
     return {"website": website}
+
+
+def site_notes(datasets: list[str], st: dict[str, dict]) -> str:
+    """The notes above the site's own pages (index, Comparison, Sweeps, Method), the same in both
+    renderers: which datasets are synthetic (only when some are) and which come from video."""
+    synthetic = [display_name(ds) for ds in datasets if st[ds]["metrics"].get("synthetic")]
+    return (site_banner(synthetic, bool(datasets) and len(synthetic) == len(datasets))
+            + "".join(video_note(st[ds], display_name(ds)) for ds in datasets))
+
+
+def with_front_matter(path: Path, stamp: dict, dataset: str) -> None:
+    """Give a published notebook its front matter cell (reports published before it existed), or
+    update it; the file is rewritten only when the cell changes."""
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    cell = front_matter_cell(stamp, path.stem, dataset)
+    first = nb.cells[0] if nb.cells else None
+    if first is not None and FRONT_MATTER_TAG in first.metadata.get("tags", []):
+        if first.source == cell.source:
+            return
+        nb.cells[0] = cell
+    else:
+        nb.cells.insert(0, cell)
+    nbformat.write(nb, path)
 
 
 def build_site(root: Path) -> str:
@@ -122,8 +146,11 @@ def build_site(root: Path) -> str:
     (gen / "_website.yml").write_text(yaml.safe_dump(quarto_metadata(datasets, st, bool(sweeps)), sort_keys=False,
                                                      allow_unicode=True))
     site = root / "reports" / "_site"
+    (gen / "banner.md").write_text(raw_html(notes) if (notes := site_notes(datasets, st)) else "")
     for ds in datasets:  # the reporting page for Quarto: the Markdown the fallback converts
         (root / "reports" / ds / f"{REPORTING}.qmd").write_text(reporting_qmd(st[ds], ds))
+        for name in NOTEBOOKS:
+            with_front_matter(root / "reports" / ds / f"{name}.ipynb", st[ds], ds)
     if shutil.which("quarto"):
         # Quarto renders every reports/*/*.ipynb: an incomplete folder is moved where it does not look
         for name in skipped:
@@ -138,6 +165,7 @@ def build_site(root: Path) -> str:
         build_static_site(root, datasets, st, bool(sweeps))
         renderer = f"{STATIC_RENDERER} (Quarto is not on PATH)"
     share_plotlyjs(site)
+    keep_offline(site)
     return renderer
 
 
@@ -156,6 +184,30 @@ def share_plotlyjs(site: Path) -> None:
         if tag not in text:
             text = text.replace("</head>", f"{tag}\n</head>", 1)
         page.write_text(text)
+
+
+# What Quarto writes into the head of every notebook page that has an HTML or JavaScript output
+# (quarto-cli src/core/jupyter/widgets.ts, "jsWidgets"): require.js and jQuery from cdnjs and an AMD
+# definition of jQuery. Nothing on these pages uses them (plotly is loaded from assets/ and draws without
+# require.js; there are no Jupyter widgets), and a published report must open with no network.
+CDN_LIBRARIES = re.compile(r"""[ \t]*<script[^>]*\bsrc=["']https?://[^"']*/(?:require\.js|jquery)/[^"']*["'][^>]*>\s*</script>[ \t]*\n?"""
+                           r"""|[ \t]*<script[^>]*>\s*define\(\s*['"]jquery['"][^<]*</script>[ \t]*\n?""", re.I)
+EXTERNAL_LOAD = re.compile(r"""<(?:script|img|iframe)[^>]*\bsrc=["']?(?:https?:)?//[^"'\s>]+|<link[^>]*\bhref=["']?(?:https?:)?//[^"'\s>]+""", re.I)
+
+
+def keep_offline(site: Path) -> list[str]:
+    """Take the CDN libraries Quarto adds out of every page; returns (and prints) what any page would
+    still load from the network."""
+    left = []
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        offline = CDN_LIBRARIES.sub("", text)
+        if offline != text:
+            page.write_text(offline)
+        left += [f"{page.relative_to(site)}: {m[:80]}" for m in EXTERNAL_LOAD.findall(offline)]
+    for line in left:
+        print(f"site: loads from the network: {line}")
+    return left
 
 
 # ---------------------------------------------------------------- the static fallback
@@ -205,7 +257,7 @@ def _exporter():
                             template_file="pf_cells.html.j2")
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell", PUBLICATION_TAG}),
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell", PUBLICATION_TAG, FRONT_MATTER_TAG}),
                                    enabled=True)
     return exporter
 
@@ -231,9 +283,7 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
     (site / ASSETS / "site.css").write_text(captions.template_text("site.css"))
     _notebook_css(site)
     built = f"Built {time.strftime('%Y-%m-%d %H:%M')}."  # what built it: once, on the method page
-    synthetic = [display_name(ds) for ds in datasets if st[ds]["metrics"].get("synthetic")]
-    banner = site_banner(synthetic, len(synthetic) == len(datasets))
-    banner += "".join(video_note(st[ds], display_name(ds)) for ds in datasets)
+    banner = site_notes(datasets, st)
     exporter = _exporter()
     highlight_css = ""
     for ds in datasets:
