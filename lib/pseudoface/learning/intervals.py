@@ -73,6 +73,17 @@ def number(x, digits: int = 3) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}".replace("-", "−")
 
 
+def count_text(n: int, word: str, many: str | None = None) -> str:
+    """'1 permutation', '2 permutations': a count with its noun in the right number (never "(s)")."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def span_text(lo, hi, digits: int | None = None, sep: str = "–") -> str:
+    """'3–7', or one number when both ends print the same ('12', never '12–12')."""
+    a, b = (str(lo), str(hi)) if digits is None else (number(lo, digits), number(hi, digits))
+    return a if a == b else f"{a}{sep}{b}"
+
+
 def ci_text(ci, digits: int = 3) -> str:
     """'0.579 to 0.756': how every page, the terminal and the TRIPOD+AI items print an interval."""
     return f"{number(ci[0], digits)} to {number(ci[1], digits)}"

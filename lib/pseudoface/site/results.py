@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..learning.evaluate import macro_f1
-from ..learning.intervals import CORRECTED_T, fold_interval, headline_text
+from ..learning.intervals import CORRECTED_T, fold_interval, headline_text, span_text
 from .tables import (BASELINE_NAMES, COMPARISON_COLUMNS, TRIVIAL, baseline_table, best_trivial, calibration_bins, chosen_table, compare_to_default, comparison_table, errors_table, fold_scores, fold_table, gender_table, headline_key, headline_keys, headline_table, model_label, model_table, network_name, open_run, paired, pooled_confusion, prevalence, screening, test_fraction, threshold_sweep, verdict)
 
 
@@ -94,8 +94,10 @@ def run_caption(metrics: dict, reused: bool) -> str:
 
 def training_sentence(metrics: dict, max_epochs: int) -> str:
     t = chosen_table(metrics)
-    return (f"Chosen epochs {t.best_epoch.min()} to {t.best_epoch.max()} (of at most {max_epochs}); decision "
-            f"thresholds {_f(t.threshold.min(), 2)} to {_f(t.threshold.max(), 2)}, both chosen on each fold's "
+    epochs = span_text(t.best_epoch.min(), t.best_epoch.max(), sep=" to ")
+    thresholds = span_text(t.threshold.min(), t.threshold.max(), 2, sep=" to ")
+    return (f"Chosen epoch{'s' * (' ' in epochs)} {epochs} (of at most {max_epochs}); decision "
+            f"threshold{'s' * (' ' in thresholds)} {thresholds}, both chosen on each fold's "
             f"inner-validation participants. A fold took {_f(t.seconds.median(), 0)} s (median).")
 
 
