@@ -164,11 +164,31 @@ def floor_sentence(metrics: dict) -> str:
     return ""
 
 
-def conclusion(metrics: dict) -> str:
+def fused_contribution_sentence(metrics: dict, predictions: pd.DataFrame | None = None) -> str:
+    """'' unless the fused model scores exactly the feature model's macro-F1 in every outer fold: then
+    the network contributed nothing to it (its "+0.000 (+0.000 to +0.000)" is no estimate of a small
+    gain), said in words; with ``predictions``, how many participants get the same call from both."""
+    scores = fold_scores(metrics)
+    if "fused" not in scores or len(scores["fused"]) != len(scores["feature_model"]) or not np.allclose(
+            np.asarray(scores["fused"], float), np.asarray(scores["feature_model"], float), rtol=0, atol=1e-12):
+        return ""
+    calls = ""
+    if predictions is not None and {"fused_prediction", "feature_score"} <= set(predictions):
+        p = predictions[predictions.repeat == predictions.repeat.min()]
+        same = int((p.fused_prediction == (p.feature_score >= 0.5).astype(int)).sum())
+        calls = (f"; it makes the same call as the motion-feature model for all {len(p)} participants" if same == len(p)
+                 else f"; their calls differ for {len(p) - same} of {len(p)} participants, with the same macro-F1")
+    return (f"The fused model scores exactly the motion-feature model's macro-F1 in every outer fold{calls}: the "
+            f"network contributed nothing to the fused model here, whose difference of {_f(0.0, sign=True)} is the "
+            "feature model's own result, not a small gain.")
+
+
+def conclusion(metrics: dict, predictions: pd.DataFrame | None = None) -> str:
     """What the run shows, ranked against every baseline in the same folds: the headline model (and
     the network when the headline is the fused model) against the best trivial baseline and the
     feature model, by the fold estimator (:func:`paired`), saying plainly when a model does not beat
-    a trivial baseline."""
+    a trivial baseline, and when the network contributed nothing to the fused model
+    (:func:`fused_contribution_sentence`; ``predictions``: the first repeat's calls)."""
     where = "on this synthetic corpus" if metrics.get("synthetic") else "on this corpus"
     head = headline_key(metrics)
     parts = [_against_trivial(metrics, head, where)]
@@ -176,6 +196,7 @@ def conclusion(metrics: dict) -> str:
         parts.append(_against_features(metrics, "fused").replace(
             "The fused model", f"The fused model (the network's logit at weight "
                                f"{metrics['fused_model']['weights'][0]:g} beside the feature model's)", 1))
+        parts.append(fused_contribution_sentence(metrics, predictions))
         parts.append(_against_trivial(metrics, "network", ""))
     parts.append(_against_features(metrics, "network"))
     parts.append(floor_sentence(metrics))
