@@ -19,3 +19,25 @@ def test_a_fused_model_equal_to_the_feature_model_says_the_network_contributed_n
     gained = _run(GOOD, FEATURE, fused=[0.72, 0.75, 0.7, 0.73, 0.72])
     assert "contributed nothing" not in results.conclusion(gained)
     assert "contributed nothing" not in results.conclusion(_run(GOOD, FEATURE))  # no fused model
+
+
+WIDE = [0.2, 1.0, 0.3, 1.0, 0.9]  # five folds this far apart: the corrected t interval runs past 1
+
+
+def test_an_interval_past_1_carries_the_note_wherever_it_is_printed():
+    from pseudoface.learning.intervals import UNIT, ci_text
+    assert ci_text([0.148, 1.143], bounds=UNIT) == ("0.148 to 1.143 [past 1, outside the possible range: uninformative "
+                                                    "at this sample size]")
+    assert ci_text([0.3, 0.9], bounds=UNIT) == "0.300 to 0.900" and ci_text([0.148, 1.143]) == "0.148 to 1.143"
+    m = _run(GOOD, FEATURE, fused=WIDE)
+    assert results.fold_interval(WIDE, 0.2)["ci95"][1] > 1
+    note = "uninformative at this sample size"
+    assert note in results.headline_sentence(m)
+    table = results.headline_table(m)
+    assert note in table.loc[0, "95% CI (corrected t)"] and note not in table.loc[1, "95% CI (corrected t)"]
+    assert "The 95% interval of fused (network + features)" in results.baseline_sentence(m)
+    assert note not in results.headline_sentence(_run(GOOD, FEATURE, fused=[0.72, 0.75, 0.7, 0.73, 0.72]))
+    from pseudoface.site.answers import headline
+    m["fold_details"] = [d | {"repeat": 0} for d in m["fold_details"]]
+    assert note in headline(m["fused_model"]["macro_f1"] | {"ci95_corrected_t": [0.148, 1.143], "std": 0.3}, m,
+                            bounds=UNIT)

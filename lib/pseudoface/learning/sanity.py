@@ -25,7 +25,7 @@ from . import runs
 from ..corpora.cache import atomic_write_text
 from .cv import RunSpec, cross_validate
 from ..encoding.encode import EncodedCorpus, encode_corpus
-from .intervals import CORRECTED_T, CORRECTED_T_KEY, ci_text, count_text, number
+from .intervals import CORRECTED_T, CORRECTED_T_KEY, UNIT, ci_text, count_text, number
 from ..params import Params, ParamsError, params_from_dict
 from ..corpora.read import load_corpus
 
@@ -156,7 +156,7 @@ def load_sanity(run_dir: str | Path) -> dict | None:
 
 def _random_interval(sanity: dict) -> str:
     """'the stratified-random baseline's 95% CI 0.208 to 0.921 (mean over the run's folds, corrected resampled t)'."""
-    return (f"the stratified-random baseline's 95% CI {ci_text(sanity['stratified_random'][CORRECTED_T_KEY])} (its "
+    return (f"the stratified-random baseline's 95% CI {ci_text(sanity['stratified_random'][CORRECTED_T_KEY], bounds=UNIT)} (its "
             f"mean over the run's outer folds, {CORRECTED_T})")
 
 
@@ -169,7 +169,7 @@ def sanity_table(sanity: dict) -> pd.DataFrame:
              "shuffled mean": v["shuffled_mean"], "gap": v["gap"],
              "against the random interval": "above: possible leakage" if v["possible_leakage"]
              else "within" if v["within_interval"] else "below"} for key, v in sanity["models"].items()]
-    rows.append({"model": f"stratified random (95% CI {ci_text(sanity['stratified_random'][CORRECTED_T_KEY])}, "
+    rows.append({"model": f"stratified random (95% CI {ci_text(sanity['stratified_random'][CORRECTED_T_KEY], bounds=UNIT)}, "
                           f"{CORRECTED_T})",
                  "true labels (same folds)": sanity["stratified_random"]["macro_f1_first_repeat"]})
     return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..corpora.corpus import AUS, GAZE, POSE
-from ..learning.intervals import CORRECTED_T, CORRECTED_T_KEY, count_text, headline_text, number, span_text
+from ..learning.intervals import CORRECTED_T, CORRECTED_T_KEY, UNIT, beyond_note, count_text, headline_text, number, span_text
 
 DATASETS = {
     "daic_woz": "DAIC-WOZ (AVEC 2016/2017): per-session CLNF 3-D facial landmark files (68 points, camera-space "
@@ -84,13 +84,14 @@ def folds_text(m: dict) -> str:
     return f"{len(m['fold_details']) // max(1, repeats)} outer folds" + (f" × {repeats} repeats" if repeats > 1 else "")
 
 
-def headline(summary: dict, m: dict, digits: int = 3) -> str:
-    """A mean over folds as every page prints it: mean ± SD with the corrected t interval, named."""
+def headline(summary: dict, m: dict, digits: int = 3, bounds: tuple | None = None) -> str:
+    """A mean over folds as every page prints it: mean ± SD with the corrected t interval, named
+    (``bounds``: the metric's range, noted when the interval leaves it: :func:`intervals.beyond_note`)."""
     if digits != 3:
         lo, hi = summary[CORRECTED_T_KEY]
         return (f"{_f(summary['mean'], digits)} ± {_f(summary['std'], digits)} (95% CI {_f(lo, digits)} to "
-                f"{_f(hi, digits)}, {CORRECTED_T})")
-    return headline_text(summary["mean"], summary["std"], summary[CORRECTED_T_KEY], folds_text(m))
+                f"{_f(hi, digits)}{beyond_note([lo, hi], bounds)}, {CORRECTED_T})")
+    return headline_text(summary["mean"], summary["std"], summary[CORRECTED_T_KEY], folds_text(m), bounds)
 
 
 def n_features(r: RunFiles) -> int:

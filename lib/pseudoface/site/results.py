@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..learning.evaluate import macro_f1
-from ..learning.intervals import CORRECTED_T, fold_interval, headline_text, span_text
+from ..learning.intervals import CORRECTED_T, DIFFERENCE, UNIT, beyond_note, fold_interval, headline_text, span_text
 from .tables import (BASELINE_NAMES, COMPARISON_COLUMNS, TRIVIAL, baseline_table, best_trivial, calibration_bins, chosen_table, compare_to_default, comparison_table, errors_table, fold_scores, fold_table, gender_table, headline_key, headline_keys, headline_table, model_label, model_table, network_name, open_run, paired, pooled_confusion, prevalence, screening, test_fraction, threshold_sweep, verdict)
 
 
@@ -49,7 +49,7 @@ def headline_sentence(metrics: dict) -> str:
     iv = fold_interval(fold_scores(metrics)[key], test_fraction(metrics))
     ppr = (metrics.get("fused_model") if key == "fused" else metrics)["predicted_positive_rate"]["mean"]
     return (f"The {model_label(metrics, key, prose=True)}: macro-F1 "
-            f"{headline_text(iv['mean'], iv['sd'], iv['ci95'], folds_phrase(metrics['macro_f1']))}. It calls "
+            f"{headline_text(iv['mean'], iv['sd'], iv['ci95'], folds_phrase(metrics['macro_f1']), UNIT)}. It calls "
             f"{_f(100 * ppr, 0)}% of participants depressed; {_f(100 * prevalence(metrics), 0)}% are. "
             + label_sentence(metrics))
 
@@ -124,7 +124,8 @@ def calibration_sentence(metrics: dict) -> str:
 
 
 def _difference(d: dict) -> str:
-    return f"difference {_f(d['mean'], sign=True)}, 95% CI {_f(d['ci95'][0], sign=True)} to {_f(d['ci95'][1], sign=True)}"
+    return (f"difference {_f(d['mean'], sign=True)}, 95% CI {_f(d['ci95'][0], sign=True)} to {_f(d['ci95'][1], sign=True)}"
+            + beyond_note(d["ci95"], DIFFERENCE))
 
 
 def _against_trivial(metrics: dict, key: str, where: str) -> str:
@@ -217,9 +218,14 @@ def baseline_sentence(metrics: dict) -> str:
             above = " and ".join(", ".join(table.name.iloc[:rank]).rsplit(", ", 1))
             parts.append(f"the {model_label(metrics, key, prose=True)} ranks {rank + 1} of {len(table)}"
                          + (f", below {above}" if above else ""))
+    wide = [r.name for r in table.itertuples() if beyond_note([r.ci95_low, r.ci95_high], UNIT)]
+    wide += [f"{r.name} minus the motion-feature model" for r in table.itertuples()
+             if beyond_note([r.diff_low, r.diff_high], DIFFERENCE)]
+    note = (f" The 95% interval of {' and of '.join(wide)} runs past the limits the metric can take (0 to 1 for "
+            "macro-F1, −1 to +1 for a difference): such an interval is uninformative at this sample size." if wide else "")
     return (f"The strongest baseline is the {BASELINE_NAMES.get(best, best)} ({_f(b[best]['macro_f1']['mean'])} ± "
             f"{_f(b[best]['macro_f1']['std'])}). By mean macro-F1 over folds, " + "; ".join(parts) + ". A rank is not "
-            "a test: the right panel gives each difference to the motion-feature model with its interval.")
+            "a test: the right panel gives each difference to the motion-feature model with its interval." + note)
 
 
 def roc_sentence(metrics: dict) -> str:
