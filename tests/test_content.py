@@ -41,3 +41,22 @@ def test_an_interval_past_1_carries_the_note_wherever_it_is_printed():
     m["fold_details"] = [d | {"repeat": 0} for d in m["fold_details"]]
     assert note in headline(m["fused_model"]["macro_f1"] | {"ci95_corrected_t": [0.148, 1.143], "std": 0.3}, m,
                             bounds=UNIT)
+
+
+def test_the_fold_analysis_says_which_model_each_figure_and_table_shows():
+    import nbformat
+    from pseudoface.params import project_root
+    m = _run(GOOD, FEATURE, fused=[0.72, 0.75, 0.7, 0.73, 0.72])
+    m["fold_details"] = [d | {"repeat": 0, "fold": i, "best_epoch": 3, "threshold": 0.5, "seconds": 1.0}
+                         for i, d in enumerate(m["fold_details"])]
+    predictions = pd.DataFrame({"repeat": 0, "label": [0, 1, 1, 0], "score": [0.2, 0.7, 0.4, 0.6],
+                                "prediction": [0, 1, 0, 1]})
+    errors = pd.DataFrame({"correct": [True, False], "valid_percent": [90.0, 80.0]})
+    said = "the network, CNN-LSTM (whole session), not the fused model that leads the headline table"
+    for text in (results.roc_sentence(m), results.confusion_sentence(predictions, m),
+                 results.threshold_sentence(m, predictions), results.errors_sentence(errors, m), results.fold_sentence(m)):
+        assert said in text, text
+    nb = nbformat.read(project_root() / "notebooks" / "04_fold_analysis.ipynb", 4)
+    for call in ("fold_table", "roc_figure", "confusion_figure", "threshold_sweep_figure", "scatter_errors_figure"):
+        line = next(ln for c in nb.cells for ln in c.source.splitlines() if f"{call}(" in ln)
+        assert "'The network (CNN-LSTM)" in line, call

@@ -92,6 +92,12 @@ def run_caption(metrics: dict, reused: bool) -> str:
             "depressed.")
 
 
+def fold_sentence(metrics: dict) -> str:
+    """Which model the per-fold table shows (its macro-F1 and its parts are the network's)."""
+    return (f"Every number of this table belongs to {shown_model(metrics)[:-1]}: its macro-F1 and the parts of it per "
+            "outer fold, and the epoch and threshold chosen for it on inner validation.")
+
+
 def training_sentence(metrics: dict, max_epochs: int) -> str:
     t = chosen_table(metrics)
     epochs = span_text(t.best_epoch.min(), t.best_epoch.max(), sep=" to ")
@@ -228,16 +234,28 @@ def baseline_sentence(metrics: dict) -> str:
             "a test: the right panel gives each difference to the motion-feature model with its interval." + note)
 
 
+def shown_model(metrics: dict | None) -> str:
+    """Which model the fold analysis' per-fold table, ROC, confusion matrix, threshold sweep and error
+    scatter show: always the network, which is not the headline when the run has a fused model
+    (ends in a comma, for a clause that follows)."""
+    if metrics is None:
+        return "the network (CNN-LSTM),"
+    return (f"the network, {network_name(metrics)}" + (", not the fused model that leads the headline table,"
+                                                         if headline_key(metrics) == "fused" else ","))
+
+
 def roc_sentence(metrics: dict) -> str:
     aucs = [f["roc_auc"] for f in metrics["fold_details"]]
-    return (f"ROC-AUC {_f(metrics['roc_auc']['mean'])} ± {_f(metrics['roc_auc']['std'])} over folds "
-            f"(from {_f(np.nanmin(aucs))} to {_f(np.nanmax(aucs))}); 0.5 is chance, the dashed line. "
+    lo, hi = _f(np.nanmin(aucs)), _f(np.nanmax(aucs))
+    spread = f"{lo} in every fold" if lo == hi else f"from {lo} to {hi}"
+    return (f"These are the curves of {shown_model(metrics)[:-1]}. ROC-AUC {_f(metrics['roc_auc']['mean'])} ± "
+            f"{_f(metrics['roc_auc']['std'])} over folds ({spread}); 0.5 is chance, the dashed line. "
             "With a handful of participants per fold each curve moves in large steps.")
 
 
-def confusion_sentence(predictions: pd.DataFrame) -> str:
+def confusion_sentence(predictions: pd.DataFrame, metrics: dict | None = None) -> str:
     (tn, fp), (fn, tp) = pooled_confusion(predictions)
-    return (f"{tp} of {tp + fn} depressed participants are detected (sensitivity {_f(tp / max(1, tp + fn), 2)}); "
+    return (f"The calls of {shown_model(metrics)[:-1]}: {tp} of {tp + fn} depressed participants are detected (sensitivity {_f(tp / max(1, tp + fn), 2)}); "
             f"{tn} of {tn + fp} not depressed are correctly ruled out (specificity {_f(tn / max(1, tn + fp), 2)}). "
             "Percentages are of each true class; every participant appears once per repeat.")
 
@@ -247,7 +265,7 @@ def threshold_sentence(metrics: dict, predictions: pd.DataFrame) -> str:
     sweep = threshold_sweep(predictions)
     best = sweep.loc[sweep.macro_f1.idxmax()]
     t = chosen_table(metrics).threshold
-    return (f"Scores range from {_f(predictions.score.min(), 3)} to {_f(predictions.score.max(), 3)}. At a threshold of 0.5 "
+    return (f"The scores of {shown_model(metrics)} range from {_f(predictions.score.min(), 3)} to {_f(predictions.score.max(), 3)}. At a threshold of 0.5 "
             f"the pooled macro-F1 would be {_f(at_half)}, not the reported {_f(metrics['macro_f1']['mean'])}: each fold "
             f"uses its own threshold ({_f(t.min(), 3)} to {_f(t.max(), 3)}), chosen on inner validation, and the reported "
             f"value is the mean over folds. The best threshold in hindsight ({_f(best.threshold, 3)}, macro-F1 "
@@ -264,11 +282,11 @@ def gender_sentence(metrics: dict) -> str:
     return "; ".join(parts) + ". Groups this small differ by chance; a gap is a question, not a finding." + codes
 
 
-def errors_sentence(errors: pd.DataFrame) -> str:
+def errors_sentence(errors: pd.DataFrame, metrics: dict | None = None) -> str:
     wrong, right = errors[~errors.correct], errors[errors.correct]
     if wrong.empty:
-        return "Every participant of the first repeat is classified correctly."
-    return (f"{len(wrong)} of {len(errors)} participants are misclassified. Median valid frames: {_f(wrong.valid_percent.median(), 1)}% "
+        return f"Every participant of the first repeat is classified correctly by {shown_model(metrics)[:-1]}."
+    return (f"{len(wrong)} of {len(errors)} participants are misclassified by {shown_model(metrics)[:-1]}. Median valid frames: {_f(wrong.valid_percent.median(), 1)}% "
             f"for errors against {_f(right.valid_percent.median(), 1)}% for correct predictions; errors clustered at "
             "low quality would point at the data rather than the model.")
 
