@@ -29,3 +29,13 @@ def test_mean_predictors_are_not_called_avec_baselines():
         assert not any("(AVEC's baseline)" in c.source for c in nb.cells)
     from pseudoface.site import severity
     assert "(AVEC's baseline)" not in (severity.__doc__ + severity.regression_sentence.__doc__)
+
+
+def test_a_threshold_the_same_in_every_fold_is_one_number():
+    import pandas as pd
+    from pseudoface.site.results import threshold_sentence
+    metrics = {"macro_f1": {"mean": 0.6}, "fold_details": [
+        {"repeat": 0, "fold": f, "best_epoch": 2, "threshold": 0.45, "seconds": 1.0} for f in range(3)]}
+    predictions = pd.DataFrame({"label": [0, 1, 1, 0], "score": [0.2, 0.7, 0.4, 0.6]})
+    text = threshold_sentence(metrics, predictions)
+    assert "own threshold (0.450)" in text and "0.450 to 0.450" not in text

@@ -76,7 +76,7 @@ def small_fold_warning(metrics: dict) -> str:
         return ""
     repeats = max(1, len(metrics["macro_f1"].get("pooled") or {}))
     aucs = d.roc_auc.dropna()
-    spread = f" (per-fold ROC-AUC runs {_f(aucs.min())} to {_f(aucs.max())})" if len(aucs) else ""
+    spread = f" (per-fold ROC-AUC {span_text(aucs.min(), aucs.max(), 3, sep=' to ')})" if len(aucs) else ""
     advice = ("more repeats of the fold split would average over splits" if repeats < 3 else
               f"the {repeats} repeats average over splits")
     return (f"Small folds: an outer fold holds as few as {d.n.min()} participants, {events} of them depressed, too few "
@@ -267,7 +267,7 @@ def threshold_sentence(metrics: dict, predictions: pd.DataFrame) -> str:
     t = chosen_table(metrics).threshold
     return (f"The scores of {shown_model(metrics)} range from {_f(predictions.score.min(), 3)} to {_f(predictions.score.max(), 3)}. At a threshold of 0.5 "
             f"the pooled macro-F1 would be {_f(at_half)}, not the reported {_f(metrics['macro_f1']['mean'])}: each fold "
-            f"uses its own threshold ({_f(t.min(), 3)} to {_f(t.max(), 3)}), chosen on inner validation, and the reported "
+            f"uses its own threshold ({span_text(t.min(), t.max(), 3, sep=' to ')}), chosen on inner validation, and the reported "
             f"value is the mean over folds. The best threshold in hindsight ({_f(best.threshold, 3)}, macro-F1 "
             f"{_f(best.macro_f1)}) was chosen on the test participants themselves, so it is optimistic.")
 
