@@ -12,7 +12,7 @@ import pytest
 
 from pseudoface.site import downloads, reporting, results, site_pages
 from pseudoface.cli import main
-from pseudoface.learning.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, ci_text
+from pseudoface.learning.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, UNIT, ci_text
 from pseudoface.site.report import SUMMARY_KEYS
 from pseudoface.learning.sanity import load_sanity
 
@@ -71,13 +71,13 @@ def test_the_terminal_prints_the_index_interval_with_its_name(places):
     assert any(f"95% CI of the mean, {CORRECTED_T}" in line for line in lines)
     for key, s in _summaries(m).items():
         [line] = [line for line in lines if line.startswith(f"  {MODELS.get(key, key)}: ")]
-        assert f"(95% CI {ci_text(s['macro_f1'][CORRECTED_T_KEY])}, {CORRECTED_T})" in line, key
+        assert f"(95% CI {ci_text(s['macro_f1'][CORRECTED_T_KEY], bounds=UNIT)}, {CORRECTED_T})" in line, key
         assert ci_text(s["macro_f1"][BOOTSTRAP_KEY]) not in places["terminal"], key
 
 
 def test_every_page_and_file_prints_the_same_interval(places):
     m = places["metrics"]
-    fused, network = (ci_text(s["macro_f1"][CORRECTED_T_KEY]) for s in (m["fused_model"], m))
+    fused, network = (ci_text(s["macro_f1"][CORRECTED_T_KEY], bounds=UNIT) for s in (m["fused_model"], m))
     item_23a = [line for line in places["reporting_md"].splitlines() if line.startswith("| 23a |")][0]
     item_12e = [line for line in places["reporting_md"].splitlines() if line.startswith("| 12e |")][0]
     for text in (fused, network):

@@ -148,20 +148,48 @@ def test_cli_errors_name_the_path(tmp_path, capsys, valid_metrics):
     assert err.startswith(f"error: {tmp_path}: no checkpoints") and "\n" not in err
 
 
-def test_group_bars_follow_the_networks_order_and_show_a_group_only_its_model_has():
+def test_group_bars_one_panel_per_model_largest_first_clipped_at_0_and_a_missing_group_named():
+    """Issue 31.7: each model on its own y-axis (logit scales differ), groups largest first (the
+    sentence's order), the lower error bar clipped at 0, a group only the other model has named."""
     stability = pd.DataFrame({
         "model": ["network", "network", "feature_model", "feature_model", "feature_model"],
-        "group": ["mouth", "head rotation", "head rotation", "mouth", "gaze"],
-        "mean_abs_delta": [0.30, 0.10, 0.05, 0.40, 0.20], "sd_abs_delta": [0.03, np.nan, 0.01, 0.02, 0.04],
+        "group": ["head rotation", "mouth", "head rotation", "mouth", "jaw and nose"],
+        "mean_abs_delta": [0.10, 0.30, 0.05, 0.40, 0.20], "sd_abs_delta": [np.nan, 0.40, 0.01, 0.02, 0.04],
         "folds": [3, 3, 3, 3, 3]})
     fig = explain_plots.group_bar_figure(stability)
     network, feature = fig.data
     assert (network.name, feature.name) == ("network (CNN-LSTM)", "motion-feature model")
+    assert (network.yaxis, feature.yaxis) == ("y", "y2")  # separate axes
+    assert fig.layout.yaxis.title.text.endswith("network (CNN-LSTM)") and fig.layout.yaxis2.title.text.endswith("model")
     assert list(network.x) == ["mouth", "head rotation"] and list(network.y) == [0.30, 0.10]
-    assert list(network.error_y.array) == [0.03, 0.0]  # one fold's SD is undefined: no error bar
-    assert list(feature.x) == ["mouth", "head rotation", "gaze"] and list(feature.y) == [0.40, 0.05, 0.20]
-    assert list(feature.error_y.array) == [0.02, 0.01, 0.04]
-    assert fig.layout.barmode == "group" and fig.layout.title.text.endswith("over 3 folds")
+    assert list(network.error_y.array) == [0.40, 0.0]  # one fold's SD is undefined: no error bar
+    assert list(network.error_y.arrayminus) == [0.30, 0.0]  # clipped at 0: never below 0
+    assert list(feature.x) == ["mouth", "jaw and nose", "head rotation"] and list(feature.y) == [0.40, 0.20, 0.05]
+    assert [a.text for a in fig.layout.annotations if a.text.startswith("no bar")] == [
+        "no bar for jaw and nose: not in this model's input"]
+    assert fig.layout.title.text.startswith("What each model uses: mean ± SD over 3 folds")
+
+
+def test_the_occlusion_sentence_ranks_by_what_it_prints_and_states_one_threshold():
+    """Issue 31.7: a group with a smaller mean but a better mean rank is not said to change most; W
+    0.82 and 0.83 fall on the same side of the one stated threshold; a missing bar is explained."""
+    # g1: ranked first in 3 of 5 folds, but a smaller mean than g0 (ranked second there, first and large elsewhere)
+    matrix = np.array([[0.30, 0.31, 0.1], [0.30, 0.31, 0.1], [0.30, 0.31, 0.1], [0.9, 0.2, 0.1], [0.9, 0.2, 0.1]])
+    summary = pd.concat([_summary(matrix), _summary(np.tile([0.5, 0.2, 0.1, 0.3], (5, 1)), "feature_model")
+                         .replace({"group": {"g3": "jaw and nose"}})])
+    text = explain.sentence(summary)
+    assert text.startswith("The network's score changes most when g0 is replaced by its neutral value (mean |Δ logit| 0.54")
+    assert "then g1 (0.27" in text and "g0 is the largest in 2 of 5 folds" in text
+    assert "stable means Kendall's W ≥ 0.70" in text
+    assert "The network has no bar for jaw and nose: its input has no rows of that group" in text
+    assert explain.rank_agreement(summary, "network")["top"] == "g0"
+    order = explain.stability(summary)
+    assert list(order[order.model == "network"].group) == ["g0", "g1", "g2"]  # by mean |Δ|, as printed
+    # the verdict is the stated threshold on the W printed beside it, nothing else (W 0.82 and 0.83 agree)
+    for matrix in (np.array([[4, 3, 2, 1], [4, 3, 2, 1], [3, 4, 2, 1], [4, 3, 1, 2], [4, 2, 3, 1.0]]),
+                   np.array([[4, 3, 2, 1], [3, 4, 2, 1], [4, 3, 1, 2], [3, 4, 1, 2], [4, 2, 3, 1.0]])):
+        a = explain.rank_agreement(_summary(matrix), "network")
+        assert a["stable"] == (a["kendall_w"] >= explain.STABLE_W), a
 
 
 FAST = list(SMOKE) + ["train.epochs=2", "train.patience=2", "cv.folds=2", "cv.bootstrap=20"]
@@ -196,8 +224,8 @@ def test_cli_end_to_end_on_a_small_run(small_run, capsys):
         assert set(trace.x) == set(rows.index) and trace.type == "bar"
         np.testing.assert_allclose(trace.y, rows.mean_abs_delta)
         np.testing.assert_allclose(trace.error_y.array, rows.sd_abs_delta)
-    assert list(fig.data[0].x) == list(stability[stability.model == "network"].group)  # the network's order
-    assert fig.layout.title.text == "What each model uses: mean ± SD over 2 folds"
+    assert list(fig.data[0].x) == list(stability[stability.model == "network"].group)  # largest mean |Δ| first
+    assert fig.layout.title.text == "What each model uses: mean ± SD over 2 folds (each model on its own scale)"
     assert fig.layout.yaxis.title.text.startswith("mean |Δ logit|") and fig.layout.xaxis.title.text == "input group"
     profile = explain.participant_profile(small_run, stretches=5)
     assert profile["grid"].shape == (4, 5) and profile["image"].shape[0] == 12

@@ -140,7 +140,7 @@ def test_ray_run_gives_the_same_predictions_and_leaves_nothing_behind(local_run,
     out = tmp_path / "run"
     assert main(_cv_args(synth_root, out, "--ray")) == 0  # starts a local Ray, shuts it down
     printed = capsys.readouterr().out
-    assert "plan: 3 fold training(s) on 2 worker(s) (ray: local Ray, 2 CPU(s); 1 thread(s) each)" in printed
+    assert "plan: 3 fold training(s) on 2 worker(s) (ray: local Ray, 2 CPU(s); 1 thread each)" in printed
     assert filecmp.cmp(local_run / "predictions.csv", out / "predictions.csv", shallow=False)
     assert _fold_choices(out) == _fold_choices(local_run)
     m = json.loads((out / "metrics.json").read_text())
@@ -263,20 +263,20 @@ def test_report_prints_its_plan_with_the_executor():
     from pseudoface.site.report import report_plan
     base = ROOT / "params" / "synthetic.yaml"
     local = report_plan(load_params(base), 48)
-    assert local.startswith("plan: up to 35 fold trainings (5 run(s) x 5: the main run, 3 comparison variant(s), "
+    assert local.startswith("plan: up to 35 fold trainings (5 runs x 5: the main run, 3 comparison variants, "
                             "the PHQ-8 regression) + 10 for the shuffled-label sanity run "
-                            "(2 permutation(s) x 5 folds of the first repeat), in the notebook's process") and "projected" in local
+                            "(2 permutations x 5 folds of the first repeat), in the notebook's process") and "projected" in local
     without = report_plan(load_params(base, ["cv.shuffled_labels=0"]), 48)
-    assert without.startswith("plan: up to 25 fold trainings (5 run(s) x 5: the main run, 3 comparison variant(s), "
+    assert without.startswith("plan: up to 25 fold trainings (5 runs x 5: the main run, 3 comparison variants, "
                               "the PHQ-8 regression), in the notebook's process")
     assert local.split("~")[1] != without.split("~")[1]  # the sanity run is in the projection
     no_regression = report_plan(load_params(base, ["cv.shuffled_labels=0", "report.regression=false"]), 189)
-    assert no_regression.startswith("plan: up to 20 fold trainings (4 run(s) x 5: the main run, 3 comparison variant(s)),")
+    assert no_regression.startswith("plan: up to 20 fold trainings (4 runs x 5: the main run, 3 comparison variants),")
     # the regression run is in the projection (DAIC-WOZ's 189 participants: minutes apart)
     assert no_regression.split("~")[1] != report_plan(load_params(base, ["cv.shuffled_labels=0"]), 189).split("~")[1]
     on_ray = report_plan(load_params(base, ["cv.executor=ray", "train.threads=1"]), 48)
-    assert f"a local Ray: {os.cpu_count()} at once, 1 thread(s) each" in on_ray
+    assert f"a local Ray: {os.cpu_count()} at once, 1 thread each" in on_ray
     cluster = report_plan(load_params(base, ["cv.executor=ray", "cv.ray_address=auto", "report.comparisons=false",
                                              "cv.shuffled_labels=0"]), 48)
-    assert cluster.startswith("plan: up to 10 fold trainings (2 run(s) x 5: the main run, the PHQ-8 regression), "
+    assert cluster.startswith("plan: up to 10 fold trainings (2 runs x 5: the main run, the PHQ-8 regression), "
                               "Ray cluster at auto")

@@ -174,5 +174,10 @@ def test_sanity_summary_flags_a_shuffled_score_above_the_random_interval():
     from pseudoface.learning.sanity import sanity_sentence
     assert "possible leakage: the fused model" in sanity_sentence(leaky) and "0.25" in sanity_sentence(leaky)
     assert "no sign of leakage" in sanity_sentence(quiet)
+    from pseudoface.learning.sanity import sanity_brief  # issue 31.12: singular and plural, never "(s)"
+    for text in (sanity_sentence(leaky), sanity_sentence(quiet), sanity_brief(leaky), sanity_brief(quiet)):
+        assert "(s)" not in text
+    assert "(1 permutation of" in sanity_sentence(leaky) and "(2 permutations of" in sanity_sentence(quiet)
+    assert "the fused model on shuffled labels lies above" in sanity_sentence(leaky)
     assert not leaky["models"]["network"]["possible_leakage"]
     assert np.isclose(leaky["stratified_random"]["ci95_corrected_t"], [0.4, 0.6]).all()

@@ -290,7 +290,7 @@ def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
                          built="b", sources="Synthetic")
     assert '<a href="reports/synthetic/reporting.html">5 · Reporting (TRIPOD+AI)</a>' in page
     box = site_pages.key_results_html("synthetic", stamp)
-    assert "Shuffled-label sanity run (2 permutation(s) of the training labels, same folds): network 0.480" in box
+    assert "Shuffled-label sanity run (2 permutations of the training labels, same folds): network 0.480" in box
     assert "the stratified-random baseline&#39;s 95% CI 0.400 to 0.600 (its mean over the run&#39;s outer folds, " \
            "corrected resampled t)" in box
 

@@ -97,14 +97,14 @@ def headline(metrics: dict) -> str:
     """Every model's macro-F1 as the site's index prints it: mean ± SD over outer folds with the 95% CI
     of the mean by the corrected resampled t (metrics.json: ``macro_f1.ci95_corrected_t``); above it
     the task's own line (a regression run: the PHQ-8 score)."""
-    from .learning.intervals import CORRECTED_T, CORRECTED_T_KEY, ci_text, number
+    from .learning.intervals import CORRECTED_T, CORRECTED_T_KEY, UNIT, ci_text, number
     from .site.results import folds_phrase
     from .learning.task import task_named
     models = [("fused model (headline)", metrics["fused_model"])] if "fused_model" in metrics else []
     models += [("network", metrics)] + [(name, v) for name, v in metrics["baselines"].items()]
     parts = [f"macro-F1, mean ± SD over {folds_phrase(metrics['macro_f1'])} (95% CI of the mean, {CORRECTED_T}):"]
     parts += [f"  {name}: {number(v['macro_f1']['mean'])} ± {number(v['macro_f1']['std'])} (95% CI "
-              f"{ci_text(v['macro_f1'][CORRECTED_T_KEY])}, {CORRECTED_T}), predicted-positive rate "
+              f"{ci_text(v['macro_f1'][CORRECTED_T_KEY], bounds=UNIT)}, {CORRECTED_T}), predicted-positive rate "
               f"{v['predicted_positive_rate']['mean']:.2f}" for name, v in models]
     return "\n".join([line for line in [task_named(metrics.get("task")).headline(metrics)] if line] + parts)
 

@@ -97,8 +97,9 @@ def fit_predict(name: str, train: pd.DataFrame, test: pd.DataFrame, feature_cols
 
 
 # ---------------------------------------------------------------- model.task: regression (PHQ-8 score)
-# The same folds: the training-fold mean and median scores (AVEC's "mean" baseline predicts the
-# training mean for everyone) and the feature model as ridge regression on the same functionals.
+# The same folds: the training-fold mean and median predictors (trivial: the training mean or
+# median score for everyone; AVEC's own baselines were learned
+# models) and the feature model as ridge regression on the same functionals.
 REGRESSION_BASELINES = ("mean", "median", "ridge")
 RIDGE_ALPHAS = np.logspace(-2, 4, 13)  # L2 strengths tried on inner folds
 

@@ -73,14 +73,43 @@ def number(x, digits: int = 3) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}".replace("-", "−")
 
 
-def ci_text(ci, digits: int = 3) -> str:
-    """'0.579 to 0.756': how every page, the terminal and the TRIPOD+AI items print an interval."""
-    return f"{number(ci[0], digits)} to {number(ci[1], digits)}"
+def count_text(n: int, word: str, many: str | None = None) -> str:
+    """'1 permutation', '2 permutations': a count with its noun in the right number (never "(s)")."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
-def headline_text(mean: float, sd: float, ci, folds: str) -> str:
-    """'0.668 ± 0.047 (mean ± SD over 5 outer folds; 95% CI 0.579 to 0.756, corrected resampled t)'."""
-    return f"{number(mean)} ± {number(sd)} (mean ± SD over {folds}; 95% CI {ci_text(ci)}, {CORRECTED_T})"
+def span_text(lo, hi, digits: int | None = None, sep: str = "–") -> str:
+    """'3–7', or one number when both ends print the same ('12', never '12–12')."""
+    a, b = (str(lo), str(hi)) if digits is None else (number(lo, digits), number(hi, digits))
+    return a if a == b else f"{a}{sep}{b}"
+
+
+UNIT = (0.0, 1.0)  # the range of macro-F1, ROC-AUC and the predicted-positive rate
+DIFFERENCE = (-1.0, 1.0)  # the range of a difference between two of them
+
+
+def beyond_note(ci, bounds: tuple | None) -> str:
+    """' [past 1, outside the possible range: uninformative at this sample size]' when the interval
+    leaves the range ``bounds`` its metric can take, else ''. The corrected t is symmetric and knows
+    no limits, so with few folds it runs past them; such an interval says the data cannot tell."""
+    if bounds is None or not all(math.isfinite(c) for c in ci):
+        return ""
+    past = [number(b, 0) for b, out in ((bounds[0], ci[0] < bounds[0]), (bounds[1], ci[1] > bounds[1])) if out]
+    if not past:
+        return ""
+    return f" [past {' and '.join(past)}, outside the possible range: uninformative at this sample size]"
+
+
+def ci_text(ci, digits: int = 3, bounds: tuple | None = None) -> str:
+    """'0.579 to 0.756': how every page, the terminal and the TRIPOD+AI items print an interval; with
+    ``bounds`` (the metric's range, e.g. :data:`UNIT`) the note of :func:`beyond_note` when it leaves them."""
+    return f"{number(ci[0], digits)} to {number(ci[1], digits)}" + beyond_note(ci, bounds)
+
+
+def headline_text(mean: float, sd: float, ci, folds: str, bounds: tuple | None = None) -> str:
+    """'0.668 ± 0.047 (mean ± SD over 5 outer folds; 95% CI 0.579 to 0.756, corrected resampled t)'
+    (with ``bounds``: the note of :func:`beyond_note` when the interval leaves them)."""
+    return f"{number(mean)} ± {number(sd)} (mean ± SD over {folds}; 95% CI {ci_text(ci, bounds=bounds)}, {CORRECTED_T})"
 
 
 # ---------------------------------------------------------------- the pooled participant bootstrap

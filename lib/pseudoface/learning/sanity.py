@@ -25,7 +25,7 @@ from . import runs
 from ..corpora.cache import atomic_write_text
 from .cv import RunSpec, cross_validate
 from ..encoding.encode import EncodedCorpus, encode_corpus
-from .intervals import CORRECTED_T, CORRECTED_T_KEY, ci_text, number
+from .intervals import CORRECTED_T, CORRECTED_T_KEY, UNIT, ci_text, count_text, number
 from ..params import Params, ParamsError, params_from_dict
 from ..corpora.read import load_corpus
 
@@ -156,7 +156,7 @@ def load_sanity(run_dir: str | Path) -> dict | None:
 
 def _random_interval(sanity: dict) -> str:
     """'the stratified-random baseline's 95% CI 0.208 to 0.921 (mean over the run's folds, corrected resampled t)'."""
-    return (f"the stratified-random baseline's 95% CI {ci_text(sanity['stratified_random'][CORRECTED_T_KEY])} (its "
+    return (f"the stratified-random baseline's 95% CI {ci_text(sanity['stratified_random'][CORRECTED_T_KEY], bounds=UNIT)} (its "
             f"mean over the run's outer folds, {CORRECTED_T})")
 
 
@@ -169,7 +169,7 @@ def sanity_table(sanity: dict) -> pd.DataFrame:
              "shuffled mean": v["shuffled_mean"], "gap": v["gap"],
              "against the random interval": "above: possible leakage" if v["possible_leakage"]
              else "within" if v["within_interval"] else "below"} for key, v in sanity["models"].items()]
-    rows.append({"model": f"stratified random (95% CI {ci_text(sanity['stratified_random'][CORRECTED_T_KEY])}, "
+    rows.append({"model": f"stratified random (95% CI {ci_text(sanity['stratified_random'][CORRECTED_T_KEY], bounds=UNIT)}, "
                           f"{CORRECTED_T})",
                  "true labels (same folds)": sanity["stratified_random"]["macro_f1_first_repeat"]})
     return pd.DataFrame(rows)
@@ -180,7 +180,7 @@ def sanity_brief(sanity: dict) -> str:
     m = sanity["models"]
     flagged = [MODELS[k] for k, v in m.items() if v["possible_leakage"]]
     verdict = (f"possible leakage flagged for the {' and the '.join(flagged)}" if flagged else "no sign of leakage")
-    return (f"Shuffled-label sanity run ({sanity['permutations']} permutation(s) of the training labels, same folds): "
+    return (f"Shuffled-label sanity run ({count_text(sanity['permutations'], 'permutation')} of the training labels, same folds): "
             f"network {number(m['network']['shuffled_mean'])}, fused model {number(m['fused_model']['shuffled_mean'])} "
             f"against {_random_interval(sanity)}: {verdict}.")
 
@@ -194,15 +194,15 @@ def sanity_sentence(sanity: dict | None) -> str:
     flagged = [MODELS[k] for k, v in m.items() if v["possible_leakage"]]
     r = [p.get("label_correlation") for p in sanity["per_permutation"]]
     r = float(np.mean([v for v in r if v is not None and np.isfinite(v)] or [np.nan]))
-    verdict = (f"possible leakage: the {' and the '.join(flagged)} on shuffled labels lie(s) above that interval "
+    verdict = (f"possible leakage: the {' and the '.join(flagged)} on shuffled labels {'lies' if len(flagged) == 1 else 'lie'} above that interval "
                f"(the permuted training labels correlate {number(r, 2)} with the true ones on average: by chance a "
                "permutation keeps some of the truth, and more permutations tell the two apart)"
                if flagged else "no sign of leakage: no model on shuffled labels lies above that interval")
     below = [MODELS[k] for k, v in m.items() if not v["possible_leakage"] and not v["within_interval"]]
     if below:  # below the interval: a model that learned nothing tends to call (almost) everyone one class
-        verdict += (f"; the {' and the '.join(below)} lie(s) below it: with nothing to learn, a model tends to call "
+        verdict += (f"; the {' and the '.join(below)} {'lies' if len(below) == 1 else 'lie'} below it: with nothing to learn, a model tends to call "
                     "almost everyone one class, whose macro-F1 is lower than a random guess's")
-    return (f"Trained on shuffled labels ({sanity['permutations']} permutation(s) of the training participants' "
+    return (f"Trained on shuffled labels ({count_text(sanity['permutations'], 'permutation')} of the training participants' "
             f"labels on the first repeat's {s['folds']} outer folds, the same settings), the network reaches macro-F1 "
             f"{number(m['network']['shuffled_mean'])} (feature model {number(m['feature_model']['shuffled_mean'])}, "
             f"fused model {number(m['fused_model']['shuffled_mean'])}; means over folds) beside "

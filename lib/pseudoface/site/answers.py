@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..corpora.corpus import AUS, GAZE, POSE
-from ..learning.intervals import CORRECTED_T, CORRECTED_T_KEY, headline_text, number
+from ..learning.intervals import CORRECTED_T, CORRECTED_T_KEY, UNIT, beyond_note, count_text, headline_text, number, span_text
 
 DATASETS = {
     "daic_woz": "DAIC-WOZ (AVEC 2016/2017): per-session CLNF 3-D facial landmark files (68 points, camera-space "
@@ -70,8 +70,8 @@ def mean_sd_text(d: dict, digits: int = 3) -> str:
 
 
 def range_text(values, digits: int | None = None) -> str:
-    lo, hi = min(values), max(values)
-    return f"{lo}–{hi}" if digits is None else f"{_f(lo, digits)}–{_f(hi, digits)}"
+    """'3–7', or one number when every value prints the same ('12', not '12–12')."""
+    return span_text(min(values), max(values), digits)
 
 
 def counts_text(values: pd.Series) -> str:
@@ -84,13 +84,14 @@ def folds_text(m: dict) -> str:
     return f"{len(m['fold_details']) // max(1, repeats)} outer folds" + (f" × {repeats} repeats" if repeats > 1 else "")
 
 
-def headline(summary: dict, m: dict, digits: int = 3) -> str:
-    """A mean over folds as every page prints it: mean ± SD with the corrected t interval, named."""
+def headline(summary: dict, m: dict, digits: int = 3, bounds: tuple | None = None) -> str:
+    """A mean over folds as every page prints it: mean ± SD with the corrected t interval, named
+    (``bounds``: the metric's range, noted when the interval leaves it: :func:`intervals.beyond_note`)."""
     if digits != 3:
         lo, hi = summary[CORRECTED_T_KEY]
         return (f"{_f(summary['mean'], digits)} ± {_f(summary['std'], digits)} (95% CI {_f(lo, digits)} to "
-                f"{_f(hi, digits)}, {CORRECTED_T})")
-    return headline_text(summary["mean"], summary["std"], summary[CORRECTED_T_KEY], folds_text(m))
+                f"{_f(hi, digits)}{beyond_note([lo, hi], bounds)}, {CORRECTED_T})")
+    return headline_text(summary["mean"], summary["std"], summary[CORRECTED_T_KEY], folds_text(m), bounds)
 
 
 def n_features(r: RunFiles) -> int:
@@ -151,7 +152,7 @@ def _outcome(r: RunFiles):
     m = r.metrics
     n, other = m.get("label_disagreements"), ("the label files' binary" if m["label_rule"] == "score_ge_10"
                                               else "PHQ-8 ≥ 10")
-    agree = ("not recorded by this run" if n is None else f"{other} differs for {n} analysed participant(s)" if n
+    agree = ("not recorded by this run" if n is None else f"{other} differs for {count_text(n, 'analysed participant')}" if n
              else f"{other} agrees for every analysed participant")
     if regression(r):
         return [("outcome definition", f"The PHQ-8 score (0–24) of the label files, predicted as a continuous "
@@ -260,7 +261,7 @@ def _partitioning(r: RunFiles):
     cv, t = r.config["cv"], r.config["train"]
     how = ("the corpus' official split (train → dev, and train + dev → test where test labels exist)"
            if cv["protocol"] == "official" else f"{cv['folds']}-fold cross-validation stratified by label and grouped "
-           f"by participant, {cv['repeats']} repeat(s) (outer folds seeded cv.seed {cv['seed']} + 1000 × repeat)")
+           f"by participant, {count_text(cv['repeats'], 'repeat')} (outer folds seeded cv.seed {cv['seed']} + 1000 × repeat)")
     return [("partitioning", f"Development and internal validation by {how}. Within each outer-training set "
              f"{t['inner_val_fraction']:.0%} of the participants (stratified) form the inner validation set.",
              "metrics.json: config.cv, config.train.inner_val_fraction")]

@@ -112,7 +112,7 @@ def write_downloads(run_root: Path, out: Path, participant_data: bool, paths: li
     metrics = load_metrics(main)
     if not participant_data and metrics.get("problems"):
         # data problems name session files, i.e. participant ids: only their number is published
-        metrics["problems"] = [f"{len(metrics['problems'])} data problem(s), listed in the run's own metrics.json"]
+        metrics["problems"] = [f"{len(metrics['problems'])} data problem{'s' * (len(metrics['problems']) != 1)}, listed in the run's own metrics.json"]
     files = {METRICS: json.dumps(scrub(metrics, paths), indent=1, default=float),
              "folds.csv": results.fold_table(metrics).to_csv(index=False),
              "baselines.csv": results.baseline_table(metrics).to_csv(index=False),

@@ -14,22 +14,31 @@ MODEL_LABELS = {"network": "network (CNN-LSTM)", "feature_model": "motion-featur
 
 
 def group_bar_figure(stability: pd.DataFrame) -> go.Figure:
-    """``explain.stability`` frame (model, group, mean_abs_delta, sd_abs_delta, folds) -> bars of
-    mean |Δ logit| per group, error bars the SD over folds, the two models side by side; groups in
-    the network's order (a group only one model has gets only that model's bar)."""
-    order = list(dict.fromkeys(stability.sort_values("model", key=lambda s: s != "network", kind="stable").group))
-    fig = go.Figure()
-    for model, sub in stability.groupby("model", sort=False):
-        sub = sub.set_index("group").reindex([g for g in order if g in set(sub.group)])
-        fig.add_trace(go.Bar(x=sub.index, y=sub.mean_abs_delta, name=MODEL_LABELS.get(model, model),
-                             marker_color=MODEL_COLORS.get(model),
-                             error_y=dict(type="data", array=sub.sd_abs_delta.fillna(0), visible=True),
-                             hovertemplate="%{x}: %{y:.3f} ± %{error_y.array:.3f}<extra></extra>"))
+    """``explain.stability`` frame (model, group, mean_abs_delta, sd_abs_delta, folds) -> one panel per
+    model, each on its own y-axis (the network's and the feature model's logits have different
+    scales), bars of mean |Δ logit| per group, largest first (the order the sentence ranks in); error
+    bars the SD over folds, the lower one clipped at 0 (|Δ| cannot be negative). A group only the
+    other model has is named under the panel that has no bar for it."""
+    models = list(dict.fromkeys(stability.sort_values("model", key=lambda s: s != "network", kind="stable").model))
+    fig = make_subplots(rows=1, cols=max(1, len(models)), horizontal_spacing=0.12,
+                        subplot_titles=[MODEL_LABELS.get(m, m) for m in models] or None)
+    for col, model in enumerate(models, start=1):
+        sub = stability[stability.model == model].sort_values("mean_abs_delta", ascending=False, kind="stable")
+        sd = sub.sd_abs_delta.fillna(0).to_numpy()
+        fig.add_trace(go.Bar(x=sub.group, y=sub.mean_abs_delta, name=MODEL_LABELS.get(model, model),
+                             marker_color=MODEL_COLORS.get(model), showlegend=False,
+                             error_y=dict(type="data", symmetric=False, array=sd, visible=True,
+                                          arrayminus=np.minimum(sd, sub.mean_abs_delta.to_numpy())),
+                             hovertemplate="%{x}: %{y:.3f} ± %{error_y.array:.3f}<extra></extra>"), row=1, col=col)
+        fig.update_yaxes(title=f"mean |Δ logit|, {MODEL_LABELS.get(model, model)}", rangemode="tozero", row=1, col=col)
+        fig.update_xaxes(title="input group", row=1, col=col)
+        missing = sorted(set(stability.group) - set(sub.group))
+        if missing:
+            fig.add_annotation(text=f"no bar for {', '.join(missing)}: not in this model's input", showarrow=False,
+                               xref=f"x{col if col > 1 else ''} domain", yref=f"y{col if col > 1 else ''} domain",
+                               x=1, y=1, xanchor="right", yanchor="top", font=dict(size=11))
     folds = int(stability.folds.max()) if len(stability) else 0
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
-    fig.update_yaxes(title="mean |Δ logit| when replaced by neutral", rangemode="tozero")
-    fig.update_xaxes(title="input group")
-    return _layout(fig, f"What each model uses: mean ± SD over {folds} folds", 420)
+    return _layout(fig, f"What each model uses: mean ± SD over {folds} folds (each model on its own scale)", 460)
 
 
 def time_profile_figure(profile: dict) -> go.Figure:

@@ -337,7 +337,7 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
     variants = ([derive(params, overrides) for overrides in comparison_variants(not series).values() if overrides]
                 if params.report.comparisons else [])  # the default is the main run
     regression = params.report.regression and params.model.task == "binary"  # notebook 03's companion run
-    names = ["the main run"] + ([f"{len(variants)} comparison variant(s)"] if variants else []) + (
+    names = ["the main run"] + ([f"{len(variants)} comparison variant{'s' * (len(variants) != 1)}"] if variants else []) + (
         ["the PHQ-8 regression"] if regression else [])
     runs = 1 + len(variants) + regression
     first_repeat = params.cv.folds if params.cv.protocol == "cv" else 2
@@ -348,7 +348,7 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
         where, workers = f"Ray cluster at {params.cv.ray_address}: as many at once as its CPUs allow", None
     elif params.cv.executor == "ray":
         workers = max(1, (os.cpu_count() or 1) // threads)
-        where = f"a local Ray: {workers} at once, {threads} thread(s) each"
+        where = f"a local Ray: {workers} at once, {threads} thread{'s' * (threads != 1)} each"
     else:
         where, workers = "in the notebook's process, one after another", 1
     projection = ""
@@ -362,9 +362,9 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
             seconds += -(-(folds * len(variants)) // workers) * sum(map(per_fold, variants)) / len(variants)
         seconds += -(-(shuffled_folds) // workers) * per_fold(params)
         projection = f"; projected ~{duration_text(seconds)} if none is reused (rough)"
-    sanity = (f" + {shuffled_folds} for the shuffled-label sanity run ({params.cv.shuffled_labels} permutation(s) "
+    sanity = (f" + {shuffled_folds} for the shuffled-label sanity run ({params.cv.shuffled_labels} permutation{'s' * (params.cv.shuffled_labels != 1)} "
               f"x {first_repeat} folds of the first repeat)" if shuffled_folds else "")
-    return (f"plan: up to {runs * folds + shuffled_folds} fold trainings ({runs} run(s) x {folds}: "
+    return (f"plan: up to {runs * folds + shuffled_folds} fold trainings ({runs} run{'s' * (runs != 1)} x {folds}: "
             f"{', '.join(names)}){sanity}, {where}{projection}")
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .answers import (FOLD_FILES, METHODS, PARTICIPANT_TABLE, RunFiles, counts_text, flow_text, folds_text, headline, mean_sd_text, range_text, regression)
+from .answers import (FOLD_FILES, METHODS, PARTICIPANT_TABLE, UNIT, RunFiles, counts_text, flow_text, folds_text, headline, mean_sd_text, range_text, regression)
 from ..corpora.cache import atomic_write_text
 from .captions import render
 from ..learning.evaluate import macro_f1
@@ -119,14 +119,14 @@ def _performance(r: RunFiles):
         models = "; ".join(f"{REGRESSION_MODELS[key]}: MAE {headline(s['mae'], m, 2)}, RMSE {mean_sd_text(s['rmse'], 2)}, CCC "
                            f"{mean_sd_text(s['ccc'], 2)}, Pearson r {mean_sd_text(s['pearson'], 2)}"
                            for key, s in regression_summaries(m).items())
-        screen = f"{headline(m['fused_model']['macro_f1'], m)}" if "fused_model" in m else "n/a"
+        screen = f"{headline(m['fused_model']['macro_f1'], m, bounds=UNIT)}" if "fused_model" in m else "n/a"
         return [("discrimination and calibration", f"PHQ-8 score, mean ± SD over {folds_text(m)}: {models}. The derived "
                  f"screen (predicted score ≥ 10), macro-F1 of the fused model {screen}; network "
-                 f"{headline(m['macro_f1'], m)}.", "metrics.json: regression, regression_baselines, "
+                 f"{headline(m['macro_f1'], m, bounds=UNIT)}.", "metrics.json: regression, regression_baselines, "
                  "regression_fused_model, macro_f1, fused_model")]
     summaries = (("fused model (the headline)", m["fused_model"]), ("network", m),
                  ("feature model", m["baselines"]["feature_model"]))
-    models = "; ".join(f"{name}: macro-F1 {headline(d['macro_f1'], m)}, ROC-AUC {mean_sd_text(d['roc_auc'])}, "
+    models = "; ".join(f"{name}: macro-F1 {headline(d['macro_f1'], m, bounds=UNIT)}, ROC-AUC {mean_sd_text(d['roc_auc'])}, "
                        f"predicted-positive rate {_f(d['predicted_positive_rate']['mean'], 2)}" for name, d in summaries)
     return [("discrimination and calibration", f"{models}. Calibration of the pooled out-of-fold probabilities of the "
              f"first repeat: fused model {_brier(m['fused_model'].get('calibration'))}; network "

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..learning.evaluate import macro_f1
-from ..learning.intervals import CORRECTED_T, fold_interval, headline_text
+from ..learning.intervals import CORRECTED_T, DIFFERENCE, UNIT, beyond_note, fold_interval, headline_text, span_text
 from .tables import (BASELINE_NAMES, COMPARISON_COLUMNS, TRIVIAL, baseline_table, best_trivial, calibration_bins, chosen_table, compare_to_default, comparison_table, errors_table, fold_scores, fold_table, gender_table, headline_key, headline_keys, headline_table, model_label, model_table, network_name, open_run, paired, pooled_confusion, prevalence, screening, test_fraction, threshold_sweep, verdict)
 
 
@@ -49,7 +49,7 @@ def headline_sentence(metrics: dict) -> str:
     iv = fold_interval(fold_scores(metrics)[key], test_fraction(metrics))
     ppr = (metrics.get("fused_model") if key == "fused" else metrics)["predicted_positive_rate"]["mean"]
     return (f"The {model_label(metrics, key, prose=True)}: macro-F1 "
-            f"{headline_text(iv['mean'], iv['sd'], iv['ci95'], folds_phrase(metrics['macro_f1']))}. It calls "
+            f"{headline_text(iv['mean'], iv['sd'], iv['ci95'], folds_phrase(metrics['macro_f1']), UNIT)}. It calls "
             f"{_f(100 * ppr, 0)}% of participants depressed; {_f(100 * prevalence(metrics), 0)}% are. "
             + label_sentence(metrics))
 
@@ -76,7 +76,7 @@ def small_fold_warning(metrics: dict) -> str:
         return ""
     repeats = max(1, len(metrics["macro_f1"].get("pooled") or {}))
     aucs = d.roc_auc.dropna()
-    spread = f" (per-fold ROC-AUC runs {_f(aucs.min())} to {_f(aucs.max())})" if len(aucs) else ""
+    spread = f" (per-fold ROC-AUC {span_text(aucs.min(), aucs.max(), 3, sep=' to ')})" if len(aucs) else ""
     advice = ("more repeats of the fold split would average over splits" if repeats < 3 else
               f"the {repeats} repeats average over splits")
     return (f"Small folds: an outer fold holds as few as {d.n.min()} participants, {events} of them depressed, too few "
@@ -92,10 +92,18 @@ def run_caption(metrics: dict, reused: bool) -> str:
             "depressed.")
 
 
+def fold_sentence(metrics: dict) -> str:
+    """Which model the per-fold table shows (its macro-F1 and its parts are the network's)."""
+    return (f"Every number of this table belongs to {shown_model(metrics)[:-1]}: its macro-F1 and the parts of it per "
+            "outer fold, and the epoch and threshold chosen for it on inner validation.")
+
+
 def training_sentence(metrics: dict, max_epochs: int) -> str:
     t = chosen_table(metrics)
-    return (f"Chosen epochs {t.best_epoch.min()} to {t.best_epoch.max()} (of at most {max_epochs}); decision "
-            f"thresholds {_f(t.threshold.min(), 2)} to {_f(t.threshold.max(), 2)}, both chosen on each fold's "
+    epochs = span_text(t.best_epoch.min(), t.best_epoch.max(), sep=" to ")
+    thresholds = span_text(t.threshold.min(), t.threshold.max(), 2, sep=" to ")
+    return (f"Chosen epoch{'s' * (' ' in epochs)} {epochs} (of at most {max_epochs}); decision "
+            f"threshold{'s' * (' ' in thresholds)} {thresholds}, both chosen on each fold's "
             f"inner-validation participants. A fold took {_f(t.seconds.median(), 0)} s (median).")
 
 
@@ -122,7 +130,8 @@ def calibration_sentence(metrics: dict) -> str:
 
 
 def _difference(d: dict) -> str:
-    return f"difference {_f(d['mean'], sign=True)}, 95% CI {_f(d['ci95'][0], sign=True)} to {_f(d['ci95'][1], sign=True)}"
+    return (f"difference {_f(d['mean'], sign=True)}, 95% CI {_f(d['ci95'][0], sign=True)} to {_f(d['ci95'][1], sign=True)}"
+            + beyond_note(d["ci95"], DIFFERENCE))
 
 
 def _against_trivial(metrics: dict, key: str, where: str) -> str:
@@ -162,11 +171,31 @@ def floor_sentence(metrics: dict) -> str:
     return ""
 
 
-def conclusion(metrics: dict) -> str:
+def fused_contribution_sentence(metrics: dict, predictions: pd.DataFrame | None = None) -> str:
+    """'' unless the fused model scores exactly the feature model's macro-F1 in every outer fold: then
+    the network contributed nothing to it (its "+0.000 (+0.000 to +0.000)" is no estimate of a small
+    gain), said in words; with ``predictions``, how many participants get the same call from both."""
+    scores = fold_scores(metrics)
+    if "fused" not in scores or len(scores["fused"]) != len(scores["feature_model"]) or not np.allclose(
+            np.asarray(scores["fused"], float), np.asarray(scores["feature_model"], float), rtol=0, atol=1e-12):
+        return ""
+    calls = ""
+    if predictions is not None and {"fused_prediction", "feature_score"} <= set(predictions):
+        p = predictions[predictions.repeat == predictions.repeat.min()]
+        same = int((p.fused_prediction == (p.feature_score >= 0.5).astype(int)).sum())
+        calls = (f"; it makes the same call as the motion-feature model for all {len(p)} participants" if same == len(p)
+                 else f"; their calls differ for {len(p) - same} of {len(p)} participants, with the same macro-F1")
+    return (f"The fused model scores exactly the motion-feature model's macro-F1 in every outer fold{calls}: the "
+            f"network contributed nothing to the fused model here, whose difference of {_f(0.0, sign=True)} is the "
+            "feature model's own result, not a small gain.")
+
+
+def conclusion(metrics: dict, predictions: pd.DataFrame | None = None) -> str:
     """What the run shows, ranked against every baseline in the same folds: the headline model (and
     the network when the headline is the fused model) against the best trivial baseline and the
     feature model, by the fold estimator (:func:`paired`), saying plainly when a model does not beat
-    a trivial baseline."""
+    a trivial baseline, and when the network contributed nothing to the fused model
+    (:func:`fused_contribution_sentence`; ``predictions``: the first repeat's calls)."""
     where = "on this synthetic corpus" if metrics.get("synthetic") else "on this corpus"
     head = headline_key(metrics)
     parts = [_against_trivial(metrics, head, where)]
@@ -174,6 +203,7 @@ def conclusion(metrics: dict) -> str:
         parts.append(_against_features(metrics, "fused").replace(
             "The fused model", f"The fused model (the network's logit at weight "
                                f"{metrics['fused_model']['weights'][0]:g} beside the feature model's)", 1))
+        parts.append(fused_contribution_sentence(metrics, predictions))
         parts.append(_against_trivial(metrics, "network", ""))
     parts.append(_against_features(metrics, "network"))
     parts.append(floor_sentence(metrics))
@@ -194,21 +224,38 @@ def baseline_sentence(metrics: dict) -> str:
             above = " and ".join(", ".join(table.name.iloc[:rank]).rsplit(", ", 1))
             parts.append(f"the {model_label(metrics, key, prose=True)} ranks {rank + 1} of {len(table)}"
                          + (f", below {above}" if above else ""))
+    wide = [r.name for r in table.itertuples() if beyond_note([r.ci95_low, r.ci95_high], UNIT)]
+    wide += [f"{r.name} minus the motion-feature model" for r in table.itertuples()
+             if beyond_note([r.diff_low, r.diff_high], DIFFERENCE)]
+    note = (f" The 95% interval of {' and of '.join(wide)} runs past the limits the metric can take (0 to 1 for "
+            "macro-F1, −1 to +1 for a difference): such an interval is uninformative at this sample size." if wide else "")
     return (f"The strongest baseline is the {BASELINE_NAMES.get(best, best)} ({_f(b[best]['macro_f1']['mean'])} ± "
             f"{_f(b[best]['macro_f1']['std'])}). By mean macro-F1 over folds, " + "; ".join(parts) + ". A rank is not "
-            "a test: the right panel gives each difference to the motion-feature model with its interval.")
+            "a test: the right panel gives each difference to the motion-feature model with its interval." + note)
+
+
+def shown_model(metrics: dict | None) -> str:
+    """Which model the fold analysis' per-fold table, ROC, confusion matrix, threshold sweep and error
+    scatter show: always the network, which is not the headline when the run has a fused model
+    (ends in a comma, for a clause that follows)."""
+    if metrics is None:
+        return "the network (CNN-LSTM),"
+    return (f"the network, {network_name(metrics)}" + (", not the fused model that leads the headline table,"
+                                                         if headline_key(metrics) == "fused" else ","))
 
 
 def roc_sentence(metrics: dict) -> str:
     aucs = [f["roc_auc"] for f in metrics["fold_details"]]
-    return (f"ROC-AUC {_f(metrics['roc_auc']['mean'])} ± {_f(metrics['roc_auc']['std'])} over folds "
-            f"(from {_f(np.nanmin(aucs))} to {_f(np.nanmax(aucs))}); 0.5 is chance, the dashed line. "
+    lo, hi = _f(np.nanmin(aucs)), _f(np.nanmax(aucs))
+    spread = f"{lo} in every fold" if lo == hi else f"from {lo} to {hi}"
+    return (f"These are the curves of {shown_model(metrics)[:-1]}. ROC-AUC {_f(metrics['roc_auc']['mean'])} ± "
+            f"{_f(metrics['roc_auc']['std'])} over folds ({spread}); 0.5 is chance, the dashed line. "
             "With a handful of participants per fold each curve moves in large steps.")
 
 
-def confusion_sentence(predictions: pd.DataFrame) -> str:
+def confusion_sentence(predictions: pd.DataFrame, metrics: dict | None = None) -> str:
     (tn, fp), (fn, tp) = pooled_confusion(predictions)
-    return (f"{tp} of {tp + fn} depressed participants are detected (sensitivity {_f(tp / max(1, tp + fn), 2)}); "
+    return (f"The calls of {shown_model(metrics)[:-1]}: {tp} of {tp + fn} depressed participants are detected (sensitivity {_f(tp / max(1, tp + fn), 2)}); "
             f"{tn} of {tn + fp} not depressed are correctly ruled out (specificity {_f(tn / max(1, tn + fp), 2)}). "
             "Percentages are of each true class; every participant appears once per repeat.")
 
@@ -218,9 +265,9 @@ def threshold_sentence(metrics: dict, predictions: pd.DataFrame) -> str:
     sweep = threshold_sweep(predictions)
     best = sweep.loc[sweep.macro_f1.idxmax()]
     t = chosen_table(metrics).threshold
-    return (f"Scores range from {_f(predictions.score.min(), 3)} to {_f(predictions.score.max(), 3)}. At a threshold of 0.5 "
+    return (f"The scores of {shown_model(metrics)} range from {_f(predictions.score.min(), 3)} to {_f(predictions.score.max(), 3)}. At a threshold of 0.5 "
             f"the pooled macro-F1 would be {_f(at_half)}, not the reported {_f(metrics['macro_f1']['mean'])}: each fold "
-            f"uses its own threshold ({_f(t.min(), 3)} to {_f(t.max(), 3)}), chosen on inner validation, and the reported "
+            f"uses its own threshold ({span_text(t.min(), t.max(), 3, sep=' to ')}), chosen on inner validation, and the reported "
             f"value is the mean over folds. The best threshold in hindsight ({_f(best.threshold, 3)}, macro-F1 "
             f"{_f(best.macro_f1)}) was chosen on the test participants themselves, so it is optimistic.")
 
@@ -235,11 +282,11 @@ def gender_sentence(metrics: dict) -> str:
     return "; ".join(parts) + ". Groups this small differ by chance; a gap is a question, not a finding." + codes
 
 
-def errors_sentence(errors: pd.DataFrame) -> str:
+def errors_sentence(errors: pd.DataFrame, metrics: dict | None = None) -> str:
     wrong, right = errors[~errors.correct], errors[errors.correct]
     if wrong.empty:
-        return "Every participant of the first repeat is classified correctly."
-    return (f"{len(wrong)} of {len(errors)} participants are misclassified. Median valid frames: {_f(wrong.valid_percent.median(), 1)}% "
+        return f"Every participant of the first repeat is classified correctly by {shown_model(metrics)[:-1]}."
+    return (f"{len(wrong)} of {len(errors)} participants are misclassified by {shown_model(metrics)[:-1]}. Median valid frames: {_f(wrong.valid_percent.median(), 1)}% "
             f"for errors against {_f(right.valid_percent.median(), 1)}% for correct predictions; errors clustered at "
             "low quality would point at the data rather than the model.")
 

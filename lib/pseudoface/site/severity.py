@@ -1,7 +1,7 @@
 """Analysis of a finished PHQ-8 regression run (``model.task: regression``; notebooks 03 and 04 and
-the site's key results): the models against the training-fold mean predictor (AVEC's baseline) in
-MAE, RMSE, CCC and Pearson r, and whether severe cases are pulled towards the mean. Reads the run's
-metrics and predictions; never trains. The binary screen's analysis is :mod:`results`'.
+the site's key results): the models against the training-fold mean predictor (a trivial predictor, not
+AVEC's baselines, which were learned models) in MAE, RMSE, CCC and Pearson r, and whether severe cases
+are pulled towards the mean. Reads the run's metrics and predictions; never trains. The binary screen's analysis is :mod:`results`'.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def regression_table(metrics: dict) -> pd.DataFrame:
 
 
 def regression_sentence(metrics: dict) -> str:
-    """The network and the ridge against the mean predictor (AVEC's baseline), in MAE and CCC."""
+    """The network and the ridge against the training-fold mean predictor, in MAE and CCC."""
     s, frac = regression_summaries(metrics), test_fraction(metrics)
     parts = []
     for key in ("network", "ridge", "fused"):

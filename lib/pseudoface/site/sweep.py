@@ -132,8 +132,8 @@ def run_sweep(grid_file: str | Path, params_file: str | None = None, overrides: 
         raise ParamsError(f"{grid_file}: two points give the same configuration (a key the run does not use?)")
     folds = sum(p.cv.repeats * (p.cv.folds if p.cv.protocol == "cv" else 2) for p, _ in configs)
     ready = sum(runs.run_matches(d, p) for p, d in configs)
-    print(f"sweep {grid_file.stem}: {len(points)} point(s) over {', '.join(grid)}; {folds} fold trainings in all, "
-          f"{ready} point(s) already finished (reused)", flush=True)
+    print(f"sweep {grid_file.stem}: {len(points)} point{'s' * (len(points) != 1)} over {', '.join(grid)}; {folds} fold trainings in all, "
+          f"{ready} point{'s' * (ready != 1)} already finished (reused)", flush=True)
     started = time.perf_counter()
     results = cross_validate([RunSpec(p, d, resume=True, replace=True, reuse=True) for p, d in configs],
                              progress=progress, desc="sweep folds")

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix
 
 from ..learning.evaluate import macro_f1
-from ..learning.intervals import ci_text, fold_interval
+from ..learning.intervals import UNIT, ci_text, fold_interval
 from ..learning.intervals import test_fraction as fold_share
 from ..params import project_root
 from ..learning.runs import load_metrics, load_participants, load_run
@@ -118,7 +118,7 @@ def headline_table(metrics: dict, screen: dict | None = None) -> pd.DataFrame:
         summary = {"network": metrics, "fused": metrics.get("fused_model")}.get(key) or metrics["baselines"][key]
         iv = fold_interval(s[key], frac)
         row = {"model": model_label(metrics, key), "macro-F1 (mean over folds)": iv["mean"], "SD over folds": iv["sd"],
-               "95% CI (corrected t)": ci_text(iv["ci95"]),
+               "95% CI (corrected t)": ci_text(iv["ci95"], bounds=UNIT),
                "ROC-AUC (mean over folds)": summary["roc_auc"]["mean"],
                "calls depressed": summary["predicted_positive_rate"]["mean"]}
         if screen is not None:
