@@ -356,3 +356,12 @@ def test_a_variant_drawn_lower_than_the_default_shows_a_negative_difference(tmp_
     assert np.isnan(out.difference[2])
     text = results.comparison_sentence(out.iloc[:2])
     assert "variant a: −0.047 (95% CI" in text and "corrected resampled t" in text
+
+
+def test_the_index_notes_a_difference_whose_interval_leaves_minus_one_to_one():
+    """Issue 31.8 on the index: a difference between two models can only lie in [-1, 1]; a corrected t
+    interval past that says the folds cannot tell, and the index says so beside it."""
+    wide = site_pages._interval({"mean": 0.1, "ci95": [-1.2, 1.4]})
+    narrow = site_pages._interval({"mean": 0.1, "ci95": [-0.2, 0.4]})
+    assert "past −1 and 1, outside the possible range: uninformative" in wide
+    assert "uninformative" not in narrow

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from . import captions, results, severity
 from .captions import display_name
 from .downloads import DOWNLOAD_NAMES, DOWNLOADS
-from ..learning.intervals import CORRECTED_T
+from ..learning.intervals import CORRECTED_T, DIFFERENCE, beyond_note
 from .report import NOTEBOOKS, provenance_text
 from .sweep_page import sweeps_body
 
@@ -129,7 +129,7 @@ def code_spans(text: str) -> list[str]:
 def _interval(d: dict) -> str:
     f = results._f
     return (f"{f(d['mean'], sign=True)} (95% CI {f(d['ci95'][0], sign=True)} to {f(d['ci95'][1], sign=True)}, "
-            f"{CORRECTED_T})")
+            f"{CORRECTED_T}){beyond_note(d['ci95'], DIFFERENCE)}")
 
 
 def _model_rows(m: dict, screen: dict) -> list[dict]:
