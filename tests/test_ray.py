@@ -140,7 +140,7 @@ def test_ray_run_gives_the_same_predictions_and_leaves_nothing_behind(local_run,
     out = tmp_path / "run"
     assert main(_cv_args(synth_root, out, "--ray")) == 0  # starts a local Ray, shuts it down
     printed = capsys.readouterr().out
-    assert "plan: 3 fold training(s) on 2 worker(s) (ray: local Ray, 2 CPU(s); 1 thread each)" in printed
+    assert "plan: 3 fold trainings on 2 workers (ray: local Ray, 2 CPUs; 1 thread each)" in printed
     assert filecmp.cmp(local_run / "predictions.csv", out / "predictions.csv", shallow=False)
     assert _fold_choices(out) == _fold_choices(local_run)
     m = json.loads((out / "metrics.json").read_text())
@@ -200,7 +200,7 @@ def test_a_task_that_always_dies_is_reported_with_its_fold_and_the_rest_kept(sha
     # the driver crashed or not, --resume trains only the missing fold and the numbers are the local ones
     monkeypatch.delenv(executor.FAULT_ENV)
     assert main(_cv_args(synth_root, out, "--ray", "--resume")) == 0
-    assert "plan: 1 fold training(s)" in capsys.readouterr().out
+    assert "plan: 1 fold training " in capsys.readouterr().out
     assert json.loads((out / "metrics.json").read_text())["failed_folds"] == []
     assert filecmp.cmp(local_run / "predictions.csv", out / "predictions.csv", shallow=False)
 
@@ -223,7 +223,7 @@ def test_sweep_over_two_points_writes_sweep_csv_and_reuses_a_finished_point(shar
     capsys.readouterr()
     assert main(["sweep", str(grid), "--smoke", "--ray"]) == 0
     printed = capsys.readouterr().out
-    assert "1 point(s) already finished (reused)" in printed and "plan: 2 fold training(s) on 2 worker(s)" in printed
+    assert "1 point already finished (reused)" in printed and "plan: 2 fold trainings on 2 workers" in printed
     table = pd.read_csv(tmp_path / "runs" / "synthetic" / "sweeps" / "seeds" / "sweep.csv")
     assert list(table["cv.seed"]) == [0, 1] and list(table.reused) == [True, False]
     assert {"macro_f1_mean", "macro_f1_std", "roc_auc_mean", "feature_model_mean", "stratified_random_mean"} <= set(table.columns)
@@ -233,7 +233,7 @@ def test_sweep_over_two_points_writes_sweep_csv_and_reuses_a_finished_point(shar
     assert (published / "sweep.csv").is_file() and "run" not in pd.read_csv(published / "sweep.csv").columns
     # again: both points reused, nothing trained, Ray not even needed
     assert main(["sweep", str(grid), "--smoke"]) == 0
-    assert "2 point(s) already finished" in capsys.readouterr().out
+    assert "2 points already finished" in capsys.readouterr().out
     assert list(pd.read_csv(tmp_path / "runs" / "synthetic" / "sweeps" / "seeds" / "sweep.csv").reused) == [True, True]
 
 

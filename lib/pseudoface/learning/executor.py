@@ -232,7 +232,8 @@ class RayExecutor:
     def where(self) -> str:
         res = self._resources()
         kind = f"cluster at {self.address}" if self.address else "local Ray"
-        return f"{kind}, {res.get('CPU', 0):g} CPU(s)" + (f", {res['GPU']:g} GPU(s)" if res.get("GPU") else "")
+        cpus, gpus = res.get("CPU", 0), res.get("GPU", 0)
+        return f"{kind}, {cpus:g} CPU{'s' * (cpus != 1)}" + (f", {gpus:g} GPU{'s' * (gpus != 1)}" if gpus else "")
 
     def run(self, jobs: list[FoldJob], corpora: list, on_result, bar=None) -> list:
         from .runs import code_version

@@ -31,9 +31,10 @@ class Plan:
         return math.ceil(self.jobs / max(1, self.workers)) * self.per_fold_s
 
     def text(self) -> str:
-        runs = f" in {self.runs} run(s)" if self.runs > 1 else ""
-        return (f"plan: {self.jobs} fold training(s){runs} on {self.workers} worker(s) ({self.executor}: {self.where}; "
-                f"{self.threads} thread(s) each); projected wall time ~{duration_text(self.projected_s())} "
+        from .intervals import count_text
+        runs = f" in {count_text(self.runs, 'run')}" if self.runs > 1 else ""
+        return (f"plan: {count_text(self.jobs, 'fold training')}{runs} on {count_text(self.workers, 'worker')} "
+                f"({self.executor}: {self.where}; {count_text(self.threads, 'thread')} each); projected wall time ~{duration_text(self.projected_s())} "
                 "(a rough estimate until the first fold finishes)")
 
 
