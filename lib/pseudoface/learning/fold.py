@@ -91,8 +91,7 @@ def run_fold(enc: EncodedCorpus, params: Params, repeat: int, fold: int, train_i
     rows = [{"repeat": repeat, "fold": fold, "participant_id": pid, "label": int(true_strata[pid]),
              "phq_score": float(table.at[pid, "phq_score"]), "gender": table.at[pid, "gender"],
              "score": network["score"][i], "threshold": trained.rule.threshold, "prediction": network["prediction"][i],
-             **({"true_score": truth[pid], "predicted_score": network["predicted_score"][i]}
-                if "predicted_score" in network else {})}
+             **task.row_extra(truth[pid], network, i)}
             for i, pid in enumerate(test_ids)]
     tr, te = table.loc[train_ids].reset_index(), table.loc[test_ids].reset_index()
     tr = task.fitted_table(tr, targets, train_ids)  # the baselines, feature and fused models: the targets fitted

@@ -179,6 +179,11 @@ class Task:
         """{participant_id: 0/1}: what the inner split stratifies by and the binary baselines fit."""
         raise NotImplementedError
 
+    def row_extra(self, truth, network: dict, i: int) -> dict:
+        """The task's own columns of the i-th test participant's predictions row (``network``: the
+        rule's screen of the test fold, ``truth``: the participant's true target)."""
+        return {}
+
     def fitted_table(self, train: pd.DataFrame, targets: dict, train_ids: list) -> pd.DataFrame:
         """The outer-training rows (in ``train_ids`` order) with the targets the fold fits: ``label``
         (the strata), and for scores ``phq_score``."""
@@ -280,6 +285,9 @@ class RegressionTask(Task):
 
     def strata(self, targets: dict) -> dict:
         return {p: int(v >= SCREEN_CUTOFF) for p, v in targets.items()}
+
+    def row_extra(self, truth, network: dict, i: int) -> dict:
+        return {"true_score": truth, "predicted_score": network["predicted_score"][i]}
 
     def fitted_table(self, train: pd.DataFrame, targets: dict, train_ids: list) -> pd.DataFrame:
         train = super().fitted_table(train, targets, train_ids)
