@@ -45,6 +45,10 @@ class DataParams:
     mask_quirk_spans: bool = True  # mask the documented interruptions (DAIC-WOZ 373, 444)
     splits: tuple = ()  # keep only these splits (empty: every labelled split)
     cache_dir: Optional[str] = None  # parsed-array cache (default: ~/.cache/pseudoface)
+    # dataset: synthetic only: the size of the corpus generated into data.root when it is missing (or was
+    # generated at another size: it is generated again)
+    synthetic_participants: int = 48
+    synthetic_seconds: float = 75.0
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,8 @@ def _default(section: str, key: str) -> Any:
 # (runs.config_hash) and cache keys (encode's) while at the value that behaves as before, so
 # existing runs and cache entries stay valid; set to anything else, they count
 NEUTRAL_WHEN = {("encode", "geometry_rows"): False, ("train", "threads"): 0, ("encode", "landmark_rows"): True,
-                ("cv", "shuffled_labels"): 0, ("cv", "label_permutation"): 0, ("model", "task"): "binary"}
+                ("cv", "shuffled_labels"): 0, ("cv", "label_permutation"): 0, ("model", "task"): "binary",
+                ("data", "synthetic_participants"): 48, ("data", "synthetic_seconds"): 75.0}
 _ABSENT = object()
 
 

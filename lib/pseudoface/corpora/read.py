@@ -9,6 +9,7 @@ switch (:func:`detect`, :func:`read_one_session`).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ import pandas as pd
 from . import daic, edaic, openface
 from .corpus import SYNTHETIC_MARKER, Corpus, Flow, Session
 from .labels import task_labels, unlabelled_reason
-from ..params import Params, params_from_dict
+from ..params import Params, ParamsError, params_from_dict
 from .textio import DataError
 
 READERS = {"daic_woz": daic, "e_daic": edaic, "openface": openface}
@@ -41,12 +42,38 @@ def corpus_format(params: Params) -> str:
 
 
 def ensure_synthetic(params: Params) -> None:
-    """Generate the synthetic corpus into data.root if the params name the synthetic dataset and it is missing."""
+    """Generate the synthetic corpus into data.root if the params name the synthetic dataset and it is
+    missing, or generate it again (replacing the folder whole) if it was generated from params (its
+    marker's origin, or a marker from before origins at the old default size, 48 x 75 s) at another
+    size than ``data.synthetic_participants`` x ``data.synthetic_seconds``. A corpus written by
+    ``pseudoface synth`` is never replaced, and a folder without the synthetic marker never touched."""
     from .synthetic import write_corpus
-    root = Path(params.data.root).expanduser()
-    if params.dataset == "synthetic" and not is_synthetic(root):
+    d = params.data
+    root = Path(d.root).expanduser()
+    if params.dataset != "synthetic":
+        return
+    size = (d.synthetic_participants, float(d.synthetic_seconds))
+    if is_synthetic(root):
+        info = marker_info(root)
+        found = (info.get("participants"), float(info.get("seconds", 0)))
+        from_params = info.get("origin", "params" if found == (48, 75.0) else "synth") == "params"
+        if found == size or not from_params:
+            return
+        print(f"the synthetic corpus in {root} has {info.get('participants')} participants x {info.get('seconds')} s; "
+              f"the params ask for {size[0]} x {size[1]:g} s: generating it again ...", flush=True)
+    elif root.exists() and any(root.iterdir()):
+        raise ParamsError(f"{root}: data.root is not empty and holds no synthetic corpus; the synthetic dataset "
+                          "generates its corpus there: point data.root at an empty or missing folder")
+    else:
         print(f"generating the synthetic corpus into {root} ...", flush=True)
-        write_corpus(root, seed=params.cv.seed)
+    tmp = root.with_name(root.name + ".generating")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write_corpus(tmp, participants=size[0], seconds=size[1], seed=params.cv.seed, origin="params")
+    old = root.with_name(root.name + ".replaced")
+    if root.exists():
+        root.rename(old)
+    tmp.rename(root)  # the new corpus appears whole
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def build_corpus(dataset: str, root: Path, labels: pd.DataFrame, found: dict, reader, params: Params,

@@ -334,10 +334,12 @@ def _planted(effect: str, strength: float | None, spread: float | None, cues: di
 
 def write_corpus(out: str | Path, participants: int = 48, seconds: float = 75.0, seed: int = 0,
                  fmt: str = "daic_woz", fps: float = 30.0, effect: str = "amplitude",
-                 strength: float | None = None, spread: float | None = None) -> Path:
+                 strength: float | None = None, spread: float | None = None, origin: str = "synth") -> Path:
     """Write a synthetic corpus to ``out`` (DAIC-WOZ or E-DAIC layout) and return the path.
 
     ``effect`` names the planted cue family (``EFFECTS``); ``strength``/``spread`` None take its defaults.
+    ``origin`` goes into the marker: ``params`` for the corpus a params file's ``data.synthetic_*`` keys
+    describe (``read.ensure_synthetic``, which may generate it again at another size), ``synth`` otherwise.
     """
     _check_effect(effect)
     if participants < 4:
@@ -364,5 +366,7 @@ def write_corpus(out: str | Path, participants: int = 48, seconds: float = 75.0,
               "participants": participants, "seconds": seconds, "fps": fps, "gender_codes": {"0": "female", "1": "male"},
               "planted_effect": _planted(effect, strength, spread, cues), "planted_label_quirks": planted,
               "note": "Synthetic data written by pseudoface; not clinical data."}
+    if origin != "synth":  # absent means synth: a synth corpus' bytes stay the original generator's
+        marker["origin"] = origin
     atomic_write_text(out / SYNTHETIC_MARKER, json.dumps(marker, indent=2) + "\n")
     return out

@@ -129,7 +129,11 @@ class SessionNet(_Scaled):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, C, R, W) -> (B, 8 x hidden): the session embedding the head reads."""
-        seq, _ = self.lstm(self.window_features(x))  # (B, T, 2H)
+        return self.embed_windows(self.window_features(x))
+
+    def embed_windows(self, feats: torch.Tensor) -> torch.Tensor:
+        """(B, T, F) window features -> (B, 8 x hidden) session embedding."""
+        seq, _ = self.lstm(feats)  # (B, T, 2H)
         weights = torch.softmax(self.attention(seq), dim=1)  # (B, T, 1)
         sd = seq.std(dim=1, unbiased=False) if seq.shape[1] > 1 else torch.zeros_like(seq[:, 0])
         return torch.cat([seq.mean(dim=1), sd, seq.amax(dim=1), (weights * seq).sum(dim=1)], dim=1)
