@@ -132,3 +132,26 @@ def test_no_usable_session_is_an_error(synth_root, tmp_path, capsys, command):
     assert code == 2 and len(err) == 1
     assert "no session was usable" in err[0] and "usable 0" in err[0] and "participant flow" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_params_corpus_is_generated_at_the_params_size_and_a_synth_corpus_is_never_replaced(tmp_path, capsys):
+    from pseudoface.corpora.read import ensure_synthetic, marker_info
+    from pseudoface.params import ParamsError, params_from_dict
+
+    def params(root, n):
+        return params_from_dict({"dataset": "synthetic", "data": {"root": str(root)}},
+                                [f"data.synthetic_participants={n}", "data.synthetic_seconds=8"])
+    root = tmp_path / "default"
+    ensure_synthetic(params(root, 6))
+    assert marker_info(root)["participants"] == 6 and marker_info(root)["origin"] == "params"
+    ensure_synthetic(params(root, 8))  # another size: generated again, the folder replaced whole
+    assert marker_info(root)["participants"] == 8 and len(list(root.glob("*_P"))) == 8
+    assert "generating it again" in capsys.readouterr().out
+    mine = write_corpus(tmp_path / "mine", participants=5, seconds=8, seed=1)  # `pseudoface synth`'s corpus
+    before = tree_digest(mine)
+    ensure_synthetic(params(mine, 8))
+    assert tree_digest(mine) == before and "origin" not in marker_info(mine)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "300_P").mkdir()
+    with pytest.raises(ParamsError, match="not empty and holds no synthetic corpus"):
+        ensure_synthetic(params(tmp_path / "real", 8))
