@@ -1,11 +1,14 @@
 """Issue 31, point 11: the figures' layout, checked on the figure objects so that a regression fails
 without a browser: subplot titles that fit their panels, names that do not run over bars, duration
-axes from 0, epochs from 1 on both learning-curve panels, the zero-residual line named as such."""
+axes from 0, epochs from 1 on both learning-curve panels, the zero-residual line named as such, and
+"calibrated logit" only where the run calibrates."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface.site import plots
+from pseudoface.site import explain_plots, plots
 
 NARROW_PLOT_PX = 640  # a figure's plotting width on a narrow page: the titles must fit even there
 
@@ -102,3 +105,26 @@ def test_the_residual_panel_names_its_zero_line_not_identity():
     assert [t.xaxis for t in dashed] == ["x", "x2"] and {t.name for t in dashed} == {"predicted = true"}
     assert [t.showlegend for t in dashed] == [None, False]  # one legend entry for both dashed lines
     assert list(dashed[1].y) == [0, 0]  # the zero-residual line: predicted − true = 0
+
+
+def _profile() -> dict:
+    rows = ["mouth X", "mouth Y"]
+    return {"participant_id": "322", "label": 1, "fold": "r0_f1", "logit": 0.77, "groups": ["mouth", "eyes"],
+            "grid": np.array([[0.1, -0.4], [0.05, 0.2]]), "spans": [(0.0, 4.0), (2.0, 6.0)],
+            "image": np.zeros((2, 30)), "image_rows": rows, "fps": 5.0}
+
+
+def _figure_text(fig) -> str:
+    return json.dumps(fig.to_plotly_json()["layout"], ensure_ascii=False) + json.dumps(
+        [t.to_plotly_json().get("colorbar", {}) for t in fig.data], ensure_ascii=False)
+
+
+def test_calibrated_logit_only_where_the_run_calibrates():
+    plain = explain_plots.time_profile_figure(_profile(), "none")
+    assert "calibrated" not in _figure_text(plain)
+    assert "contribution of group × stretch (Δ logit)" in _figure_text(plain)
+    assert plain.data[1].colorbar.title.text == "Δ logit"
+    platt = explain_plots.time_profile_figure(_profile(), "platt")
+    assert platt.data[1].colorbar.title.text == "Δ calibrated logit"
+    assert "(depressed, logit +0.77, test participant" in explain_plots.profile_note(_profile(), "none")
+    assert "calibrated logit +0.77" in explain_plots.profile_note(_profile(), "platt")
