@@ -128,3 +128,16 @@ def test_calibrated_logit_only_where_the_run_calibrates():
     assert platt.data[1].colorbar.title.text == "Δ calibrated logit"
     assert "(depressed, logit +0.77, test participant" in explain_plots.profile_note(_profile(), "none")
     assert "calibrated logit +0.77" in explain_plots.profile_note(_profile(), "platt")
+
+
+def test_square_figures_fit_the_page_column():
+    """Quarto 1.7.34's page column is ~680 px beside its sidebar and table of contents: a ROC drawn 760 px
+    wide had its legend cut off. No figure fixes its width; the square ones stay square by their axes."""
+    predictions = pd.DataFrame({"repeat": 0, "fold": [0] * 6 + [1] * 6, "label": [0, 1] * 6,
+                                "score": np.linspace(0.1, 0.9, 12)})
+    bins = pd.DataFrame({"mean_score": [0.2, 0.5, 0.8], "observed_rate": [0.1, 0.5, 0.9], "count": [4, 4, 4]})
+    for fig in (plots.roc_figure(predictions), plots.calibration_figure(bins, 0.2, "none"),
+                plots.confusion_figure(np.array([[5, 1], [2, 4]]))):
+        assert fig.layout.width is None, fig.layout.title.text
+    for fig in (plots.roc_figure(predictions), plots.calibration_figure(bins, 0.2, "none")):
+        assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.xaxis.constrain == "domain"

@@ -335,7 +335,7 @@ def calibration_figure(bins: pd.DataFrame, brier: float, method: str) -> go.Figu
                                                             "%{customdata} participants<extra></extra>")
     fig.update_xaxes(title_text="mean predicted probability in bin", range=[0, 1], constrain="domain")
     fig.update_yaxes(title_text="observed rate of depressed", range=[0, 1], scaleanchor="x", scaleratio=1)
-    return _layout(fig, f"Calibration (Brier score {brier:.3f}; calibration: {method})", 520, width=640)
+    return _layout(fig, f"Calibration (Brier score {brier:.3f}; calibration: {method})", 520)
 
 
 def roc_figure(predictions: pd.DataFrame) -> go.Figure:
@@ -359,7 +359,7 @@ def roc_figure(predictions: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance")
     fig.update_xaxes(title_text="false positive rate (1 − specificity)", range=[0, 1], constrain="domain")
     fig.update_yaxes(title_text="true positive rate (sensitivity)", range=[0, 1.01], scaleanchor="x", scaleratio=1)
-    return _layout(fig, "ROC per outer fold", 600, width=760)
+    return _layout(fig, "ROC per outer fold", 600)
 
 
 def confusion_figure(confusion: np.ndarray, title: str = "Confusion matrix, all outer folds") -> go.Figure:
@@ -372,7 +372,7 @@ def confusion_figure(confusion: np.ndarray, title: str = "Confusion matrix, all 
                                colorscale="Blues", zmin=0, zmax=1, showscale=False, hoverinfo="skip"))
     fig.update_yaxes(autorange="reversed", title_text="true label")
     sens, spec = rates[1, 1], rates[0, 0]
-    return _layout(fig, f"{title}: sensitivity {sens:.2f}, specificity {spec:.2f}", 400, width=620)
+    return _layout(fig, f"{title}: sensitivity {sens:.2f}, specificity {spec:.2f}", 400)
 
 
 def threshold_sweep_figure(sweep: pd.DataFrame, chosen: list | None = None) -> go.Figure:
