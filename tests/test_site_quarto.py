@@ -139,6 +139,17 @@ def test_the_quarto_theme_fetches_no_web_font():
         assert external(path.read_text()) == [], path
 
 
+def test_the_method_page_has_its_heading_once_in_both_builds(tmp_path, monkeypatch):
+    """Seen with Quarto 1.7.34: "Method, protocol and privacy" twice, the front matter's title and the
+    body's own H1. The body has no H1; the fallback draws the front matter's title as its heading."""
+    qmd = (ROOT / "method.qmd").read_text()
+    title = yaml.safe_load(qmd.split("---", 2)[1])["title"]
+    assert not re.search(r"^# ", qmd.split("---", 2)[2], re.M)  # Quarto draws the title; no second heading
+    html = (_build(tmp_path, monkeypatch) / "reports" / "_site" / "method.html").read_text()
+    assert re.findall(r"<h1[^>]*>(.*?)</h1>", html) == [title]
+    assert f"<title>{title} · pseudoface</title>" in html
+
+
 def test_the_quarto_theme_pads_the_tables_the_builder_writes():
     """Seen with Quarto 1.7.34: the index's difference table (``pf-key``) printed "motion-feature
     model−0.154", Bootstrap pads only tables of class ``table``. Every table class the site's generated
