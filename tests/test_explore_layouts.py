@@ -111,6 +111,25 @@ def test_more_au_activity_in_the_depressed_class_is_a_positive_difference_said_m
                      images.class_difference_sentence(flipped, "activity"))
 
 
+def test_page_1_medians_and_page_2_means_say_which_statistic_they_compare(planted_root):
+    """Issue 31, point 9: on E-DAIC, AU12 was "less" on page 1 and "more" on page 2 with no word of the
+    statistic. A median and a mean of participants can disagree (one very active depressed participant):
+    each sentence must say which it is, so the pages no longer read as a contradiction."""
+    # 3 participants per class; AU12 per-participant means: the depressed median is lower, its mean higher
+    intensity = pd.DataFrame({"label": [0, 0, 0, 1, 1, 1], "au": [PLANTED_AU] * 6,
+                              "intensity": [0.5, 0.6, 0.7, 0.3, 0.4, 3.0]})
+    assert intensity.groupby("label").intensity.median().diff().iloc[-1] < 0
+    assert intensity.groupby("label").intensity.mean().diff().iloc[-1] > 0
+    page1 = explore.au_intensity_sentence(intensity)
+    assert f"median, over a class's participants, of each participant's mean intensity over the session: " \
+           f"{PLANTED_AU}, 0.60 (not depressed) vs 0.40 (depressed), less in the depressed class" in page1, page1
+    assert "These are medians: the Pseudo-images page compares class means" in page1
+    page2 = images.class_mean_blocks(_context(planted_root))["sentence"]
+    assert page2.startswith("Largest difference per row group in mean activity (the mean over a class's "
+                            "participants of each participant's mean over its windows)"), page2
+    assert "These are means: the Corpus exploration page compares the median participant's" in page2
+
+
 def test_each_series_group_has_its_own_block_unit_and_colour_scale(planted_root):
     ctx = _context(planted_root)
     cm = images.class_mean_blocks(ctx)
@@ -202,7 +221,8 @@ def test_the_landmark_path_is_unchanged(synth_root):
     assert images.channel_names(ex["rows"]) == ("X", "Y", "Z")
     cm = images.class_mean_blocks(ctx)
     assert cm["what"] == "|displacement|" and cm["velocity difference"] is not None
-    assert cm["sentence"].startswith("Largest difference in mean displacement per row group")
+    assert cm["sentence"].startswith("Largest difference per row group in mean displacement")
+    assert "median" not in cm["sentence"]  # no AU rows: nothing to set against page 1's AU medians
 
 
 def test_the_68_landmark_rows_keep_their_regions_and_sentence(synth_root):

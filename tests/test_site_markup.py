@@ -3,6 +3,7 @@
 passes through (an HTML line indented by four spaces in Markdown would become a code block), every
 tag is closed, and the static fallback shows exactly the HTML of those blocks."""
 import re
+from pathlib import Path
 from html.parser import HTMLParser
 
 import nbformat
@@ -162,3 +163,13 @@ def test_the_fallback_shows_the_html_quarto_includes(tmp_path, monkeypatch):
     reporting = (site / "reports" / "synthetic" / "reporting.html").read_text()
     assert "<h1>Reporting (TRIPOD+AI)</h1>" in reporting and "<code>c0ffee</code>" in reporting  # heading, provenance
     assert reporting.count('href="../../assets/notebook.css"') == 1
+
+
+def test_a_wide_comparison_table_scrolls_in_its_own_box():
+    """Seen with Quarto 1.7.34: the Comparison page's table (ten columns) was wider than the column and
+    widened the page past the window. The table sits in a box that scrolls, styled in both builds."""
+    body = site_pages.comparison_body({"synthetic": _rich_stamps()["synthetic"]})
+    assert re.search(r'<div class="pf-scroll">\s*<style[^>]*>.*?</style>\s*<table\b.*?</table>\s*</div>', body, re.S)
+    root = Path(__file__).resolve().parents[1]
+    for css in (root / "site.scss", root / "lib" / "pseudoface" / "site" / "templates" / "site.css"):
+        assert re.search(r"\.pf-scroll\{[^}]*overflow-x:\s*auto", css.read_text()), css

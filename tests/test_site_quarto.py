@@ -139,6 +139,31 @@ def test_the_quarto_theme_fetches_no_web_font():
         assert external(path.read_text()) == [], path
 
 
+def test_the_method_page_has_its_heading_once_in_both_builds(tmp_path, monkeypatch):
+    """Seen with Quarto 1.7.34: "Method, protocol and privacy" twice, the front matter's title and the
+    body's own H1. The body has no H1; the fallback draws the front matter's title as its heading."""
+    qmd = (ROOT / "method.qmd").read_text()
+    title = yaml.safe_load(qmd.split("---", 2)[1])["title"]
+    assert not re.search(r"^# ", qmd.split("---", 2)[2], re.M)  # Quarto draws the title; no second heading
+    html = (_build(tmp_path, monkeypatch) / "reports" / "_site" / "method.html").read_text()
+    assert re.findall(r"<h1[^>]*>(.*?)</h1>", html) == [title]
+    assert f"<title>{title} · pseudoface</title>" in html
+
+
+def test_the_quarto_theme_pads_the_tables_the_builder_writes():
+    """Seen with Quarto 1.7.34: the index's difference table (``pf-key``) printed "motion-feature
+    model−0.154", Bootstrap pads only tables of class ``table``. Every table class the site's generated
+    pages use has padding in the Quarto theme, as the fallback's site.css has."""
+    templates = ROOT / "lib" / "pseudoface" / "site" / "templates"
+    classes = {c for t in templates.glob("*.j2") for c in re.findall(r'<table class="(pf-[a-z-]+)"', t.read_text())}
+    assert {"pf-key", "pf-models"} <= classes
+    scss = re.sub(r"//[^\n]*|/\*.*?\*/", "", (ROOT / "site.scss").read_text(), flags=re.S)
+    rules = re.findall(r"([^{};]+)\{([^}]*)\}", scss)  # (selectors, body)
+    padded = {sel.strip() for sels, body in rules if "padding" in body for sel in sels.split(",")}
+    for c in classes:
+        assert {f".{c} th", f".{c} td"} <= padded, c
+
+
 def test_what_quarto_reads_and_the_fallback_site_reference_nothing_outside(tmp_path, monkeypatch):
     root = _build(tmp_path, monkeypatch)
     files = [*root.glob("*.qmd"), root / "_quarto.yml", *(root / "reports" / "_generated").iterdir(),

@@ -41,10 +41,25 @@ def group_bar_figure(stability: pd.DataFrame) -> go.Figure:
     return _layout(fig, f"What each model uses: mean ± SD over {folds} folds (each model on its own scale)", 460)
 
 
-def time_profile_figure(profile: dict) -> go.Figure:
+def logit_name(calibration: str) -> str:
+    """What the network's explained output is called: its logit after the Platt map when
+    ``train.calibration`` is ``platt``; with ``none`` that map is the identity, the plain logit."""
+    return "calibrated logit" if calibration == "platt" else "logit"
+
+
+def profile_note(profile: dict, calibration: str) -> str:
+    """``explain.profile_sentence``, naming the logit as the run's ``train.calibration`` has it."""
+    from ..learning import explain
+    sentence = explain.profile_sentence(profile)
+    return sentence if calibration == "platt" else sentence.replace("calibrated logit", "logit", 1)
+
+
+def time_profile_figure(profile: dict, calibration: str = "none") -> go.Figure:
     """``explain.participant_profile`` dict -> top: the participant's pseudo-image (value channels,
     from each row's neutral) over the session; bottom: each group x stretch's contribution to the
-    calibrated logit (positive: pushes the score towards depressed)."""
+    network's logit (calibrated when ``calibration`` is ``platt``; positive: pushes the score towards
+    depressed)."""
+    delta = f"Δ {logit_name(calibration)}"
     fps = profile["fps"]
     image = np.asarray(profile["image"])  # (rows x channels, frames)
     t = np.arange(image.shape[1]) / fps
@@ -52,7 +67,7 @@ def time_profile_figure(profile: dict) -> go.Figure:
     starts, ends = np.array(profile["spans"]).T
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         row_heights=[0.6, 0.4], subplot_titles=("pseudo-image (value − neutral)",
-                                                                "contribution of group × stretch (Δ logit)"))
+                                                                f"contribution of group × stretch ({delta})"))
     lim = robust_limit(image) or 1.0
     fig.add_trace(go.Heatmap(z=image, x=t, y=profile["image_rows"], colorscale="RdBu_r", zmid=0, zmin=-lim, zmax=lim,
                              colorbar=dict(title="value", y=0.72, len=0.55),
@@ -60,7 +75,7 @@ def time_profile_figure(profile: dict) -> go.Figure:
     glim = float(np.max(np.abs(grid))) or 1.0
     centres = (starts + ends) / 2
     fig.add_trace(go.Heatmap(z=grid, x=centres, y=profile["groups"], colorscale="RdBu_r", zmid=0, zmin=-glim,
-                             zmax=glim, colorbar=dict(title="Δ logit", y=0.2, len=0.38),
+                             zmax=glim, colorbar=dict(title=delta, y=0.2, len=0.38),
                              hovertemplate="%{y} around %{x:.0f} s: %{z:+.3f}<extra></extra>"), row=2, col=1)
     fig.update_xaxes(title="time in the session (s)", row=2, col=1)
     fig.update_yaxes(showticklabels=len(profile["image_rows"]) <= 30, row=1, col=1)

@@ -196,10 +196,12 @@ def au_intensity_sentence(intensity: pd.DataFrame) -> str:
     if diff.empty:
         return "Only one class has participants: no class difference to describe."
     au = diff.abs().idxmax()
-    return (f"Largest class difference in median intensity: {au}, {med.at[au, 0]:.2f} (not depressed) vs "
+    return (f"Largest class difference in the median, over a class's participants, of each participant's mean "
+            f"intensity over the session: {au}, {med.at[au, 0]:.2f} (not depressed) vs "
             f"{med.at[au, 1]:.2f} (depressed), {more_less(diff[au])} in the depressed class; "
             f"{int((diff < 0).sum())} of {len(diff)} action units are less intense in the depressed class. "
-            "Each point is one participant.")
+            "Each point is one participant. These are medians: the Pseudo-images page compares class means over "
+            "the encoded windows, which a few very active participants can pull the other way.")
 
 
 def example_series(ctx: Context):

@@ -280,5 +280,9 @@ def _signal_difference_sentence(blocks_diff: list, what: str) -> str:
     if frame:
         return ("Largest difference in mean scaled coordinate, depressed − not depressed: " + "; ".join(found)
                 + ". Blue: lower in the depressed class.")
-    return (f"Largest difference in mean {what} per row group, depressed − not depressed, averaged over time: "
-            + "; ".join(found) + ". Red: more in the depressed class; blue: less.")
+    medians = (" These are means: the Corpus exploration page compares the median participant's AU intensity "
+               "over the whole session, which a few very active participants do not move, so an AU's direction "
+               "can differ between the two pages." if any(b["group"] == "AU intensity" for b in blocks_diff) else "")
+    return (f"Largest difference per row group in mean {what} (the mean over a class's participants of each "
+            "participant's mean over its windows), depressed − not depressed, averaged over time: "
+            + "; ".join(found) + ". Red: more in the depressed class; blue: less." + medians)

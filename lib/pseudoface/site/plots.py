@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -105,7 +106,15 @@ def quality_figure(quality: pd.DataFrame) -> go.Figure:
         strip = quality[name].nunique() <= 5
         fig.update_xaxes(title_text="label" if strip else unit, row=1, col=col)
         fig.update_yaxes(title_text=unit if strip else "participants", row=1, col=col)
+    # a duration cannot be negative: its axis starts at 0 (autorange pads a constant duration to below 0)
+    duration_axis = fig.update_yaxes if quality.duration_min.nunique() <= 5 else fig.update_xaxes
+    duration_axis(range=[0, duration_limit(quality.duration_min)], row=1, col=1)
     return _layout(fig, "Data quality by label (classes overlaid)", 380, barmode="overlay")
+
+
+def duration_limit(minutes: pd.Series) -> float:
+    """The upper end of a duration axis that starts at 0: 5% above the longest session (1 min when none)."""
+    return 1.05 * float(minutes.max()) if len(minutes) and minutes.max() > 0 else 1.0
 
 
 def _face_traces(xyz: np.ndarray, showlegend: bool = True) -> list:
@@ -209,7 +218,28 @@ def distribution_figure(table: pd.DataFrame, columns: list, title: str) -> go.Fi
         unit = col.split(" (")[1].rstrip(")") if " (" in col else ""
         fig.update_yaxes(title_text=unit, row=1, col=j, title_standoff=2)
     fig.update_xaxes(showticklabels=False)
-    return _layout(fig, title, 420)
+    lines = fit_subplot_titles(fig)
+    return _layout(fig, title, 420 + 18 * (lines - 1), margin=dict(l=70, r=30, t=70 + 18 * (lines - 1), b=60))
+
+
+SUBPLOT_TITLE_SIZE = 13  # px
+PAGE_PLOT_WIDTH = 640  # px: a figure's plotting width on a narrow page (both builds' text column is wider)
+
+
+def fit_subplot_titles(fig: go.Figure) -> int:
+    """Break each subplot title at spaces (``<br>``, at :data:`SUBPLOT_TITLE_SIZE`) so that every line
+    fits its panel on a narrow page (:data:`PAGE_PLOT_WIDTH`, about 0.6 × the font size per
+    character): side-by-side titles that ran together (five panels on E-DAIC page 1) each keep to
+    their own panel. Returns the most lines a title has."""
+    centres = {round(sum(fig.layout[k].domain) / 2, 6): fig.layout[k].domain for k in fig.layout if k.startswith("xaxis")}
+    lines = 1
+    for a in fig.layout.annotations:
+        lo, hi = centres.get(round(a.x, 6), (0, 1))
+        width = max(8, int((hi - lo) * PAGE_PLOT_WIDTH / (0.6 * SUBPLOT_TITLE_SIZE)))
+        a.text = "<br>".join(textwrap.wrap(a.text, width, break_long_words=False)) or a.text
+        a.font.size = SUBPLOT_TITLE_SIZE
+        lines = max(lines, a.text.count("<br>") + 1)
+    return lines
 
 
 def _row_axis(rows: tuple) -> dict:
@@ -287,7 +317,9 @@ def learning_curves_figure(history: pd.DataFrame, chosen: pd.DataFrame) -> go.Fi
         fig.add_scatter(x=at.epoch, y=at.val_loss, mode="markers", legendgroup=name, showlegend=False,
                         marker=dict(size=15, symbol="star", color=color, line=dict(color="black", width=1)),
                         hovertemplate=f"{name}: chosen epoch %{{x}}<extra></extra>", row=1, col=2)
-    fig.update_xaxes(title_text="epoch", dtick=1 if history.epoch.max() <= 20 else None)
+    last = int(history.epoch.max()) if len(history) else 1
+    # epochs are counted from 1 on both panels (the chosen-epoch stars would otherwise pad one to 0)
+    fig.update_xaxes(title_text="epoch", range=[0.5, last + 0.5], tick0=1, dtick=1 if last <= 20 else None)
     fig.update_yaxes(title_text="loss (on logits, class-weighted)", row=1, col=1)
     return _layout(fig, "Learning curves (star: the epoch chosen on inner validation)", 420)
 
@@ -303,7 +335,7 @@ def calibration_figure(bins: pd.DataFrame, brier: float, method: str) -> go.Figu
                                                             "%{customdata} participants<extra></extra>")
     fig.update_xaxes(title_text="mean predicted probability in bin", range=[0, 1], constrain="domain")
     fig.update_yaxes(title_text="observed rate of depressed", range=[0, 1], scaleanchor="x", scaleratio=1)
-    return _layout(fig, f"Calibration (Brier score {brier:.3f}; calibration: {method})", 520, width=640)
+    return _layout(fig, f"Calibration (Brier score {brier:.3f}; calibration: {method})", 520)
 
 
 def roc_figure(predictions: pd.DataFrame) -> go.Figure:
@@ -327,7 +359,7 @@ def roc_figure(predictions: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="grey"), name="chance")
     fig.update_xaxes(title_text="false positive rate (1 − specificity)", range=[0, 1], constrain="domain")
     fig.update_yaxes(title_text="true positive rate (sensitivity)", range=[0, 1.01], scaleanchor="x", scaleratio=1)
-    return _layout(fig, "ROC per outer fold", 600, width=760)
+    return _layout(fig, "ROC per outer fold", 600)
 
 
 def confusion_figure(confusion: np.ndarray, title: str = "Confusion matrix, all outer folds") -> go.Figure:
@@ -340,7 +372,7 @@ def confusion_figure(confusion: np.ndarray, title: str = "Confusion matrix, all 
                                colorscale="Blues", zmin=0, zmax=1, showscale=False, hoverinfo="skip"))
     fig.update_yaxes(autorange="reversed", title_text="true label")
     sens, spec = rates[1, 1], rates[0, 0]
-    return _layout(fig, f"{title}: sensitivity {sens:.2f}, specificity {spec:.2f}", 400, width=620)
+    return _layout(fig, f"{title}: sensitivity {sens:.2f}, specificity {spec:.2f}", 400)
 
 
 def threshold_sweep_figure(sweep: pd.DataFrame, chosen: list | None = None) -> go.Figure:
@@ -360,26 +392,31 @@ def threshold_sweep_figure(sweep: pd.DataFrame, chosen: list | None = None) -> g
 
 def comparison_figure(table: pd.DataFrame, title: str, difference_title: str = "") -> go.Figure:
     """table: name, mean, std (macro-F1) [+ difference, diff_low, diff_high: paired difference to a
-    reference on the same participants, with its 95% interval] -> bars with SD error bars, and the
-    differences with their intervals beside them (0 = no difference)."""
+    reference on the same participants, with its 95% interval] -> horizontal bars with SD error bars,
+    and the differences with their intervals beside them (0 = no difference). The panels share one
+    row per model, named once on the left with its mean ± SD under the name: names drawn between the
+    panels ran over the bars, and numbers printed on a bar were crossed by its error bar."""
     paired = "difference" in table and table["difference"].notna().any()
-    fig = make_subplots(1, 2 if paired else 1, column_widths=[0.58, 0.42] if paired else None,
+    fig = make_subplots(1, 2 if paired else 1, column_widths=[0.55, 0.45] if paired else None, shared_yaxes=True,
                         subplot_titles=("macro-F1, mean ± SD over outer folds", difference_title) if paired else None,
-                        horizontal_spacing=0.16)
+                        horizontal_spacing=0.06)
+    lines = fit_subplot_titles(fig)
+    rows = {n: f"{n}<br>{m:.3f} ± {sd:.3f}" for n, m, sd in zip(table["name"], table["mean"], table["std"].fillna(0))}
+    names = list(rows.values())
     colors = ["#E45756" if i == 0 else "#9ecae9" for i in range(len(table))]
-    fig.add_bar(x=table["name"], y=table["mean"], error_y=dict(type="data", array=table["std"], color="#333"),
-                marker_color=colors, showlegend=False, text=[f"{m:.3f}" for m in table["mean"]],
-                textposition="inside", insidetextanchor="start", row=1, col=1)
-    fig.update_yaxes(title_text="macro-F1", range=[0, 1], row=1, col=1)
+    fig.add_bar(y=names, x=table["mean"], orientation="h", error_x=dict(type="data", array=table["std"], color="#333"),
+                marker_color=colors, showlegend=False, hovertemplate="%{y}<extra></extra>", row=1, col=1)
+    fig.update_xaxes(title_text="macro-F1", range=[0, 1], row=1, col=1)
+    fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed", automargin=True)
     if paired:
         t = table[table["difference"].notna()]
-        fig.add_scatter(y=t["name"], x=t["difference"], mode="markers", marker=dict(size=11, color="#333"),
+        fig.add_scatter(y=t["name"].map(rows), x=t["difference"], mode="markers", marker=dict(size=11, color="#333"),
                         error_x=dict(type="data", symmetric=False, array=t["diff_high"] - t["difference"],
                                      arrayminus=t["difference"] - t["diff_low"]), showlegend=False, row=1, col=2)
         fig.add_vline(x=0, line_dash="dash", line_color="grey", row=1, col=2)
         fig.update_xaxes(title_text="paired difference in macro-F1 (95% CI)", zeroline=False, row=1, col=2)
-        fig.update_yaxes(autorange="reversed", row=1, col=2)
-    return _layout(fig, title, 440)
+    extra = 18 * (lines - 1)  # room above the panels for wrapped titles
+    return _layout(fig, title, max(300, 150 + 55 * len(table)) + extra, margin=dict(l=70, r=30, t=70 + extra, b=60))
 
 
 def scatter_errors_figure(table: pd.DataFrame) -> go.Figure:
@@ -400,7 +437,7 @@ def scatter_errors_figure(table: pd.DataFrame) -> go.Figure:
         fig.update_yaxes(title_text=f"true class (every session lasts {table.duration_min.iloc[0]:.1f} min)",
                          categoryorder="array", categoryarray=[CLASS_NAMES[0], CLASS_NAMES[1]])
     else:
-        fig.update_yaxes(title_text="session duration (min)", rangemode="tozero")
+        fig.update_yaxes(title_text="session duration (min)", range=[0, duration_limit(table.duration_min)])
     return _layout(fig, "Errors against data quality (first repeat)", 420)
 
 
@@ -434,8 +471,11 @@ def regression_figure(predictions: pd.DataFrame) -> go.Figure:
             fig.add_scatter(x=sub.true_score, y=y, mode="markers", name=f"fold {fold}", legendgroup=f"fold {fold}",
                             showlegend=col == 1, marker=dict(color=color, size=9, line=dict(color="white", width=1)),
                             row=1, col=col)
-    fig.add_scatter(x=[0, 24], y=[0, 24], mode="lines", name="identity", line=dict(color="grey", dash="dash"), row=1, col=1)
-    fig.add_hline(y=0, line_dash="dash", line_color="grey", row=1, col=2)
+    # one legend entry for both dashed lines: the identity line (left) is the zero-residual line (right)
+    dashed = dict(mode="lines", name="predicted = true", legendgroup="exact", line=dict(color="grey", dash="dash"),
+                  hoverinfo="skip")
+    fig.add_scatter(x=[0, 24], y=[0, 24], row=1, col=1, **dashed)
+    fig.add_scatter(x=[-0.5, 24.5], y=[0, 0], showlegend=False, row=1, col=2, **dashed)
     for col in (1, 2):
         fig.add_vline(x=10, line_dash="dot", line_color="#E45756", row=1, col=col)
     fig.add_hline(y=10, line_dash="dot", line_color="#E45756", row=1, col=1)

@@ -252,6 +252,12 @@ def built_markdown(renderer: str) -> str:
     return "## How this site was built\n" + BUILT_WITH.format(renderer=renderer) + "\n"
 
 
+def method_title(root: Path) -> str:
+    """The method page's title, from method.qmd's front matter (Quarto draws it as the page's heading)."""
+    import yaml
+    return yaml.safe_load((root / "method.qmd").read_text().split("---", 2)[1])["title"]
+
+
 def method_body(root: Path, renderer: str) -> str:
     """The method page (method.qmd) and, at its end, what built the site."""
     import mistune

@@ -32,7 +32,7 @@ from .captions import display_name
 from .downloads import DOWNLOAD_NAMES, DOWNLOADS
 from .report import NOTEBOOKS, PUBLICATION_TAG, STAMP, provenance_text
 from ..learning.schema import check_stamp
-from .site_pages import (FRONT_MATTER_TAG, REPORTING, REPORTING_TITLE, code_spans, dataset_pages, generated_markdown, html_of, method_body, raw_html,
+from .site_pages import (FRONT_MATTER_TAG, REPORTING, REPORTING_TITLE, code_spans, dataset_pages, generated_markdown, html_of, method_body, method_title, raw_html,
                          front_matter_cell, reporting_body, reporting_qmd)
 from .sweep_page import published_sweeps
 
@@ -324,7 +324,8 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
         (site / page).write_text(_page("page.html.j2", page, datasets, st, sweeps, title=title, banner=Markup(banner),
                                        heading=heading, body=Markup(html_of(body.read_text(), str(body))),
                                        sources=sources, built=built))
+    heading = method_title(root)  # Quarto draws the front matter's title; the body has no heading of its own
     (site / "method.html").write_text(_page("page.html.j2", "method.html", datasets, st, sweeps,
-                                            title="Method, protocol and privacy · pseudoface", banner=Markup(banner),
+                                            title=f"{heading} · pseudoface", banner=Markup(banner), heading=heading,
                                             body=Markup(method_body(root, STATIC_RENDERER)), sources=sources,
                                             built=built))
