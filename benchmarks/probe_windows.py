@@ -35,7 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pseudoface.corpora.read import load_corpus
-from pseudoface.encoding.encode import encode_corpus
+from pseudoface.encoding.encode import _value_channels, encode_corpus
 from pseudoface.learning.model import model_from_params
 from pseudoface.learning.runs import load_metrics, load_models
 from pseudoface.params import params_from_dict
@@ -51,21 +51,12 @@ _FLOOR = 1e-3  # robust SD floor in encoded units: a row that never moves (maske
 _CLAMP = 20.0  # robust SDs: a window far outside its span counts as far, not as infinite
 
 
-def value_channels(channels: int) -> int:
-    """How many of a window image's C channels are values (the rest are their velocities)."""
-    return channels // 2 if channels % 2 == 0 and channels > 1 else channels
-
-
-def target_count(channels: int, rows: int) -> int:
-    return len(STATS) * value_channels(channels) * rows
-
-
 @torch.no_grad()
 def window_targets(x: torch.Tensor) -> torch.Tensor:
     """(B, L, C, R, W) spans of windows -> (B, L, 6 x Cv x R) targets (see the module docstring: per signal, relative to
     the example's own median and robust SD)."""
     B, L, C, R, W = x.shape
-    cv = value_channels(C)
+    cv = _value_channels(C)
     values = x[:, :, :cv].float()  # (B, L, Cv, R, W)
     span = values.permute(0, 2, 3, 1, 4).reshape(B, cv, R, L * W)
     median = span.median(dim=-1).values  # (B, Cv, R)

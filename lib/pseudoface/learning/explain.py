@@ -438,12 +438,14 @@ def participant_profile(run: str | Path, participant_id: str | None = None, stre
             "image": shown, "image_rows": labels, "fps": W / e.window_seconds}
 
 
-def profile_sentence(profile: dict) -> str:
+def profile_sentence(profile: dict, calibration: str = "platt") -> str:
+    """One sentence on a participant's profile; the logit is named as ``train.calibration`` has it
+    (``platt``: the calibrated logit)."""
     g, k = np.unravel_index(int(np.argmax(np.abs(profile["grid"]))), profile["grid"].shape)
     value = float(profile["grid"][g, k])
     start, end = profile["spans"][k]
     label = "depressed" if profile["label"] else "not depressed"
-    return (f"Participant {profile['participant_id']} ({label}, calibrated logit {profile['logit']:+.2f}, test "
+    return (f"Participant {profile['participant_id']} ({label}, {'calibrated logit' if calibration == 'platt' else 'logit'} {profile['logit']:+.2f}, test "
             f"participant of fold {profile['fold']}): the largest single change comes from {profile['groups'][g]} "
             f"at {start:.0f}-{end:.0f} s, which {'pushes the score up' if value > 0 else 'pulls the score down'} "
             f"by {abs(value):.2f} (logit).")

@@ -50,8 +50,7 @@ def logit_name(calibration: str) -> str:
 def profile_note(profile: dict, calibration: str) -> str:
     """``explain.profile_sentence``, naming the logit as the run's ``train.calibration`` has it."""
     from ..learning import explain
-    sentence = explain.profile_sentence(profile)
-    return sentence if calibration == "platt" else sentence.replace("calibrated logit", "logit", 1)
+    return explain.profile_sentence(profile, calibration)
 
 
 def time_profile_figure(profile: dict, calibration: str = "none") -> go.Figure:
