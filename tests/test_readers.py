@@ -8,7 +8,7 @@ import pytest
 
 from conftest import DATA, make_params
 from pseudoface.corpora import daic, edaic, openface
-from pseudoface.corpora.corpus import NoLandmarksError, require_landmarks
+from pseudoface.corpora.corpus import SERIES, NoLandmarksError, require_landmarks
 from pseudoface.corpora.read import load_corpus
 from pseudoface.corpora.synthetic import Person, animate, write_clnf
 from pseudoface.corpora.textio import DataError
@@ -107,7 +107,7 @@ def test_folder_shadows_zip_with_a_note(tmp_path):
 def test_edaic_series_and_no_landmarks(edaic_root):
     c = load_corpus(make_params(edaic_root))
     s = next(iter(c.sessions.values()))
-    assert s.landmarks is None and s.series.shape[1] == 31 and s.series_names == edaic.SERIES
+    assert s.landmarks is None and s.series.shape[1] == 31 and s.series_names == SERIES
     with pytest.raises(NoLandmarksError, match="E-DAIC ships no 2-D or 3-D landmarks"):
         require_landmarks(s)
     assert set(c.labels.gender) <= {"female", "male"}

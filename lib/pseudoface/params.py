@@ -49,6 +49,15 @@ class DataParams:
     # generated at another size: it is generated again)
     synthetic_participants: int = 48
     synthetic_seconds: float = 75.0
+    # what a session is read as: 3-D landmarks; the pose/gaze/AU series both corpora share (DAIC-WOZ's
+    # CLNF_pose/gaze/AUs files, E-DAIC's OpenFace 2.1 CSV: corpus.SHARED_SERIES, the cross-corpus input); or
+    # E-DAIC's full 31 series (corpus.SERIES). auto: landmarks where the layout has them, else full_series
+    signals: Literal["auto", "landmarks", "shared_series", "full_series"] = "auto"
+    # cv.protocol: cross_corpus only: the corpus the trained models are scored on (its own root, labels and
+    # layout: daic_woz, e_daic, openface, or synthetic: generated in the other layout, ids from 600)
+    test_root: Optional[str] = None
+    test_labels_dir: Optional[str] = None
+    test_dataset: Optional[Literal["synthetic", "daic_woz", "e_daic", "openface"]] = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,11 @@ class TrainParams:
 
 @dataclass(frozen=True)
 class CVParams:
-    protocol: Literal["cv", "official"] = "cv"
+    # cv: grouped k-fold; official: the corpus' splits; cross_corpus: train on data.root, score data.test_root once
+    protocol: Literal["cv", "official", "cross_corpus"] = "cv"
+    # cross_corpus only: label-free adaptation: none, or standardise each corpus's session features and
+    # pseudo-image rows by that corpus's own statistics (the test corpus's inputs, never its labels)
+    adaptation: Literal["none", "standardise"] = "none"
     folds: int = 5
     repeats: int = 1
     seed: int = 0
@@ -182,6 +195,20 @@ def check(p: Params) -> None:
     for key, value in non_negative.items():
         if value < 0:
             raise ParamsError(f"{key}: expected 0 or more; got {value}")
+    cross = p.cv.protocol == "cross_corpus"
+    if cross != bool(p.data.test_root) or cross != bool(p.data.test_dataset):
+        raise ParamsError("data.test_root: cv.protocol: cross_corpus needs data.test_root and data.test_dataset (the "
+                          "corpus scored once), and no other protocol reads them" if cross else
+                          "data.test_root: set only with cv.protocol: cross_corpus")
+    if p.cv.adaptation != "none" and not cross:
+        raise ParamsError(f"cv.adaptation: {p.cv.adaptation} adapts a test corpus; it acts under cv.protocol: "
+                          "cross_corpus only")
+    if cross and p.data.signals != "shared_series":
+        raise ParamsError(f"data.signals: {p.data.signals}: a cross-corpus run needs the input both corpora share "
+                          "(data.signals: shared_series)")
+    if p.data.signals == "full_series" and p.dataset in ("daic_woz", "openface"):
+        raise ParamsError(f"data.signals: full_series is E-DAIC's OpenFace 2.1 set (31 series); {p.dataset} has "
+                          "landmarks or the shared series (data.signals: landmarks or shared_series)")
     if p.cv.protocol == "cv" and p.cv.folds < 2:
         raise ParamsError(f"cv.folds: expected 2 or more for cross-validation; got {p.cv.folds}")
     for (section, key), (scope, why) in SCOPE_ONLY.items():
@@ -226,7 +253,9 @@ def _default(section: str, key: str) -> Any:
 # existing runs and cache entries stay valid; set to anything else, they count
 NEUTRAL_WHEN = {("encode", "geometry_rows"): False, ("train", "threads"): 0, ("encode", "landmark_rows"): True,
                 ("cv", "shuffled_labels"): 0, ("cv", "label_permutation"): 0, ("model", "task"): "binary",
-                ("data", "synthetic_participants"): 48, ("data", "synthetic_seconds"): 75.0}
+                ("data", "synthetic_participants"): 48, ("data", "synthetic_seconds"): 75.0,
+                ("data", "signals"): "auto", ("data", "test_root"): None, ("data", "test_labels_dir"): None,
+                ("data", "test_dataset"): None, ("cv", "adaptation"): "none"}
 _ABSENT = object()
 
 

@@ -23,6 +23,16 @@ POSE = ("pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz")
 GAZE = ("gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z", "gaze_angle_x", "gaze_angle_y")
 AUS = tuple(f"AU{n:02d}_r" for n in (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45))
 SERIES = POSE + GAZE + AUS
+# DAIC-WOZ's 2016 OpenFace (XXX_CLNF_AUs): 14 intensities and 6 presences; gaze: each eye's direction in
+# camera space (GAZE's first six), as OpenFace 2 names them
+DAIC_AU_INTENSITIES = tuple(f"AU{n:02d}_r" for n in (1, 2, 4, 5, 6, 9, 10, 12, 14, 15, 17, 20, 25, 26))
+DAIC_AU_PRESENCES = tuple(f"AU{n:02d}_c" for n in (4, 12, 15, 23, 28, 45))
+GAZE_VECTORS = GAZE[:6]
+# The series layout both corpora share (data.signals: shared_series), in the same rows, names and units on
+# both: head pose (mm, rad), both eyes' gaze vectors (camera space), the 14 AU intensities (0-5) and blink
+# presence (AU45_c, 0/1; DAIC-WOZ has no AU45 intensity)
+SHARED_SERIES = POSE + GAZE_VECTORS + DAIC_AU_INTENSITIES + ("AU45_c",)
+SERIES_LAYOUTS = {"shared_series": SHARED_SERIES, "full_series": SERIES}
 
 
 class NoLandmarksError(DataError):
@@ -49,6 +59,9 @@ class Session:
     series: Optional[np.ndarray] = None  # (T, S) float32, columns = series_names
     series_names: tuple = ()
     bad_cells: int = 0  # non-numeric cells masked (data.bad_cells: mask)
+    # every file the session was read from when there are several (DAIC-WOZ's pose, gaze and AU files);
+    # empty: ``source`` alone. The encode cache keys on each one's identity
+    inputs: tuple = ()
 
     @property
     def n_frames(self) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .corpus import AUS, GAZE, POSE, SERIES, Session, frame_flags
+from .corpus import SERIES_LAYOUTS, Session, frame_flags
 from .labels import read_split_labels
 from ..params import Params
 from .textio import DataError, describe_source, read_columns, read_header
@@ -49,18 +49,21 @@ def session_from_path(path: Path) -> tuple[str, Path]:
 
 
 def read_session(pid: str, source, params: Params, mask_quirks: bool = False) -> Session:
-    """One OpenFace 2.1 pose/gaze/AU CSV -> Session with (T, 31) float32 series."""
+    """One OpenFace 2.1 pose/gaze/AU CSV -> Session with (T, S) float32 series: the 31 of
+    ``corpus.SERIES`` (data.signals: full_series, the default) or the 27 both corpora share
+    (``corpus.SHARED_SERIES``: shared_series)."""
+    names = SERIES_LAYOUTS["shared_series" if params.data.signals == "shared_series" else "full_series"]
     header = set(read_header(source))
     base = ["timestamp", "confidence", "success"]
-    missing = [c for c in base + list(SERIES) if c not in header]
+    missing = [c for c in base + list(names) if c not in header]
     if missing:
         raise DataError(f"{describe_source(source)}: line 1: missing column(s) {', '.join(missing[:5])}"
-                        " (expected OpenFace 2.1 pose, gaze and AU intensity columns)")
-    matrix, n_bad = read_columns(source, base + list(SERIES), bad_cells=params.data.bad_cells,
+                        " (expected OpenFace 2.1 pose, gaze and AU columns)")
+    matrix, n_bad = read_columns(source, base + list(names), bad_cells=params.data.bad_cells,
                                  cache_root=params.data.cache_dir)
     timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold)
     return Session(FORMAT, pid, describe_source(source), timestamps, confidence,
-                   success, valid, params.data.fps, series=matrix[:, 3:], series_names=SERIES, bad_cells=n_bad)
+                   success, valid, params.data.fps, series=matrix[:, 3:], series_names=names, bad_cells=n_bad)
 
 
 def read_labels(labels_dir: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import daic, edaic, openface
+from . import daic, daic_series, edaic, openface
 from .corpus import SYNTHETIC_MARKER, Corpus, Flow, Session
 from .labels import task_labels, unlabelled_reason
 from ..params import Params, ParamsError, params_from_dict
@@ -39,6 +39,29 @@ def corpus_format(params: Params) -> str:
     if params.dataset == "synthetic":
         return marker_info(Path(params.data.root).expanduser()).get("format", "daic_woz")
     return params.dataset
+
+
+def signals_of(params: Params, fmt: str) -> str:
+    """What a session of layout ``fmt`` is read as (data.signals resolved): ``auto`` is landmarks
+    where the layout has them (DAIC-WOZ, OpenFace), else E-DAIC's full series."""
+    signals = params.data.signals
+    if signals == "auto":
+        return "full_series" if fmt == "e_daic" else "landmarks"
+    if fmt == "e_daic" and signals == "landmarks":
+        raise ParamsError("data.signals: landmarks: E-DAIC ships no 2-D or 3-D landmarks (only OpenFace 2.1 pose, "
+                          "gaze and action units); use shared_series or full_series")
+    if fmt == "openface" and signals != "landmarks":
+        raise ParamsError(f"data.signals: {signals}: the openface dataset is read as landmarks (its pose, gaze "
+                          "and AU columns ride along); set data.signals: landmarks or auto")
+    if fmt == "daic_woz" and signals == "full_series":
+        raise ParamsError("data.signals: full_series is E-DAIC's OpenFace 2.1 set; DAIC-WOZ's 2016 files share "
+                          "only data.signals: shared_series")
+    return signals
+
+
+def reader_of(params: Params, fmt: str):
+    """The reader module for layout ``fmt`` under the params' data.signals."""
+    return daic_series if fmt == "daic_woz" and signals_of(params, fmt) == "shared_series" else READERS[fmt]
 
 
 def ensure_synthetic(params: Params) -> None:
@@ -141,7 +164,7 @@ def load_corpus(params: Params) -> Corpus:
     if not root.is_dir():
         raise DataError(f"{root}: corpus root not found (data.root in the params file)")
     fmt = corpus_format(params)
-    reader = READERS[fmt]
+    reader = reader_of(params, fmt)
     labels_dir = Path(params.data.labels_dir or root).expanduser()
     labels, disagreements = reader.read_labels(labels_dir, params)
     labels = task_labels(labels, labels_dir, params.model.task)  # label -1: no label or no PHQ-8 score
@@ -199,7 +222,7 @@ def detect(path: Path) -> tuple[str, str]:
 
 def read_one_session(path: Path, dataset: str, params: Params) -> Session:
     """One session from a file, session folder or zip, read by the reader ``dataset`` names."""
-    reader = READERS[dataset]
+    reader = reader_of(params, dataset)
     pid, source = reader.session_from_path(Path(path))
     return reader.read_session(pid, source, params)
 

@@ -242,14 +242,16 @@ def encode(norm: Normalised, params: Params) -> Encoded:
 # ---------------------------------------------------------------- sessions and corpora, cached
 
 def _session_key(session: Session, params: Params) -> dict:
-    source = session.source.split("!")[0]
-    try:
-        st = Path(source).stat()
-        stamp = [st.st_size, st.st_mtime_ns]
-    except OSError:
-        stamp = []
+    stamp = []
+    for source in session.inputs or (session.source,):
+        try:
+            st = Path(source.split("!")[0]).stat()
+            stamp += [st.st_size, st.st_mtime_ns]
+        except OSError:
+            pass
+    data = without_neutral("data", dataclasses.asdict(params.data))
     return {"source": session.source, "stamp": stamp, "v": ENCODER_VERSION,
-            "data": {k: v for k, v in dataclasses.asdict(params.data).items() if k != "splits"},
+            "data": {k: v for k, v in data.items() if k not in ("splits", "test_root", "test_labels_dir", "test_dataset")},
             "normalise": without_neutral("normalise", dataclasses.asdict(params.normalise)),
             "encode": without_neutral("encode", dataclasses.asdict(params.encode)),
             "valid": int(session.valid.sum()), "frames": session.n_frames}

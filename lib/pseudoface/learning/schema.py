@@ -63,7 +63,7 @@ METRICS = {
     **_object({
         "schema_version": {"const": METRICS_VERSION},
         "task": {"enum": ["binary", "regression"]},
-        "dataset": {"type": "string"}, "protocol": {"enum": ["cv", "official"]}, "label_rule": {"type": "string"},
+        "dataset": {"type": "string"}, "protocol": {"enum": ["cv", "official", "cross_corpus"]}, "label_rule": {"type": "string"},
         "synthetic": {"type": "boolean"}, "inputs": {"enum": ["landmarks", "series"]},
         "n_participants": {"type": "integer"}, "n_depressed": {"type": "integer"}, "n_excluded": {"type": "integer"},
         "participant_flow": {"type": "object", "additionalProperties": {"type": "integer"}},
