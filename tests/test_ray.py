@@ -260,7 +260,7 @@ def test_sweep_page_shows_each_point_with_its_baselines(tmp_path):
 def test_report_prints_its_plan_with_the_executor():
     """Every fold training notebook 03 runs is counted: the main run, the 3 comparison variants, the
     PHQ-8 regression run (5 runs x 5 folds) and the sanity run's 2 x 5 folds: 35, not 20."""
-    from pseudoface.site.report import report_plan
+    from pseudoface.site.report_plan import report_plan
     base = ROOT / "params" / "synthetic.yaml"
     local = report_plan(load_params(base), 48)
     assert local.startswith("plan: up to 35 fold trainings (5 runs x 5: the main run, 3 comparison variants, "

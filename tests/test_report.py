@@ -15,7 +15,7 @@ import nbformat
 import pytest
 import yaml
 
-from pseudoface.site import downloads, report, website
+from pseudoface.site import downloads, report, report_plan, website
 from pseudoface.corpora.synthetic import write_corpus
 
 ROOT = Path(__file__).parent.parent
@@ -337,10 +337,14 @@ def test_report_all_skips_params_whose_corpus_is_absent(monkeypatch, capsys, tmp
     monkeypatch.delenv("DAIC_WOZ_ROOT", raising=False)
     monkeypatch.setenv("E_DAIC_ROOT", str(tmp_path / "missing"))
     targets = report.report_targets(ROOT, None, every=True)
-    assert [Path(p).name for p in targets] == ["synthetic.yaml"]
+    assert [Path(p).name for p in targets] == ["synthetic.yaml", "synthetic_to_e_daic.yaml"]
     out = capsys.readouterr().out
     assert "skipped daic_woz.yaml: " in out and "DAIC_WOZ_ROOT is not set" in out
     assert "skipped e_daic.yaml: corpus root" in out
+    assert "skipped daic_woz_to_e_daic.yaml: " in out and "skipped e_daic_to_daic_woz.yaml: " in out
+    monkeypatch.setenv("DAIC_WOZ_ROOT", str(tmp_path))  # the training corpus present, the test corpus not
+    assert "daic_woz_to_e_daic.yaml" not in " ".join(report.report_targets(ROOT, None, every=True))
+    assert f"skipped daic_woz_to_e_daic.yaml: corpus root {tmp_path / 'missing'} not found" in capsys.readouterr().out
 
 
 def test_the_plan_projects_from_the_images_the_params_encode(monkeypatch):
@@ -348,9 +352,9 @@ def test_the_plan_projects_from_the_images_the_params_encode(monkeypatch):
     from pseudoface.params import load_params
     synthetic = ROOT / "params" / "synthetic.yaml"
     params = load_params(synthetic)
-    assert report.planned_image_shape(params) == (6, 4, 60)  # the compact default: 2 pose + 2 geometry rows, 4 s at 15 fps
-    assert report.planned_image_shape(load_params(synthetic, ["encode.landmark_rows=true"])) == (6, 72, 60)
-    assert report.planned_image_shape(params, series=31) == (2, 31, 60)  # E-DAIC's pose, gaze and AU series
+    assert report_plan.planned_image_shape(params) == (6, 4, 60)  # the compact default: 2 pose + 2 geometry rows, 4 s at 15 fps
+    assert report_plan.planned_image_shape(load_params(synthetic, ["encode.landmark_rows=true"])) == (6, 72, 60)
+    assert report_plan.planned_image_shape(params, series=31) == (2, 31, 60)  # E-DAIC's pose, gaze and AU series
     shapes = []
     monkeypatch.setattr(plan, "projected_fold_seconds", lambda p, n, shape: shapes.append(shape) or 10.0)
     assert "projected ~" in report.report_plan(params, 48)

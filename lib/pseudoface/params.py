@@ -134,6 +134,9 @@ class CVParams:
     # cross_corpus only: label-free adaptation: none, or standardise each corpus's session features and
     # pseudo-image rows by that corpus's own statistics (the test corpus's inputs, never its labels)
     adaptation: Literal["none", "standardise"] = "none"
+    # cross_corpus only: the side that loses the participants both corpora hold (E-DAIC holds every DAIC-WOZ
+    # participant under the same id): test (the default), or training (E-DAIC -> DAIC-WOZ: else nothing is left to test)
+    overlap: Literal["test", "training"] = "test"
     folds: int = 5
     repeats: int = 1
     seed: int = 0
@@ -200,9 +203,9 @@ def check(p: Params) -> None:
         raise ParamsError("data.test_root: cv.protocol: cross_corpus needs data.test_root and data.test_dataset (the "
                           "corpus scored once), and no other protocol reads them" if cross else
                           "data.test_root: set only with cv.protocol: cross_corpus")
-    if p.cv.adaptation != "none" and not cross:
-        raise ParamsError(f"cv.adaptation: {p.cv.adaptation} adapts a test corpus; it acts under cv.protocol: "
-                          "cross_corpus only")
+    for key, value, neutral in (("adaptation", p.cv.adaptation, "none"), ("overlap", p.cv.overlap, "test")):
+        if value != neutral and not cross:
+            raise ParamsError(f"cv.{key}: {value} acts under cv.protocol: cross_corpus only; leave it out")
     if cross and p.data.signals != "shared_series":
         raise ParamsError(f"data.signals: {p.data.signals}: a cross-corpus run needs the input both corpora share "
                           "(data.signals: shared_series)")
@@ -255,7 +258,7 @@ NEUTRAL_WHEN = {("encode", "geometry_rows"): False, ("train", "threads"): 0, ("e
                 ("cv", "shuffled_labels"): 0, ("cv", "label_permutation"): 0, ("model", "task"): "binary",
                 ("data", "synthetic_participants"): 48, ("data", "synthetic_seconds"): 75.0,
                 ("data", "signals"): "auto", ("data", "test_root"): None, ("data", "test_labels_dir"): None,
-                ("data", "test_dataset"): None, ("cv", "adaptation"): "none"}
+                ("data", "test_dataset"): None, ("cv", "adaptation"): "none", ("cv", "overlap"): "test"}
 _ABSENT = object()
 
 

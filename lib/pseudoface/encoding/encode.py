@@ -21,8 +21,10 @@ window (Du, Fu & Wang 2015 style), :func:`encode_windows`:
     +-``translation_range`` inter-ocular units. Masked frames are neutral (0.5) and windows
     with more than ``max_missing_fraction`` masked frames are skipped and counted. Amplitude is
     kept: half the movement gives images half as far from 0.5.
-    For series (E-DAIC): rows = pose (6), gaze (8), AU intensities (17), one channel; pose and gaze
-    relative to the session median on fixed ranges, AU intensity / 5.
+    For series: rows = E-DAIC's pose (6), gaze (8), AU intensities (17) (data.signals: full_series), or the
+    27 both corpora share (shared_series: pose, both eyes' gaze vectors, 14 AU intensities, blink presence
+    AU45_c), one channel; pose and gaze relative to the session median on fixed ranges, AU intensity / 5,
+    AU presence as read (0/1).
 frame (the seed paper's code, a faithful reference): each of the first ``frame_count`` valid
     frames' 68x3 matrix (aligned, inter-ocular units) min-max scaled to [0, 1], resized to
     ``frame_size`` x ``frame_size`` (0 = keep 68x3) and copied into 3 channels.
@@ -185,8 +187,9 @@ def series_frames(norm: Normalised, params: Params) -> tuple[np.ndarray, int, tu
     median = np.median(values[norm.valid], axis=0)
     cols, clipped = [], 0
     for j, name in enumerate(norm.series_names):
-        if name.startswith("AU"):
-            col, c = np.clip(values[:, j] / 5.0, 0, 1).astype(np.float32), int(np.count_nonzero(values[:, j] > 5))
+        if name.startswith("AU"):  # intensity 0-5 -> /5; presence (_c) is 0/1 already
+            scale = 1.0 if name.endswith("_c") else 5.0
+            col, c = np.clip(values[:, j] / scale, 0, 1).astype(np.float32), int(np.count_nonzero(values[:, j] > scale))
         else:
             half = next(r for k, r in SERIES_RANGES.items() if name.startswith(k))
             col, c = _to_unit(values[:, j] - median[j], half)
@@ -345,6 +348,7 @@ class SeriesGroup(NamedTuple):
     per_raw: float  # shown unit per unit as read (radians -> degrees)
     per_encoded: float  # shown unit per encoded unit: 2 x the +- range of encode.SERIES_RANGES; AU: intensity / 5
     neutral: float  # the encoded value of no activity in the value channel
+    suffix: str = ""  # and whose names end with this (AU intensity _r against presence _c)
 
 
 _DEG = float(np.rad2deg(1.0))
@@ -353,12 +357,13 @@ SERIES_GROUPS = {g.name: g for g in (  # in the row order of a series pseudo-ima
     SeriesGroup("head rotation", ("pose_R",), "degrees", _DEG, 2 * SERIES_RANGES["pose_R"] * _DEG, 0.5),
     SeriesGroup("gaze direction", ("gaze_0_", "gaze_1_"), "unit vector", 1.0, 2 * SERIES_RANGES["gaze_"], 0.5),
     SeriesGroup("gaze angle", ("gaze_angle",), "degrees", _DEG, 2 * SERIES_RANGES["gaze_"] * _DEG, 0.5),
-    SeriesGroup("AU intensity", ("AU",), "intensity", 1.0, 5.0, 0.0))}
+    SeriesGroup("AU intensity", ("AU",), "intensity", 1.0, 5.0, 0.0, "_r"),
+    SeriesGroup("AU presence", ("AU",), "presence", 1.0, 1.0, 0.0, "_c"))}
 
 
 def series_group(name: str) -> SeriesGroup | None:
     """The :data:`SERIES_GROUPS` entry of a series (row) name, or None."""
-    return next((g for g in SERIES_GROUPS.values() if name.startswith(g.prefixes)), None)
+    return next((g for g in SERIES_GROUPS.values() if name.startswith(g.prefixes) and name.endswith(g.suffix)), None)
 
 
 def _value_channels(channels: int) -> int:

@@ -147,8 +147,11 @@ def _series_functionals(norm: Normalised) -> dict[str, float]:
         out[f"{name}_mean"] = float(np.mean(x[valid]))  # its level (a lowered gaze, a resting AU)
         out[f"{name}_p10"], out[f"{name}_p90"] = float(p10), float(p90)  # its usual range, robust to outliers
         out[f"{name}_mean_abs_change"] = _mean_abs_velocity(x, valid, fps)  # how fast it changes, per second
-    if "AU45_r" in norm.series_names:  # blinks: AU45 intensity peaks of at least 0.5 (of 0-5), 0.2 s apart
-        au45 = series[:, list(norm.series_names).index("AU45_r")]
+    # blinks: peaks of AU45 of at least 0.5, 0.2 s apart: its intensity (0-5, E-DAIC) or, in the shared
+    # layout, its presence (0/1, resampled, so a blink is a bump above 0.5)
+    blink = next((n for n in ("AU45_r", "AU45_c") if n in norm.series_names), None)
+    if blink:
+        au45 = series[:, list(norm.series_names).index(blink)]
         out["blink_rate_per_min"] = len(_peaks(au45, valid, fps, 0.5, 0.2)) / (valid.sum() / fps / 60.0)
     return out
 

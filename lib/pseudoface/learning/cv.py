@@ -22,6 +22,7 @@ import torch
 from . import runs
 from ..corpora.corpus import Corpus
 from ..encoding.encode import EncodedCorpus, encode_corpus
+from ..encoding.pairing import encode_pair
 from .executor import FoldsFailed, make_executor, payload_size
 from .fold import FoldJob, outer_splits
 from .model import pick_device
@@ -71,7 +72,8 @@ def encoding_key(params: Params) -> str:
     is part of it: it decides which participants the corpus keeps and their labels (a regression run
     drops those without a PHQ-8 score, :meth:`task.Task.labels`)."""
     cfg = params.to_dict()
-    return json.dumps({k: cfg[k] for k in ("dataset", "data", "normalise", "encode")} | {"task": cfg["model"]["task"]},
+    return json.dumps({k: cfg[k] for k in ("dataset", "data", "normalise", "encode")} | {"task": cfg["model"]["task"]}
+                      | ({"pair": [cfg["cv"]["adaptation"], cfg["cv"]["overlap"]]} if cfg["cv"]["protocol"] == "cross_corpus" else {}),
                       sort_keys=True, default=str)
 
 
@@ -104,7 +106,9 @@ def cross_validate(specs: list[RunSpec], progress: bool = True, desc: str = "cv 
             enc = s.enc
             if enc is None:
                 key = encoding_key(s.params)
-                if key not in encodings:
+                if key not in encodings and s.params.cv.protocol == "cross_corpus":
+                    encodings[key] = encode_pair(s.params)  # the training and test corpora, joined
+                elif key not in encodings:
                     encodings[key] = encode_corpus(corpus if corpus is not None else load_corpus(s.params), s.params)
                 enc = encodings[key]
             if s.reuse and _finished_run(s, enc.fingerprint):

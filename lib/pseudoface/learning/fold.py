@@ -28,6 +28,9 @@ from .train import score, train_model
 def outer_splits(table: pd.DataFrame, params: Params, repeat: int) -> list:
     """[(fold, train_ids, test_ids)]: stratified by label, grouped by participant id."""
     ids, y = table.participant_id.to_numpy(), table.label.to_numpy()
+    if params.cv.protocol == "cross_corpus":  # one test set: the test corpus (encoding.pairing's union table)
+        side = table.corpus.to_numpy()
+        return [(0, list(ids[side == "training"]), list(ids[side == "test"]))]
     if params.cv.protocol == "official":
         split = table.split.to_numpy()
         folds = [(0, ids[split == "train"], ids[split == "dev"])]

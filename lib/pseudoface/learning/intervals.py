@@ -138,3 +138,10 @@ def bootstrap_ci(true: np.ndarray, pred: np.ndarray, statistic, n_boot: int, see
     """95% percentile interval of ``statistic(true, pred)`` over participants resampled with
     replacement (``true`` and ``pred`` resampled together)."""
     return _bootstrap((true, pred), statistic, n_boot, seed)[0]
+
+
+def paired_bootstrap_ci(true: np.ndarray, a: np.ndarray, b: np.ndarray, statistic, n_boot: int, seed: int) -> list:
+    """95% percentile interval of ``statistic(true, a) - statistic(true, b)`` over participants
+    resampled with replacement, each keeping its label and both predictions (two models, or one
+    model trained two ways, scored on the same participants: the cross-corpus transfer gap)."""
+    return _bootstrap((true, a, b), lambda t, x, y: statistic(t, x) - statistic(t, y), n_boot, seed)[0]

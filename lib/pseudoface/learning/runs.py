@@ -200,6 +200,7 @@ def write_outputs(out: Path, params: Params, enc: EncodedCorpus, results: list, 
     fused = _predictions_of(results, lambda r: r["fused"])
     fused_summary = {k: v for k, v in summarise(fused, params.cv.bootstrap, params.cv.seed, n).items() if k != "folds"}
     predictions["feature_score"] = base_preds["feature_model"].score.to_numpy()
+    predictions["feature_prediction"] = base_preds["feature_model"].prediction.to_numpy()
     predictions["fused_score"] = fused.score.to_numpy()
     predictions["fused_prediction"] = fused.prediction.to_numpy()
     first = predictions[predictions.repeat == predictions.repeat.min()]

@@ -66,6 +66,7 @@ COLUMNS = {
     "score": "network's probability of depression (out of fold)",
     "prediction": "network's decision at the fold's threshold (1 = depressed)",
     "feature_score": "motion-feature model's probability of depression (decided at 0.5)",
+    "feature_prediction": "motion-feature model's decision (1 = depressed)",
     "fused_score": "fused model's probability of depression (decided at 0.5)",
     "fused_prediction": "fused model's decision (1 = depressed)",
     "comparisons.csv:roc_auc": "the variant network's ROC-AUC, mean over outer folds",

@@ -168,7 +168,7 @@ def series_values(norm: Normalised) -> dict:
 def series_label(group: str) -> str:
     """'<group> (<unit>)' of a :data:`SERIES_GROUPS` entry, for axes and table columns."""
     g = SERIES_GROUPS[group]
-    return f"{g.name} ({'0–5' if g.neutral == 0 else g.unit})"  # AU intensity has a scale, not a unit
+    return f"{g.name} ({f'0–{g.per_encoded:g}' if g.neutral == 0 else g.unit})"  # AUs have a scale, not a unit
 
 
 def series_summaries(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:

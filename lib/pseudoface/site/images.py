@@ -53,11 +53,11 @@ def _series_titles(g: SeriesGroup, magnitude: bool, velocity: bool) -> tuple[str
     size = "size of the " if magnitude else ""
     if velocity:
         heading = f"{g.name}: {size}change per second"
-    elif g.neutral == 0:  # AU intensity is its own size
-        heading = f"{g.name} (0 = at rest, 5 = maximal)"
+    elif g.neutral == 0:  # AU intensity (0-5) and presence (0/1) are their own size
+        heading = f"{g.name} (0 = at rest, {g.per_encoded:g} = {'maximal' if g.per_encoded > 1 else 'present'})"
     else:
         heading = f"{g.name}: {size}change from the session's median"
-    return (f"{g.unit}<br>(0–5)" if g.neutral == 0 and not velocity else f"{g.unit}{per}"), heading
+    return (f"{g.unit}<br>(0–{g.per_encoded:g})" if g.neutral == 0 and not velocity else f"{g.unit}{per}"), heading
 
 
 def image_blocks(image: np.ndarray, rows: tuple, params: Params, centred: bool = False, magnitude: bool = False,

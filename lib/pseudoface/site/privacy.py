@@ -26,6 +26,7 @@ def private_paths(params: Params, root: Path) -> list[tuple[str, str]]:
     """(local path, what is published instead), longest first: the data root, the labels folder,
     the cache directory, the project folder and the home directory, each as given and resolved."""
     named = [(params.data.root, "<data root>"), (params.data.labels_dir, "<labels folder>"),
+             (params.data.test_root, "<test corpus root>"), (params.data.test_labels_dir, "<test labels folder>"),
              (str(cache_root(params.data.cache_dir)), "<cache>"), (str(root), "<project>"),
              (str(Path.home()), "~")]
     pairs: dict[str, str] = {}

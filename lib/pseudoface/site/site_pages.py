@@ -219,9 +219,12 @@ def key_results_html(dataset: str, stamp: dict) -> str:
         provenance=code_spans(provenance_text(stamp)))
 
 
-def index_body(st: dict[str, dict]) -> str:
-    """What the project is, then a key-results box per published dataset."""
-    return captions.render("index.html.j2", cards=[Markup(key_results_html(ds, stamp)) for ds, stamp in st.items()])
+def index_body(st: dict[str, dict], transfers: dict[str, dict] | None = None) -> str:
+    """What the project is, then a key-results box per published dataset and per cross-corpus transfer."""
+    from .transfer_page import transfer_card
+    cards = [Markup(key_results_html(ds, stamp)) for ds, stamp in st.items()]
+    cards += [Markup(transfer_card(name, s)) for name, s in (transfers or {}).items()]
+    return captions.render("index.html.j2", cards=cards)
 
 
 # ---------------------------------------------------------------- the other pages
@@ -267,8 +270,9 @@ def method_body(root: Path, renderer: str) -> str:
     return mistune.create_markdown(escape=False, plugins=["table"])(text)
 
 
-def generated_markdown(st: dict[str, dict], sweeps: dict, renderer: str) -> dict[str, str]:
+def generated_markdown(st: dict[str, dict], sweeps: dict, renderer: str,
+                       transfers: dict[str, dict] | None = None) -> dict[str, str]:
     """{file name: text} of what ``reports/_generated/`` holds for both renderers: the bodies of the index
     (cards.md), the Comparison and the Sweeps pages as raw HTML blocks, and how the site was built (built.md)."""
-    return {"cards.md": raw_html(index_body(st)), "comparison.md": raw_html(comparison_body(st)),
+    return {"cards.md": raw_html(index_body(st, transfers)), "comparison.md": raw_html(comparison_body(st)),
             "sweeps.md": raw_html(sweeps_body(sweeps)), "built.md": built_markdown(renderer)}

@@ -35,6 +35,8 @@ from ..learning.schema import check_stamp
 from .site_pages import (FRONT_MATTER_TAG, REPORTING, REPORTING_TITLE, code_spans, dataset_pages, generated_markdown, html_of, method_body, method_title, raw_html,
                          front_matter_cell, reporting_body, reporting_qmd)
 from .sweep_page import published_sweeps
+from .transfer_page import PAGE as TRANSFER_PAGE, PAGE_TITLE as TRANSFER_TITLE, direction, published_transfers, transfer_body
+from ..learning.transfer import TRANSFER_JSON
 
 ASSETS = "assets"
 # plotly.js as the notebook renderer embeds it (once per notebook); the site loads it once instead
@@ -62,8 +64,8 @@ def published_datasets(root: Path) -> tuple[list[str], dict[str, str]]:
     complete, skipped = [], {}
     reports = root / "reports"
     for folder in sorted(reports.iterdir()) if reports.is_dir() else []:
-        if not folder.is_dir() or folder.name.startswith(("_", ".")):
-            continue
+        if not folder.is_dir() or folder.name.startswith(("_", ".")) or (folder / TRANSFER_JSON).is_file():
+            continue  # a cross-corpus transfer is published as one transfer.json (transfer_page)
         reason = incomplete_reason(folder)
         if reason:
             skipped[folder.name] = reason
@@ -84,7 +86,18 @@ def stamps(root: Path, datasets: list[str]) -> dict[str, dict]:
 
 STATIC_RENDERER = "nbconvert, with this project's page templates"
 
-def quarto_metadata(datasets: list[str], st: dict[str, dict], sweeps: bool = False) -> dict:
+def transfer_qmd(name: str, summary: dict) -> str:
+    """A transfer's page for Quarto: front matter and the body as one raw HTML block."""
+    return f'---\ntitle: "{TRANSFER_TITLE}: {direction(summary)}"\n---\n\n' + raw_html(transfer_body(name, summary))
+
+
+def transfer_menu(transfers: dict[str, dict]) -> list[tuple[str, str]]:
+    """(href from the site's root, text) of each published transfer's page."""
+    return [(f"reports/{name}/{TRANSFER_PAGE}.html", direction(s)) for name, s in transfers.items()]
+
+
+def quarto_metadata(datasets: list[str], st: dict[str, dict], sweeps: bool = False,
+                    transfers: dict[str, dict] | None = None) -> dict:
     """Navigation for Quarto (``metadata-files`` in _quarto.yml): a menu per dataset, a sidebar that
     gives previous/next links. No site-wide announcement: the synthetic banner belongs to the synthetic
     datasets' pages only (their notebooks show it, their reporting.qmd carries it), and the site's own
@@ -95,6 +108,8 @@ def quarto_metadata(datasets: list[str], st: dict[str, dict], sweeps: bool = Fal
     website = {
         "navbar": {"left": [{"href": "index.qmd", "text": "Home"},
                             *({"text": display_name(ds), "menu": pages(ds)} for ds in datasets),
+                            *([{"text": "Transfers", "menu": [{"href": h.replace(".html", ".qmd"), "text": t}
+                                                              for h, t in transfer_menu(transfers)]}] if transfers else []),
                             {"href": "comparison.qmd", "text": "Comparison"},
                             *([{"href": "sweeps.qmd", "text": "Sweeps"}] if sweeps else []),
                             {"href": "method.qmd", "text": "Method"}]},
@@ -137,13 +152,17 @@ def build_site(root: Path) -> str:
     for name, reason in skipped.items():
         print(f"site: skipped reports/{name}/: {reason}")
     st = stamps(root, datasets)
+    transfers = published_transfers(root)
     gen = root / "reports" / "_generated"
     gen.mkdir(parents=True, exist_ok=True)
     sweeps = published_sweeps(root)
     # the page bodies both renderers read: Quarto includes them, the fallback takes their HTML back
-    for name, text in generated_markdown(st, sweeps, "Quarto" if shutil.which("quarto") else STATIC_RENDERER).items():
+    for name, text in generated_markdown(st, sweeps, "Quarto" if shutil.which("quarto") else STATIC_RENDERER,
+                                         transfers).items():
         (gen / name).write_text(text)
-    (gen / "_website.yml").write_text(yaml.safe_dump(quarto_metadata(datasets, st, bool(sweeps)), sort_keys=False,
+    for name, summary in transfers.items():  # a transfer's page for Quarto
+        (root / "reports" / name / f"{TRANSFER_PAGE}.qmd").write_text(transfer_qmd(name, summary))
+    (gen / "_website.yml").write_text(yaml.safe_dump(quarto_metadata(datasets, st, bool(sweeps), transfers), sort_keys=False,
                                                      allow_unicode=True))
     site = root / "reports" / "_site"
     (gen / "banner.md").write_text(raw_html(notes) if (notes := site_notes(datasets, st)) else "")
@@ -162,7 +181,7 @@ def build_site(root: Path) -> str:
         subprocess.run(["quarto", "render", "--no-execute"], cwd=root, check=True)
         renderer = "quarto"
     else:
-        build_static_site(root, datasets, st, bool(sweeps))
+        build_static_site(root, datasets, st, bool(sweeps), transfers)
         renderer = f"{STATIC_RENDERER} (Quarto is not on PATH)"
     share_plotlyjs(site)
     keep_offline(site)
@@ -238,11 +257,15 @@ def site_banner(synthetic: list[str], everything_synthetic: bool) -> str:
                                 "show the pipeline works and say nothing about depression.")
 
 
-def _page(template: str, current: str, datasets: list[str], st: dict[str, dict], sweeps: bool, **values) -> str:
+def _page(template: str, current: str, datasets: list[str], st: dict[str, dict], sweeps: bool,
+          transfers: dict[str, dict] | None = None, **values) -> str:
     """A static page: ``template`` (page.html.j2 or notebook.html.j2) with the navbar for ``current``
     (the page's path from the site's root); HTML-valued ``values`` come as ``Markup``."""
     menus = [{"name": display_name(ds), "current": current.startswith(f"reports/{ds}/"),
               "pages": [(f"reports/{ds}/{n}.html", text) for n, text in dataset_pages(st[ds])]} for ds in datasets]
+    if transfers:
+        menus.append({"name": "Transfers", "current": any(current == h for h, _ in transfer_menu(transfers)),
+                      "pages": transfer_menu(transfers)})
     values = {"banner": "", "heading": "", "body": "", **values}
     return captions.render(template, current=current, up="../" * current.count("/"), assets=ASSETS, menus=menus,
                            sweeps=sweeps, **values)
@@ -275,7 +298,8 @@ def _notebook_css(site: Path) -> None:
                                                 ".jp-OutputArea-output{overflow-x:auto}\n")
 
 
-def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], sweeps: bool = False) -> None:
+def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], sweeps: bool = False,
+                      transfers: dict[str, dict] | None = None) -> None:
     site = root / "reports" / "_site"
     if site.exists():
         shutil.rmtree(site)
@@ -306,7 +330,7 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
             following = ({"href": f"{order[i + 1][0]}.html", "text": order[i + 1][1]} if i + 1 < len(order)
                          else {"href": "../../comparison.html", "text": "Comparison"})
             (out / f"{name}.html").write_text(_page(
-                "notebook.html.j2", f"reports/{ds}/{name}.html", datasets, st, sweeps,
+                "notebook.html.j2", f"reports/{ds}/{name}.html", datasets, st, sweeps, transfers,
                 title=f"{text.split(' · ', 1)[1]} · {display_name(ds)} · pseudoface", built=built,
                 provenance=code_spans(provenance_text(stamp)), heading=REPORTING_TITLE if name == REPORTING else "",
                 dataset=display_name(ds), number=i + 1, pages=len(order), video_note=Markup(video_note(stamp)),
@@ -321,11 +345,18 @@ def build_static_site(root: Path, datasets: list[str], st: dict[str, dict], swee
              *([("sweeps.html", "Sweeps · pseudoface", "Sweeps: macro-F1 per grid point, beside the baselines",
                  gen / "sweeps.md")] if sweeps else [])]
     for page, title, heading, body in pages:
-        (site / page).write_text(_page("page.html.j2", page, datasets, st, sweeps, title=title, banner=Markup(banner),
+        (site / page).write_text(_page("page.html.j2", page, datasets, st, sweeps, transfers, title=title, banner=Markup(banner),
                                        heading=heading, body=Markup(html_of(body.read_text(), str(body))),
                                        sources=sources, built=built))
     heading = method_title(root)  # Quarto draws the front matter's title; the body has no heading of its own
-    (site / "method.html").write_text(_page("page.html.j2", "method.html", datasets, st, sweeps,
+    for name, summary in (transfers or {}).items():  # a transfer's one page
+        current = f"reports/{name}/{TRANSFER_PAGE}.html"
+        (site / "reports" / name).mkdir(parents=True, exist_ok=True)
+        (site / current).write_text(_page("page.html.j2", current, datasets, st, sweeps, transfers,
+                                          title=f"{TRANSFER_TITLE}: {direction(summary)} · pseudoface",
+                                          heading=f"{TRANSFER_TITLE}: {direction(summary)}",
+                                          body=Markup(transfer_body(name, summary)), sources=sources, built=built))
+    (site / "method.html").write_text(_page("page.html.j2", "method.html", datasets, st, sweeps, transfers,
                                             title=f"{heading} · pseudoface", banner=Markup(banner), heading=heading,
                                             body=Markup(method_body(root, STATIC_RENDERER)), sources=sources,
                                             built=built))
