@@ -64,7 +64,7 @@ def test_outputs_and_metrics_schema(run):
                                    "data_quality", "feature_model"}
     pred = pd.read_csv(out / "predictions.csv")
     assert list(pred.columns) == ["repeat", "fold", "participant_id", "label", "phq_score", "gender", "score",
-                                  "threshold", "prediction", "feature_score", "fused_score", "fused_prediction"]
+                                  "threshold", "prediction", "feature_score", "feature_prediction", "fused_score", "fused_prediction"]
     # the fused model: its own row, a weight per fold from the inner-validation grid, paired with the yardstick
     from pseudoface.learning.fusion import WEIGHT
     assert set(m["fused_model"]) >= {"macro_f1", "roc_auc", "predicted_positive_rate", "weights", "calibration"}

@@ -46,11 +46,16 @@ COMPARISONS = {
 # variants that need 3-D landmarks: a corpus of pose/gaze/AU series (E-DAIC) has no frame matrix to
 # image and no face to align, so its report runs the others
 LANDMARK_VARIANTS = ("seed preset (frame layout)", "window layout, no alignment")
+# the licensed corpora also run the input both share (data.signals: shared_series; the cross-corpus input) in
+# the same folds: DAIC-WOZ from its pose/gaze/AU files instead of its landmarks, E-DAIC from 27 of its 31 series
+SHARED_SERIES_VARIANT = {"pose, gaze and AU series shared by both corpora": ["data.signals=shared_series"]}
 
 
-def comparison_variants(landmarks: bool = True) -> dict:
-    """The comparison variants (name: overrides) a corpus can run: all of them when it has landmarks."""
-    return {k: v for k, v in COMPARISONS.items() if landmarks or k not in LANDMARK_VARIANTS}
+def comparison_variants(landmarks: bool = True, dataset: str = "") -> dict:
+    """The comparison variants (name: overrides) a corpus can run: all of them when it has landmarks;
+    the shared-series variant for DAIC-WOZ and E-DAIC."""
+    out = {k: v for k, v in COMPARISONS.items() if landmarks or k not in LANDMARK_VARIANTS}
+    return out | (SHARED_SERIES_VARIANT if dataset in ("daic_woz", "e_daic") else {})
 
 
 @dataclass
@@ -78,14 +83,15 @@ def encoding_key(params: Params) -> str:
 
 
 def cross_validate(specs: list[RunSpec], progress: bool = True, desc: str = "cv folds",
-                   corpus: Corpus | None = None) -> list[tuple[dict, bool]]:
+                   corpus: Corpus | None = None, read_with=None) -> list[tuple[dict, bool]]:
     """[(metrics, reused)] for each spec, in order.
 
     ``cv.executor`` of the first spec decides where the folds run: ``local`` takes the specs one
     after another in this process (one encoded corpus in memory at a time); ``ray`` encodes each
     distinct corpus once and submits every fold of every spec as one pool of tasks. A spec without
     an encoding is encoded from ``corpus`` when given (read with the specs' dataset, data and task:
-    the caller's), else read here. The driver alone writes the run folders, each fold as it arrives.
+    the caller's; with ``read_with``, the data params it was read with, only for the specs that read
+    the same: a variant that reads other signals reads its own), else read here. The driver alone writes the run folders, each fold as it arrives.
     A fold that failed on Ray after its retries is listed in that run's ``metrics.json``
     (``failed_folds``) and on stderr; :class:`executor.FoldsFailed` is raised at the end when a run
     has no finished fold at all.
@@ -109,7 +115,8 @@ def cross_validate(specs: list[RunSpec], progress: bool = True, desc: str = "cv 
                 if key not in encodings and s.params.cv.protocol == "cross_corpus":
                     encodings[key] = encode_pair(s.params)  # the training and test corpora, joined
                 elif key not in encodings:
-                    encodings[key] = encode_corpus(corpus if corpus is not None else load_corpus(s.params), s.params)
+                    same = corpus is not None and (read_with is None or s.params.data == read_with)
+                    encodings[key] = encode_corpus(corpus if same else load_corpus(s.params), s.params)
                 enc = encodings[key]
             if s.reuse and _finished_run(s, enc.fingerprint):
                 results[i] = (runs.load_metrics(s.out), True)
@@ -233,14 +240,15 @@ def run_comparisons(params: Params, run_root: str | Path, extra: dict | None = N
     of series (E-DAIC), which runs only the variants that need no landmarks. ``enc``: ``params``'
     encoded corpus, shared by the variants that encode as ``params`` does; ``corpus``: the corpus
     already read, which the others encode (each is read again when not given)."""
-    variants = {**comparison_variants(landmarks), **(extra or {})}
+    variants = {**comparison_variants(landmarks, params.dataset), **(extra or {})}
     specs = [RunSpec(derive(params, overrides), variant_dir(run_root, overrides), replace=True, reuse=True)
              for overrides in variants.values()]
     for s in specs:
         if enc is not None and encoding_key(s.params) == encoding_key(params):
             s.enc = enc
     rows = []
-    for name, spec, (metrics, _) in zip(variants, specs, cross_validate(specs, progress=False, corpus=corpus)):
+    done = cross_validate(specs, progress=False, corpus=corpus, read_with=params.data)
+    for name, spec, (metrics, _) in zip(variants, specs, done):
         rows.append({"name": name, "mean": metrics["macro_f1"]["mean"], "std": metrics["macro_f1"]["std"],
                      "roc_auc": metrics["roc_auc"]["mean"], "ppr": metrics["predicted_positive_rate"]["mean"],
                      "feature": metrics["baselines"]["feature_model"]["macro_f1"]["mean"],

@@ -30,7 +30,7 @@ def report_plan(params: Params, participants: int, series: int = 0) -> str:
     from ..learning.cv import comparison_variants
     from ..params import derive
     from ..learning.plan import duration_text, fold_threads, projected_fold_seconds
-    variants = ([derive(params, overrides) for overrides in comparison_variants(not series).values() if overrides]
+    variants = ([derive(params, overrides) for overrides in comparison_variants(not series, params.dataset).values() if overrides]
                 if params.report.comparisons else [])  # the default is the main run
     regression = params.report.regression and params.model.task == "binary"  # notebook 03's companion run
     names = ["the main run"] + ([f"{len(variants)} comparison variant{'s' * (len(variants) != 1)}"] if variants else []) + (
