@@ -65,39 +65,64 @@ def landmark_columns(header: list[str]) -> list[str]:
 
 def find_sessions(root: Path) -> tuple[dict, list]:
     """participant_id -> source (path, or (zip, member)); notes for zips shadowed by folders."""
+    def in_folder(folder: Path, pid_text: str):
+        path = folder / LANDMARK_FILE.format(pid=pid_text)
+        return path if path.is_file() else None
+    return scan_sessions(root, in_folder, zip_source)
+
+
+def scan_sessions(root: Path, in_folder, in_zip) -> tuple[dict, list]:
+    """participant_id -> source for the ``NNN_P`` folders and ``NNN_P.zip`` archives under ``root``.
+
+    ``in_folder(folder, pid_text)`` gives a folder's source, None (not a session: a zip may supply it)
+    or a DataError (reported when the session is read); ``in_zip(archive, pid_text)`` gives an
+    archive's source or raises DataError. A folder with a source shadows its zip, with a note."""
     found, notes = {}, []
     for entry in sorted(root.iterdir()):
         m = _SESSION_DIR.match(entry.name)
         if m and entry.is_dir():
-            path = entry / LANDMARK_FILE.format(pid=m.group(1))
-            if path.is_file():
-                found[str(int(m.group(1)))] = path
+            source = in_folder(entry, m.group(1))
+            if source is not None:
+                found[str(int(m.group(1)))] = source
     for entry in sorted(root.iterdir()):
         m = _SESSION_ZIP.match(entry.name)
         if not (m and entry.is_file()):
             continue
         pid = str(int(m.group(1)))
-        if pid in found:
+        if pid in found and not isinstance(found[pid], DataError):
             notes.append(f"{entry.name}: folder {m.group(1)}_P/ already present, zip not read")
             continue
+        if pid in found:
+            notes.append(f"{entry.name}: read instead of the incomplete folder {m.group(1)}_P/")
         try:
-            found[pid] = zip_source(entry, m.group(1))
+            found[pid] = in_zip(entry, m.group(1))
         except DataError as exc:
             found[pid] = exc  # reported when the session is read
     return found, notes
 
 
+def zip_members(archive: Path, targets) -> dict:
+    """target file name -> its member path inside a zip (the first at any depth); absent targets left out."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        raise DataError(f"{archive}: not a readable zip archive") from None
+    members = {}
+    for name in names:
+        base = name.rsplit("/", 1)[-1]
+        if base in targets and base not in members:
+            members[base] = name
+    return members
+
+
 def zip_source(archive: Path, pid_text: str) -> tuple:
     """(archive, member) of the CLNF_features3D file inside a session zip (at any depth)."""
     target = LANDMARK_FILE.format(pid=pid_text)
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = [n for n in zf.namelist() if n.rsplit("/", 1)[-1] == target]
-    except zipfile.BadZipFile:
-        raise DataError(f"{archive}: not a readable zip archive") from None
+    members = zip_members(archive, (target,))
     if not members:
         raise DataError(f"{archive}: no member {target} in the archive")
-    return (archive, members[0])
+    return (archive, members[target])
 
 
 def session_from_path(path: Path) -> tuple[str, object]:
@@ -133,10 +158,17 @@ def read_session(pid: str, source, params: Params, mask_quirks: bool = False) ->
     timestamps, confidence, success, valid = frame_flags(matrix, params.data.confidence_threshold)
     valid &= np.isfinite(timestamps)
     if mask_quirks:
-        for q in QUIRKS[(QUIRKS["participant_id"] == pid) & QUIRKS["mask_start_s"].notna()].itertuples():
-            valid &= ~((timestamps >= q.mask_start_s) & (timestamps <= q.mask_end_s))
+        valid &= ~quirk_frames(pid, timestamps)
     return Session(FORMAT, pid, describe_source(source), timestamps, confidence, success, valid,
                    params.data.fps, landmarks=landmarks, bad_cells=n_bad)
+
+
+def quirk_frames(pid: str, timestamps: np.ndarray) -> np.ndarray:
+    """(T,) bool: the frames inside a documented interruption span of :data:`QUIRKS` for ``pid``."""
+    inside = np.zeros(len(timestamps), dtype=bool)
+    for q in QUIRKS[(QUIRKS["participant_id"] == pid) & QUIRKS["mask_start_s"].notna()].itertuples():
+        inside |= (timestamps >= q.mask_start_s) & (timestamps <= q.mask_end_s)
+    return inside
 
 
 def read_labels(labels_dir: Path, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -68,7 +68,8 @@ def ensure_synthetic(params: Params) -> None:
     """Generate the synthetic corpus into data.root if the params name the synthetic dataset and it is
     missing, or generate it again (replacing the folder whole) if it was generated from params (its
     marker's origin, or a marker from before origins at the old default size, 48 x 75 s) at another
-    size than ``data.synthetic_participants`` x ``data.synthetic_seconds``. A corpus written by
+    size than ``data.synthetic_participants`` x ``data.synthetic_seconds`` or by a generator before
+    version 2 (which wrote no DAIC-WOZ pose, gaze and AU files). A corpus written by
     ``pseudoface synth`` is never replaced, and a folder without the synthetic marker never touched."""
     from .synthetic import write_corpus
     d = params.data
@@ -80,10 +81,15 @@ def ensure_synthetic(params: Params) -> None:
         info = marker_info(root)
         found = (info.get("participants"), float(info.get("seconds", 0)))
         from_params = info.get("origin", "params" if found == (48, 75.0) else "synth") == "params"
-        if found == size or not from_params:
+        outdated = info.get("generator_version", 1) < 2  # no pose, gaze and AU files
+        if (found == size and not outdated) or not from_params:
             return
-        print(f"the synthetic corpus in {root} has {info.get('participants')} participants x {info.get('seconds')} s; "
-              f"the params ask for {size[0]} x {size[1]:g} s: generating it again ...", flush=True)
+        if found != size:
+            print(f"the synthetic corpus in {root} has {info.get('participants')} participants x {info.get('seconds')} s; "
+                  f"the params ask for {size[0]} x {size[1]:g} s: generating it again ...", flush=True)
+        else:
+            print(f"the synthetic corpus in {root} was written by generator version {info.get('generator_version', 1)} "
+                  "(no pose, gaze and AU files): generating it again ...", flush=True)
     elif root.exists() and any(root.iterdir()):
         raise ParamsError(f"{root}: data.root is not empty and holds no synthetic corpus; the synthetic dataset "
                           "generates its corpus there: point data.root at an empty or missing folder")
@@ -210,14 +216,14 @@ def detect(path: Path) -> tuple[str, str]:
         raise DataError(f"{path}: not a corpus root or session folder (no split CSVs, labels.csv or NNN_P layout)")
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    if name.endswith(daic.LANDMARK_FILE.format(pid="")) or name.lower().endswith(".zip"):
+    if name.endswith(daic.LANDMARK_FILE.format(pid="")) or name.lower().endswith(".zip") or is_series_file(path):
         return "session", "daic_woz"
     if name.endswith(edaic.FEATURE_FILE.format(pid="")):
         return "session", "e_daic"
     if name.endswith(".csv"):
         return "session", "openface"
-    raise DataError(f"{path}: unknown file type (expected *_CLNF_features3D.txt, NNN_P.zip, "
-                    "*_OpenFace2.1.0_Pose_gaze_AUs.csv or an OpenFace .csv)")
+    raise DataError(f"{path}: unknown file type (expected *_CLNF_features3D.txt, *_CLNF_pose.txt, *_CLNF_gaze.txt, "
+                    "*_CLNF_AUs.txt, NNN_P.zip, *_OpenFace2.1.0_Pose_gaze_AUs.csv or an OpenFace .csv)")
 
 
 def read_one_session(path: Path, dataset: str, params: Params) -> Session:
@@ -232,17 +238,47 @@ def session_line(s: Session, label: str = "") -> str:
             f"{100 * s.valid_fraction:5.1f}% valid  {label}").rstrip()
 
 
+def is_series_file(path: Path) -> bool:
+    """A DAIC-WOZ session's pose, gaze or AU file (by name)."""
+    return any(path.name.endswith(n.format(pid="")) for names in daic_series.FILES.values() for n in names)
+
+
+def inputs_lines(present: dict) -> list[str]:
+    """``inspect``'s lines on which DAIC-WOZ inputs a corpus' sessions have (participant_id -> present inputs)."""
+    kinds = ("landmarks",) + tuple(daic_series.FILES)
+    counts = ", ".join(f"{k} {sum(k in v for v in present.values())}" for k in kinds)
+    out = [f"  inputs: {counts} of {len(present)} session(s)"]
+    lacking = [f"{pid} ({', '.join(k for k in kinds if k not in v)})" for pid, v in present.items() if len(v) < len(kinds)]
+    if lacking:
+        out.append(f"  sessions lacking inputs: {', '.join(lacking[:10])}" + (" …" if len(lacking) > 10 else ""))
+    return out
+
+
 def inspect_paths(paths: list[str], overrides: dict | None = None) -> tuple[list[str], list[str]]:
-    """Return (report lines, problems) for every path; never stops at the first problem."""
+    """Return (report lines, problems) for every path; never stops at the first problem.
+
+    For DAIC-WOZ (and a synthetic corpus in its layout) it also says which inputs each session has
+    (landmarks, pose, gaze, AUs), and reads the series (data.signals: shared_series) where there are
+    no landmarks to read: a pose, gaze or AU file, or a corpus or session with the series only."""
     lines, problems = [], []
     for raw in paths:
         path = Path(raw)
         try:
             kind, dataset = detect(path)
-            params = params_from_dict({"dataset": dataset, "data": {"root": str(path), **(overrides or {})}})
+            data = {"root": str(path), **(overrides or {})}
+            params = params_from_dict({"dataset": dataset, "data": data})
+            present = {}
+            if corpus_format(params) == "daic_woz":
+                present = (daic_series.inputs_present(path) if kind == "corpus"
+                           else {path.name: daic_series.session_inputs(path)})
+                has = [set(v) for v in present.values()]
+                series_only = not any("landmarks" in v for v in has) and any(set(daic_series.FILES) <= v for v in has)
+                if "signals" not in data and (series_only or is_series_file(path)):
+                    params = params_from_dict({"dataset": dataset, "data": {**data, "signals": "shared_series"}})
             if kind == "corpus":
                 corpus = load_corpus(params)
                 lines.append(f"{path}: {dataset} corpus{' (synthetic)' if corpus.synthetic else ''}")
+                lines += inputs_lines(present) if present else []
                 label_of = dict(zip(corpus.labels["participant_id"], corpus.labels["label"]))
                 for pid, s in corpus.sessions.items():
                     lines.append(session_line(s, f"label {label_of.get(pid, '?')}"))
@@ -255,6 +291,8 @@ def inspect_paths(paths: list[str], overrides: dict | None = None) -> tuple[list
             else:
                 s = read_one_session(path, dataset, params)
                 lines.append(session_line(s))
+                if present:
+                    lines.append(f"  inputs: {', '.join(present[path.name]) or 'none'}")
                 if s.valid.sum() == 0:
                     problems.append(f"{s.source}: every frame failed or is masked ({s.n_frames} frames)")
         except DataError as exc:

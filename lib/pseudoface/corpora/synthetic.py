@@ -25,11 +25,11 @@ import numpy as np
 
 from . import openface
 from .cache import atomic_write_text
-from .corpus import AUS, GAZE, POSE, SYNTHETIC_MARKER
+from .corpus import AUS, DAIC_AU_INTENSITIES, DAIC_AU_PRESENCES, GAZE, GAZE_VECTORS, POSE, SYNTHETIC_MARKER
 from .face import rotation_matrix, template_face
 from .textio import write_columns
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the DAIC-WOZ layout also has each session's CLNF pose, gaze and AU files
 MISSING_IDS = (342, 394, 398, 460)  # absent from the real DAIC-WOZ numbering too
 EFFECT = {"amplitude": 0.45, "smiles": 0.6, "speech_rate": 0.15}  # the amplitude family at its default strength
 
@@ -167,8 +167,9 @@ def _events(rng: np.random.Generator, T: int, fps: float, rate_hz: float, dur_s:
     return env
 
 
-def sample_people(n: int, rng: np.random.Generator) -> list[Person]:
-    ids, pid = [], 300
+def sample_people(n: int, rng: np.random.Generator, first_id: int = 300) -> list[Person]:
+    """``n`` people numbered from ``first_id`` (skipping :data:`MISSING_IDS`), ~32% depressed."""
+    ids, pid = [], first_id
     while len(ids) < n:
         if pid not in MISSING_IDS:
             ids.append(pid)
@@ -236,16 +237,27 @@ def animate(person: Person, seconds: float, fps: float, rng: np.random.Generator
             "brow": brow, "blink": blink, "confidence": confidence, "success": success, "lost": lost}
 
 
+def _clnf_frame_columns(frames: dict, fps: float) -> tuple[list, list]:
+    """(header, columns) of the frame, timestamp, confidence and success columns every CLNF file starts with."""
+    T = len(frames["confidence"])
+    return (["frame", "timestamp", "confidence", "success"],
+            [np.arange(1, T + 1), np.round(np.arange(T) / fps, 3), np.round(frames["confidence"], 6), frames["success"]])
+
+
 def write_clnf(path: Path, frames: dict, fps: float) -> None:
     xyz = np.round(frames["landmarks"], 3)  # (T, 68, 3)
-    T = xyz.shape[0]
-    header = ["frame", "timestamp", "confidence", "success"] + [f"{a}{i}" for a in "XYZ" for i in range(68)]
-    cols = [np.arange(1, T + 1), np.round(np.arange(T) / fps, 3), np.round(frames["confidence"], 6),
-            frames["success"]] + [xyz[:, i, a] for a in range(3) for i in range(68)]
+    header, cols = _clnf_frame_columns(frames, fps)
+    header = header + [f"{a}{i}" for a in "XYZ" for i in range(68)]
+    cols = cols + [xyz[:, i, a] for a in range(3) for i in range(68)]
     write_columns(path, header, cols)
 
 
-def write_openface21(path: Path, frames: dict, fps: float, rng: np.random.Generator) -> None:
+def face_series(frames: dict, fps: float, rng: np.random.Generator) -> dict:
+    """OpenFace 2 name -> (T,) series of one session, from its frames (:func:`animate`): pose (mm, rad)
+    and gaze (unit vectors and angles, rad) from the head motion, the 17 AU intensities (0-5) of
+    ``corpus.AUS`` from the planted behaviours (a smile raises AU06/AU12, a brow raise AU01/AU02, speech
+    AU25/AU26, a blink AU45) over a little noise. Both layouts' series files are written from it, with
+    the same draws in the same order, so the same person's series are the same in both."""
     T = len(frames["confidence"])
     pitch, yaw = frames["angles"][:, 0], frames["angles"][:, 1]
     gx = np.sin(-yaw + 0.05 * _smooth(rng, T, fps, 1.0)[:, 0])
@@ -258,10 +270,41 @@ def write_openface21(path: Path, frames: dict, fps: float, rng: np.random.Genera
              "AU12_r": 3 * frames["smile"], "AU25_r": frames["mouth"] / 3, "AU26_r": frames["mouth"] / 4,
              "AU45_r": 3 * frames["blink"]}
     aus = [np.clip(drive.get(n, 0) + np.abs(0.3 * _smooth(rng, T, fps, 1.0)[:, 0]), 0, 5) for n in AUS]
+    return dict(zip(GAZE + POSE + AUS, gaze + pose + aus))
+
+
+def write_openface21(path: Path, frames: dict, fps: float, rng: np.random.Generator) -> None:
+    T = len(frames["confidence"])
+    series = face_series(frames, fps, rng)
+    aus = [series[n] for n in AUS]
     names = list(GAZE) + list(POSE) + list(AUS) + [n.replace("_r", "_c") for n in AUS]
-    cols = ([np.round(g, 6) for g in gaze] + [np.round(p, 6) for p in pose]
+    cols = ([np.round(series[n], 6) for n in GAZE] + [np.round(series[n], 6) for n in POSE]
             + [np.round(a, 2) for a in aus] + [(a > 1).astype(int) for a in aus])
     openface.write_csv(path, np.arange(T) / fps, frames["confidence"], frames["success"], dict(zip(names, cols)))
+
+
+def write_clnf_series(folder: Path, pid: int, frames: dict, fps: float, rng: np.random.Generator) -> None:
+    """A DAIC-WOZ session's ``NNN_CLNF_pose.txt``, ``NNN_CLNF_gaze.txt`` and ``NNN_CLNF_AUs.txt`` with the
+    corpus' column names and order (``", "`` separators): pose Tx, Ty, Tz (mm), Rx, Ry, Rz (rad); gaze
+    x_0..z_1 (camera space) then x_h0..z_h1 (the same vectors in head space); the 14 AU intensities then
+    the 6 presences (1 where the intensity exceeds 1; AU28, lip suck, is never planted: 0)."""
+    T = len(frames["confidence"])
+    series = face_series(frames, fps, rng)
+    header, base = _clnf_frame_columns(frames, fps)
+    gaze = np.stack([series[n] for n in GAZE_VECTORS], axis=1).reshape(T, 2, 3)  # (T, eye, xyz), camera space
+    R = rotation_matrix(frames["angles"][:, 0], frames["angles"][:, 1], frames["angles"][:, 2])  # head -> camera
+    head_gaze = np.einsum("tji,tej->tei", R, gaze)  # R^T g: (T, eye, xyz) in head space
+    tables = {
+        "pose": (["Tx", "Ty", "Tz", "Rx", "Ry", "Rz"], [np.round(series[n], 6) for n in POSE]),
+        "gaze": ([f"{a}_{e}" for e in "01" for a in "xyz"] + [f"{a}_h{e}" for e in "01" for a in "xyz"],
+                 [np.round(gaze[:, e, a], 6) for e in range(2) for a in range(3)]
+                 + [np.round(head_gaze[:, e, a], 6) for e in range(2) for a in range(3)]),
+        "AUs": (list(DAIC_AU_INTENSITIES) + list(DAIC_AU_PRESENCES),
+                [np.round(series[n], 2) for n in DAIC_AU_INTENSITIES]
+                + [(series.get(n.replace("_c", "_r"), np.zeros(T)) > 1).astype(int) for n in DAIC_AU_PRESENCES]),
+    }
+    for kind, (names, cols) in tables.items():
+        write_columns(folder / f"{pid}_CLNF_{kind}.txt", header + names, base + cols)
 
 
 def _split_of(i: int, n: int) -> str:
@@ -334,12 +377,17 @@ def _planted(effect: str, strength: float | None, spread: float | None, cues: di
 
 def write_corpus(out: str | Path, participants: int = 48, seconds: float = 75.0, seed: int = 0,
                  fmt: str = "daic_woz", fps: float = 30.0, effect: str = "amplitude",
-                 strength: float | None = None, spread: float | None = None, origin: str = "synth") -> Path:
+                 strength: float | None = None, spread: float | None = None, origin: str = "synth",
+                 first_id: int = 300) -> Path:
     """Write a synthetic corpus to ``out`` (DAIC-WOZ or E-DAIC layout) and return the path.
 
     ``effect`` names the planted cue family (``EFFECTS``); ``strength``/``spread`` None take its defaults.
     ``origin`` goes into the marker: ``params`` for the corpus a params file's ``data.synthetic_*`` keys
     describe (``read.ensure_synthetic``, which may generate it again at another size), ``synth`` otherwise.
+    Participants are numbered from ``first_id`` (E-DAIC's own people start at 600). In the DAIC-WOZ
+    layout each session has its landmark file and its pose, gaze and AU files, the latter drawn after
+    the landmarks from the participant's stream: the landmark files stay generator version 1's and the
+    series equal the same seed's E-DAIC-layout ones.
     """
     _check_effect(effect)
     if participants < 4:
@@ -347,7 +395,7 @@ def write_corpus(out: str | Path, participants: int = 48, seconds: float = 75.0,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    people = sample_people(participants, rng)
+    people = sample_people(participants, rng, first_id)
     cues = {}
     for p in people:
         # the personal cue draws from its own stream, so the default corpus' draws are the original ones
@@ -358,6 +406,7 @@ def write_corpus(out: str | Path, participants: int = 48, seconds: float = 75.0,
         folder = out / f"{p.participant_id}_P"
         if fmt == "daic_woz":
             write_clnf(folder / f"{p.participant_id}_CLNF_features3D.txt", frames, fps)
+            write_clnf_series(folder, p.participant_id, frames, fps, prng)
         else:
             write_openface21(folder / "features" / f"{p.participant_id}_OpenFace2.1.0_Pose_gaze_AUs.csv",
                              frames, fps, prng)
@@ -366,6 +415,8 @@ def write_corpus(out: str | Path, participants: int = 48, seconds: float = 75.0,
               "participants": participants, "seconds": seconds, "fps": fps, "gender_codes": {"0": "female", "1": "male"},
               "planted_effect": _planted(effect, strength, spread, cues), "planted_label_quirks": planted,
               "note": "Synthetic data written by pseudoface; not clinical data."}
+    if first_id != 300:
+        marker["first_id"] = first_id
     if origin != "synth":  # absent means synth: a synth corpus' bytes stay the original generator's
         marker["origin"] = origin
     atomic_write_text(out / SYNTHETIC_MARKER, json.dumps(marker, indent=2) + "\n")
