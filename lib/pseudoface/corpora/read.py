@@ -64,13 +64,15 @@ def reader_of(params: Params, fmt: str):
     return daic_series if fmt == "daic_woz" and signals_of(params, fmt) == "shared_series" else READERS[fmt]
 
 
-def ensure_synthetic(params: Params) -> None:
+def ensure_synthetic(params: Params, fmt: str = "daic_woz", first_id: int = 300, seed: int | None = None) -> None:
     """Generate the synthetic corpus into data.root if the params name the synthetic dataset and it is
     missing, or generate it again (replacing the folder whole) if it was generated from params (its
     marker's origin, or a marker from before origins at the old default size, 48 x 75 s) at another
     size than ``data.synthetic_participants`` x ``data.synthetic_seconds`` or by a generator before
     version 2 (which wrote no DAIC-WOZ pose, gaze and AU files). A corpus written by
-    ``pseudoface synth`` is never replaced, and a folder without the synthetic marker never touched."""
+    ``pseudoface synth`` is never replaced, and a folder without the synthetic marker never touched.
+    ``fmt``, ``first_id`` and ``seed`` (default cv.seed): the layout, first participant number and seed
+    of a corpus generated here (a cross-corpus run's synthetic test corpus: E-DAIC layout, from 600)."""
     from .synthetic import write_corpus
     d = params.data
     root = Path(d.root).expanduser()
@@ -82,6 +84,7 @@ def ensure_synthetic(params: Params) -> None:
         found = (info.get("participants"), float(info.get("seconds", 0)))
         from_params = info.get("origin", "params" if found == (48, 75.0) else "synth") == "params"
         outdated = info.get("generator_version", 1) < 2  # no pose, gaze and AU files
+        outdated |= (info.get("format", "daic_woz"), info.get("first_id", 300)) != (fmt, first_id)
         if (found == size and not outdated) or not from_params:
             return
         if found != size:
@@ -89,7 +92,8 @@ def ensure_synthetic(params: Params) -> None:
                   f"the params ask for {size[0]} x {size[1]:g} s: generating it again ...", flush=True)
         else:
             print(f"the synthetic corpus in {root} was written by generator version {info.get('generator_version', 1)} "
-                  "(no pose, gaze and AU files): generating it again ...", flush=True)
+                  f"in the {info.get('format', 'daic_woz')} layout; the params ask for version 2 in the {fmt} layout: "
+                  "generating it again ...", flush=True)
     elif root.exists() and any(root.iterdir()):
         raise ParamsError(f"{root}: data.root is not empty and holds no synthetic corpus; the synthetic dataset "
                           "generates its corpus there: point data.root at an empty or missing folder")
@@ -97,7 +101,8 @@ def ensure_synthetic(params: Params) -> None:
         print(f"generating the synthetic corpus into {root} ...", flush=True)
     tmp = root.with_name(root.name + ".generating")
     shutil.rmtree(tmp, ignore_errors=True)
-    write_corpus(tmp, participants=size[0], seconds=size[1], seed=params.cv.seed, origin="params")
+    write_corpus(tmp, participants=size[0], seconds=size[1], seed=params.cv.seed if seed is None else seed,
+                 fmt=fmt, first_id=first_id, origin="params")
     old = root.with_name(root.name + ".replaced")
     if root.exists():
         root.rename(old)

@@ -67,12 +67,11 @@ def _adapt(images: dict, table: pd.DataFrame, feature_cols: list, ref_images: di
     scale = np.where(sd > 1e-9, ref_sd / np.maximum(sd, 1e-9), 1.0)[None, :, :, None]
     shift_from, shift_to = mu[None, :, :, None], ref_mu[None, :, :, None]
     adapted = {pid: ((v - shift_from) * scale + shift_to).astype(np.float32) for pid, v in images.items()}
-    table = table.copy()
     x, ref = table[feature_cols].to_numpy(float), ref_table[feature_cols].to_numpy(float)
     x_sd, ref_sd_f = x.std(axis=0), ref.std(axis=0)
     factor = np.where(x_sd > 1e-12, ref_sd_f / np.maximum(x_sd, 1e-12), 1.0)
-    table[feature_cols] = (x - x.mean(axis=0)) * factor + ref.mean(axis=0)
-    return adapted, table
+    moved = pd.DataFrame((x - x.mean(axis=0)) * factor + ref.mean(axis=0), columns=feature_cols, index=table.index)
+    return adapted, pd.concat([table.drop(columns=feature_cols), moved], axis=1)[list(table.columns)]
 
 
 def _check_same_input(a: EncodedCorpus, b: EncodedCorpus, where: tuple[str, str]) -> None:
@@ -109,7 +108,7 @@ def encode_pair(params: Params, progress: bool = False) -> EncodedCorpus:
     if params.cv.adaptation == "standardise":
         images["test"], keep["test"] = _adapt(images["test"], keep["test"], train.feature_cols,
                                               images["training"], keep["training"])
-    table = pd.concat([keep[side].assign(corpus=side) for side in SIDES], ignore_index=True)
+    table = pd.concat([keep[side].assign(corpus=side) for side in SIDES], ignore_index=True).copy()
     corpus = _joined_corpus(params, train.corpus, test.corpus, both, losing)
     summary = pd.concat([train.encode_summary, test.encode_summary], ignore_index=True)
     summary = summary[summary.participant_id.isin(table.participant_id)].reset_index(drop=True)
