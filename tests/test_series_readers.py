@@ -263,8 +263,10 @@ def test_synthetic_corpora_in_both_layouts_share_the_series(tmp_path):
     for pid, s in cd.sessions.items():
         assert s.series_names == ce.sessions[pid].series_names == SHARED_SERIES and len(s.inputs) == 3
         np.testing.assert_allclose(s.series, ce.sessions[pid].series, atol=1e-5)
-    landmarks = load_corpus(make_params(d))  # the same corpus, read from landmarks as before
+    landmarks = load_corpus(make_params(d, signals="landmarks"))  # the same corpus, read from landmarks as before
     assert next(iter(landmarks.sessions.values())).landmarks is not None
+    full = load_corpus(make_params(e, signals="full_series"))  # E-DAIC's own 31 series: the shared 27 among them
+    assert set(SHARED_SERIES) - {"AU45_c"} <= set(next(iter(full.sessions.values())).series_names)
 
 
 # ---------------------------------------------------------------- inspect and the synthetic corpus
