@@ -60,12 +60,16 @@ def built(tmp_path_factory):
         "dataset: daic_woz\ndata:\n  root: ${DAIC_WOZ_ROOT}\n  gender_codes: {'0': female, '1': male}\n")
     cache = home / ".cache" / "pseudoface"
     env = dict(os.environ, HOME=str(home), PSEUDOFACE_CACHE_DIR=str(cache), DAIC_WOZ_ROOT=str(daic))
+    # a cross-corpus transfer first (its page stays on the site the later reports build): the synthetic
+    # DAIC-WOZ-layout corpus generated in the project, scored on a generated E-DAIC-layout one
+    transfer = _report(root, env, "--params", "params/synthetic_to_e_daic.yaml", "--set", "data.synthetic_participants=16",
+                       "--set", "data.synthetic_seconds=30")
     runs = {"synthetic": _report(root, env, "--params", "params/synthetic.yaml", "--set", f"data.root={corpus}"),
             "daic_woz": _report(root, env, "--params", "params/daic_woz_test.yaml", "--set", "report.comparisons=false",
                                 "--set", "report.regression=false"),
             "e_daic": _report(root, env, "--params", "params/e_daic.yaml", "--set", f"data.root={edaic}",
                               "--set", "cv.repeats=1")}
-    return {"root": root, "runs": runs, "env": env, "home": home, "cache": cache, "corpus": corpus,
+    return {"root": root, "runs": runs, "transfer": transfer, "env": env, "home": home, "cache": cache, "corpus": corpus,
             "licensed": {"daic_woz": daic, "e_daic": edaic}}
 
 
@@ -86,6 +90,31 @@ def test_all_notebooks_ran(built):
     for ds, run in built["runs"].items():
         assert f"site built with {renderer}: reports/_site/index.html" in run.stdout.splitlines(), (ds, run.stdout)
     assert website.published_datasets(root) == (["daic_woz", "e_daic", "synthetic"], {})
+
+
+@pytest.mark.slow
+def test_a_cross_corpus_report_runs_end_to_end(built):
+    """`report` on a cross_corpus params file: both synthetic corpora generated, the cross runs and the
+    test corpus's own CV, transfer.json published (no path), the transfer's page and its index card."""
+    root, run = built["root"], built["transfer"]
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    assert "published reports/synthetic_to_e_daic/" in run.stdout
+    summary = json.loads((root / "reports" / "synthetic_to_e_daic" / "transfer.json").read_text())
+    assert summary["training"]["n"] == 16 and summary["test"]["n"] == 16 and summary["in_both"] == 0
+    assert summary["training"]["dataset"] == "synthetic" and summary["synthetic"] is True
+    marker = json.loads((root / "data" / "synthetic_e_daic" / "SYNTHETIC_CORPUS.txt").read_text())
+    assert marker["format"] == "e_daic" and marker["first_id"] == 600  # the other layout, other people
+    assert (root / "data" / "synthetic" / "300_P" / "300_CLNF_AUs.txt").is_file()  # the training corpus's series
+    for runs_dir in ("cross-none", "cross-standardise", "within"):
+        assert (root / "runs" / "synthetic_to_e_daic" / "report" / runs_dir / "metrics.json").is_file()
+    assert str(built["home"]) not in (root / "reports" / "synthetic_to_e_daic" / "transfer.json").read_text()
+    site = root / "reports" / "_site"
+    page = (site / "reports" / "synthetic_to_e_daic" / "transfer.html").read_text()
+    assert "Cross-corpus transfer: synthetic DAIC-WOZ layout → synthetic E-DAIC layout" in page
+    assert page.count('class="plotly-graph-div') == 1 and "transfer gap" in page and 'class="pf-banner"' in page
+    index = (site / "index.html").read_text()
+    assert 'id="synthetic_to_e_daic"' in index and "cross-corpus transfer" in index
+    assert "reports/synthetic_to_e_daic/transfer.html" in index
 
 
 @pytest.mark.slow
@@ -296,8 +325,9 @@ def test_pages_draw_in_a_real_browser(built, tmp_path):
         pytest.skip("chromium not installed (apt-get install chromium)")
     site = built["root"] / "reports" / "_site"
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) == 3 + 3 * (len(report.NOTEBOOKS) + 1)  # the site's pages, each dataset's four and its reporting page
-    synthetic = {"index.html", "comparison.html", "method.html",
+    # the site's pages, each dataset's four and its reporting page, the transfer's one page
+    assert len(pages) == 3 + 3 * (len(report.NOTEBOOKS) + 1) + 1
+    synthetic = {"index.html", "comparison.html", "method.html", "reports/synthetic_to_e_daic/transfer.html",
                  *(f"reports/synthetic/{n}.html" for n in (*report.NOTEBOOKS, website.REPORTING))}
     for i, page in enumerate(pages):
         name = str(page.relative_to(site))
@@ -317,7 +347,7 @@ def test_pages_draw_in_a_real_browser(built, tmp_path):
         assert 'aria-current="page"' in html, name
         if name in synthetic:
             assert 'class="pf-banner"' in dom, f"{name}: no synthetic-data banner"
-        if name.startswith("reports/"):
+        if name.startswith("reports/") and "synthetic_to_e_daic" not in name:
             assert len(_links(html, "pf-downloads")) >= 5, f"{name}: downloads missing"
     fold = (site / "reports" / "synthetic" / "04_fold_analysis.html").read_text()
     assert fold.count('class="plotly-graph-div') >= 5

@@ -131,6 +131,7 @@ def _joined_corpus(params: Params, train: Corpus, test: Corpus, both: list, losi
                       f"kept on the {other} side only (cv.overlap: {losing})") for pid in both]
     sessions = {**test.sessions, **train.sessions} if losing == "test" else {**train.sessions, **test.sessions}
     labels = pd.concat([train.labels.assign(corpus="training"), test.labels.assign(corpus="test")], ignore_index=True)
+    labels = labels[~(labels.participant_id.isin(both) & (labels.corpus == losing))].reset_index(drop=True)
     notes = [f"training corpus: {train.dataset} at {train.root}", f"test corpus: {test.dataset} at {test.root}",
              *train.notes, *test.notes]
     return Corpus(params.dataset, Path(train.root), train.synthetic and test.synthetic, labels, sessions, flow,

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..corpora.cache import atomic_write_text
+from ..corpora.read import corpus_format
 from ..encoding.pairing import test_corpus_params
 from ..params import Params, ParamsError, derive
 from .cv import RunSpec, cross_validate
@@ -106,8 +107,9 @@ def transfer_summary(run_root: Path, params: Params) -> dict:
     sides = load_participants(dirs["cross-none"]).corpus.value_counts()
     flow = first["participant_flow"]
     out |= {"dataset": params.dataset, "synthetic": bool(first["synthetic"]),
-            "training": {"dataset": params.dataset, "n": int(sides.get("training", 0))},
-            "test": {"dataset": params.data.test_dataset, "n": int(sides.get("test", 0))},
+            "training": {"dataset": params.dataset, "layout": corpus_format(params), "n": int(sides.get("training", 0))},
+            "test": {"dataset": params.data.test_dataset, "layout": corpus_format(test_corpus_params(params)),
+                     "n": int(sides.get("test", 0))},
             "in_both": int(next((v for k, v in flow.items() if k.startswith("in both corpora")), 0)),
             "overlap_side": params.cv.overlap, "participant_flow": flow, "problems": first["problems"],
             "within_cv": {"folds": within_m["config"]["cv"]["folds"], "repeats": within_m["config"]["cv"]["repeats"],

@@ -72,10 +72,16 @@ def published_transfers(root: Path) -> dict[str, dict]:
     return out
 
 
+def corpus_name(side: dict) -> str:
+    """'DAIC-WOZ', or for a synthetic corpus the layout it was written in ('synthetic E-DAIC layout')."""
+    if side["dataset"] == "synthetic":
+        return f"synthetic {display_name(side.get('layout', ''))} layout"
+    return display_name(side["dataset"])
+
+
 def direction(s: dict) -> str:
-    """'DAIC-WOZ → E-DAIC' (synthetic corpora say so)."""
-    train, test = display_name(s["training"]["dataset"]), display_name(s["test"]["dataset"])
-    return f"{train} → {test}" + (" (synthetic corpora)" if s.get("synthetic") else "")
+    """'DAIC-WOZ → E-DAIC' ('synthetic DAIC-WOZ layout → synthetic E-DAIC layout')."""
+    return f"{corpus_name(s['training'])} → {corpus_name(s['test'])}"
 
 
 def _interval(d: dict) -> str:
@@ -177,8 +183,8 @@ def transfer_body(name: str, s: dict) -> str:
     return captions.render(
         "transfer.html.j2", s=s, name=name, direction=direction(s), lead=lead_sentence(s),
         verdicts=[text for _, _, text in verdicts(s)], rows=_rows(s), baselines=_baseline_rows(s),
-        adaptations=ADAPTATION_NAMES, bootstrap=BOOTSTRAP, test_name=display_name(s["test"]["dataset"]),
-        train_name=display_name(s["training"]["dataset"]), within=s["within_cv"],
+        adaptations=ADAPTATION_NAMES, bootstrap=BOOTSTRAP, test_name=corpus_name(s["test"]),
+        train_name=corpus_name(s["training"]), within=s["within_cv"],
         banner=Markup(captions.banner_html() if s.get("synthetic") else ""),
         figure=Markup(fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG)))
 
