@@ -84,12 +84,18 @@ def direction(s: dict) -> str:
     return f"{corpus_name(s['training'])} → {corpus_name(s['test'])}"
 
 
-def _interval(d: dict) -> str:
-    return f"{number(d['macro_f1'])} (95% CI {ci_text(d[BOOTSTRAP_KEY], bounds=UNIT)})"
+def _signed(x: float) -> str:
+    return ("+" if x >= 0 else "") + number(x)
 
 
-def _gap(d: dict) -> str:
-    return f"{d['macro_f1']:+.3f} (95% CI {ci_text(d[BOOTSTRAP_KEY])})"
+def _interval(d: dict, prose: bool = True) -> str:
+    """'0.734 (95% CI 0.645 to 0.815)' in a sentence, '0.734 (0.645 to 0.815)' in a table cell."""
+    return f"{number(d['macro_f1'])} ({'95% CI ' if prose else ''}{ci_text(d[BOOTSTRAP_KEY], bounds=UNIT)})"
+
+
+def _gap(d: dict, prose: bool = True) -> str:
+    lo, hi = d[BOOTSTRAP_KEY]
+    return f"{_signed(d['macro_f1'])} ({'95% CI ' if prose else ''}{_signed(lo)} to {_signed(hi)})"
 
 
 def best_trivial(adaptation: dict) -> tuple[str, float]:
@@ -112,7 +118,8 @@ def verdicts(s: dict, adaptation: str = "none") -> list[tuple[str, bool, str]]:
         gap = m["gap"]
         gap_text = (f"it scores {number(m['within']['macro_f1'])} when trained within the test corpus, a transfer gap of "
                     f"{_gap(gap)}" + (", within noise" if gap[BOOTSTRAP_KEY][0] <= 0 <= gap[BOOTSTRAP_KEY][1] else ""))
-        out.append((MODEL_NAMES[key], ok, f"{MODEL_NAMES[key].capitalize()}: {number(m['cross']['macro_f1'])} on the test "
+        name = MODEL_NAMES[key][0].upper() + MODEL_NAMES[key][1:]
+        out.append((MODEL_NAMES[key], ok, f"{name}: {number(m['cross']['macro_f1'])} on the test "
                     f"corpus, {where} the best trivial baseline ({BASELINE_NAMES.get(base, base)}, {number(base_f1)}); "
                     f"{gap_text}."))
     return out
@@ -136,18 +143,17 @@ def _rows(s: dict) -> list[dict]:
         r = {"model": MODEL_NAMES[key]}
         for a in ADAPTATIONS:
             m = s["adaptations"][a]["models"][key]
-            r[a] = _interval(m["cross"])
-            r[f"{a}_auc"] = number(m["cross"]["roc_auc"])
-        none = s["adaptations"]["none"]["models"][key]
-        r |= {"within": _interval(none["within"]), "gap": _gap(none["gap"]),
-              "gap_standardise": _gap(s["adaptations"]["standardise"]["models"][key]["gap"])}
+            r |= {a: _interval(m["cross"], False), f"{a}_auc": number(m["cross"]["roc_auc"]),
+                  f"{a}_gap": _gap(m["gap"], False)}
+        r |= {"within": _interval(s["adaptations"]["none"]["models"][key]["within"], False),
+              "within_auc": number(s["adaptations"]["none"]["models"][key]["within"]["roc_auc"])}
         rows.append(r)
     return rows
 
 
 def _baseline_rows(s: dict) -> list[dict]:
     a = s["adaptations"]["none"]["baselines"]
-    return [{"model": BASELINE_NAMES.get(k, k), "macro": _interval(v)} for k, v in a.items()]
+    return [{"model": BASELINE_NAMES.get(k, k), "macro": _interval(v, False)} for k, v in a.items()]
 
 
 def transfer_figure(s: dict):
@@ -183,7 +189,7 @@ def transfer_body(name: str, s: dict) -> str:
     return captions.render(
         "transfer.html.j2", s=s, name=name, direction=direction(s), lead=lead_sentence(s),
         verdicts=[text for _, _, text in verdicts(s)], rows=_rows(s), baselines=_baseline_rows(s),
-        adaptations=ADAPTATION_NAMES, bootstrap=BOOTSTRAP, test_name=corpus_name(s["test"]),
+        adaptations=ADAPTATION_NAMES, adaptation_short={"none": "none", "standardise": "standardised"}, bootstrap=BOOTSTRAP, test_name=corpus_name(s["test"]),
         train_name=corpus_name(s["training"]), within=s["within_cv"],
         banner=Markup(captions.banner_html() if s.get("synthetic") else ""),
         figure=Markup(fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG)))
