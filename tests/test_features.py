@@ -7,7 +7,8 @@ from pseudoface.site.explore import signal_traces
 from pseudoface.encoding.features import MIN_VALID_SECONDS, landmark_signals, session_features, session_functionals
 from pseudoface.encoding.normalise import normalise_landmarks, normalise_series
 from pseudoface.params import params_from_dict
-from pseudoface.corpora.synthetic import Cue, Person, animate, write_openface21
+from pseudoface.corpora.animation import Cue, Person, animate
+from pseudoface.corpora.synthetic import write_openface21
 
 PARAMS = params_from_dict({})
 FPS = 30.0

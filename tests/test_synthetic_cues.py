@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from conftest import tree_digest
-from pseudoface.corpora.synthetic import (EFFECT, EFFECTS, GENERATOR_VERSION, SINGLE_CUES, Cue, Person, animate,
-                                          personal_cue, write_corpus)
+from pseudoface.corpora.animation import EFFECT, EFFECTS, SINGLE_CUES, Cue, Person, animate, personal_cue
+from pseudoface.corpora.synthetic import GENERATOR_VERSION, write_corpus
 
 SECONDS, FPS, SEEDS = 60.0, 30.0, range(4)
 MILD, SEVERE = 2, 22  # PHQ-8 scores of the two people compared
