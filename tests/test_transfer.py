@@ -180,3 +180,23 @@ def test_the_transfer_page_says_what_transferred():
     assert "Synthetic corpus." not in body  # the banner is the synthetic transfers' only
     assert "Synthetic corpus." in transfer_page.transfer_body("x", s | {"synthetic": True})
     assert not any(line.startswith((" ", "\t")) for line in body.splitlines())  # no indented HTML in Markdown
+
+
+def test_daic_woz_runs_from_landmarks_or_from_the_shared_series_in_the_same_folds(synth_root, tmp_path):
+    """The licensed corpora's comparison variant: the shared series in the default's folds. A variant
+    reading other signals reads its own corpus even when the caller hands over the one it read."""
+    from pseudoface.corpora.read import load_corpus
+    from pseudoface.learning import cv
+    from pseudoface.params import derive
+    assert "pose, gaze and AU series shared by both corpora" in cv.comparison_variants(True, "daic_woz")
+    assert "pose, gaze and AU series shared by both corpora" in cv.comparison_variants(False, "e_daic")
+    assert "pose, gaze and AU series shared by both corpora" not in cv.comparison_variants(True, "synthetic")
+    params = load_params(None, ["dataset=daic_woz", f"data.root={synth_root}", "data.min_valid_seconds=5", *SMOKE])
+    [overrides] = cv.SHARED_SERIES_VARIANT.values()
+    landmarks = load_corpus(params)
+    specs = [cv.RunSpec(params, tmp_path / "main"), cv.RunSpec(derive(params, overrides), tmp_path / "series")]
+    (main, _), (series, _) = cv.cross_validate(specs, progress=False, corpus=landmarks, read_with=params.data)
+    assert main["inputs"] == "landmarks" and series["inputs"] == "series" and series["input_shape"][1] == 27
+    folds = [pd.read_csv(tmp_path / run / "predictions.csv", dtype={"participant_id": str})[["fold", "participant_id"]]
+             .sort_values("participant_id").reset_index(drop=True) for run in ("main", "series")]
+    pd.testing.assert_frame_equal(*folds)  # the same outer folds
