@@ -200,3 +200,17 @@ def test_daic_woz_runs_from_landmarks_or_from_the_shared_series_in_the_same_fold
     folds = [pd.read_csv(tmp_path / run / "predictions.csv", dtype={"participant_id": str})[["fold", "participant_id"]]
              .sort_values("participant_id").reset_index(drop=True) for run in ("main", "series")]
     pd.testing.assert_frame_equal(*folds)  # the same outer folds
+
+
+@pytest.mark.slow
+def test_cv_on_a_cross_corpus_params_runs_the_transfer(two_corpora, tmp_path, capsys):
+    from pseudoface.cli import main
+    a, b = two_corpora
+    (tmp_path / "pair.yaml").write_text(f"dataset: e_daic\ndata:\n  root: {a}\n  signals: shared_series\n"
+                                        f"  test_dataset: e_daic\n  test_root: {b}\n  min_valid_seconds: 5\n"
+                                        "cv:\n  protocol: cross_corpus\n")
+    sets = [x for s in SMOKE for x in ("--set", s)]
+    assert main(["cv", "--params", str(tmp_path / "pair.yaml"), "--out", str(tmp_path / "t"), *sets]) == 0
+    out = capsys.readouterr().out
+    assert "trained on e_daic (16 participants), scored once on e_daic (13); 3 in both corpora left the test side" in out
+    assert out.count("    fused_model: ") == 2 and (tmp_path / "t" / "transfer.json").is_file()

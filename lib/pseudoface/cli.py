@@ -122,6 +122,12 @@ def cmd_cv(args) -> int:
     params = load_params(args.params, overrides)
     ensure_synthetic(params)
     out = Path(args.out) if args.out else default_run_dir(params)
+    if params.cv.protocol == "cross_corpus":  # train on one corpus, score the other once, and its own CV
+        from .learning.transfer import run_transfer, transfer_lines
+        summary = run_transfer(params, out, progress=True)
+        print("\n".join(transfer_lines(summary)))
+        print(f"wrote {out}/transfer.json and the runs cross-none/, cross-standardise/, within/")
+        return 1 if summary["problems"] else 0
     corpus = load_corpus(params)
     print("\n".join(corpus_summary(corpus)))
     enc = encode_corpus(corpus, params, progress=True)

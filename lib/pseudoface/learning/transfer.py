@@ -122,6 +122,23 @@ def transfer_summary(run_root: Path, params: Params) -> dict:
     return out
 
 
+def transfer_lines(s: dict) -> list[str]:
+    """What ``pseudoface cv`` prints of a transfer: per adaptation and model the test corpus's
+    macro-F1 with its bootstrap interval, the within-corpus one and the gap; the best baseline."""
+    from .intervals import ci_text, number
+    lines = [f"trained on {s['training']['dataset']} ({s['training']['n']} participants), scored once on "
+             f"{s['test']['dataset']} ({s['test']['n']}); {s['in_both']} in both corpora left the {s['overlap_side']} "
+             f"side; macro-F1 on the test corpus (95% CI, participant bootstrap):"]
+    for a, block in s["adaptations"].items():
+        best = max(block["baselines"], key=lambda k: block["baselines"][k]["macro_f1"])
+        lines.append(f"  adaptation {a}: best trivial baseline {best} {number(block['baselines'][best]['macro_f1'])}")
+        for key, m in block["models"].items():
+            lines.append(f"    {key}: {number(m['cross']['macro_f1'])} ({ci_text(m['cross'][BOOTSTRAP_KEY])}); within "
+                         f"{number(m['within']['macro_f1'])}; gap {number(m['gap']['macro_f1'])} "
+                         f"({ci_text(m['gap'][BOOTSTRAP_KEY])})")
+    return lines
+
+
 def load_transfer(run_root: str | Path) -> dict:
     path = Path(run_root) / TRANSFER_JSON
     if not path.is_file():
