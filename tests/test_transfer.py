@@ -214,3 +214,41 @@ def test_cv_on_a_cross_corpus_params_runs_the_transfer(two_corpora, tmp_path, ca
     out = capsys.readouterr().out
     assert "trained on e_daic (16 participants), scored once on e_daic (13); 3 in both corpora left the test side" in out
     assert out.count("    fused_model: ") == 2 and (tmp_path / "t" / "transfer.json").is_file()
+
+
+@pytest.mark.slow
+def test_both_shipped_params_files_run_on_licensed_like_corpora(tmp_path, monkeypatch):
+    """params/daic_woz_to_e_daic.yaml and its reverse through `report`, on corpora laid out as the real
+    ones (no synthetic marker; E-DAIC holding DAIC-WOZ participants under the same ids, 300-307, beside
+    its own from 600): the forward transfer drops them from the test side, the reverse from training."""
+    import shutil
+    from pseudoface.site.report import run_report
+    daic = write_corpus(tmp_path / "DAIC-WOZ", participants=16, seconds=40, seed=11)
+    edaic = write_corpus(tmp_path / "E-DAIC", participants=20, seconds=40, seed=12, fmt="e_daic", first_id=600)
+    shared = {str(600 + i): str(300 + i) for i in range(8)}
+    for old, new in shared.items():
+        (edaic / f"{old}_P" / "features" / f"{old}_OpenFace2.1.0_Pose_gaze_AUs.csv").rename(
+            edaic / f"{old}_P" / "features" / f"{new}_OpenFace2.1.0_Pose_gaze_AUs.csv")
+        (edaic / f"{old}_P").rename(edaic / f"{new}_P")
+    for split in edaic.glob("*_split.csv"):
+        lines = split.read_text().splitlines()
+        split.write_text("\n".join([lines[0]] + [shared.get(l.split(",")[0], l.split(",")[0]) + l[l.index(","):]
+                                                 for l in lines[1:]]) + "\n")
+    for root in (daic, edaic):
+        (root / "SYNTHETIC_CORPUS.txt").unlink()  # read as the licensed corpora are
+    project = tmp_path / "project"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "params", project / "params")
+    monkeypatch.setenv("DAIC_WOZ_ROOT", str(daic))
+    monkeypatch.setenv("E_DAIC_ROOT", str(edaic))
+    files = ["params/daic_woz_to_e_daic.yaml", "params/e_daic_to_daic_woz.yaml"]
+    assert run_report(project, files, ["train.epochs=1", "train.patience=1", "cv.folds=2", "cv.bootstrap=50",
+                                       "train.clips_per_participant=1", "data.min_valid_seconds=5"]) == []
+    forward = json.loads((project / "reports" / "daic_woz_to_e_daic" / "transfer.json").read_text())
+    reverse = json.loads((project / "reports" / "e_daic_to_daic_woz" / "transfer.json").read_text())
+    assert (forward["training"]["n"], forward["test"]["n"], forward["in_both"]) == (16, 12, 8)
+    assert (reverse["training"]["n"], reverse["test"]["n"], reverse["in_both"]) == (12, 16, 8)
+    assert forward["overlap_side"] == "test" and reverse["overlap_side"] == "training"
+    assert not forward["synthetic"] and forward["training"]["dataset"] == "daic_woz" and forward["test"]["dataset"] == "e_daic"
+    for summary in (forward, reverse):
+        text = json.dumps(summary)
+        assert str(daic) not in text and str(edaic) not in text  # no local path published
