@@ -416,7 +416,7 @@ def comparison_figure(table: pd.DataFrame, title: str, difference_title: str = "
         fig.add_vline(x=0, line_dash="dash", line_color="grey", row=1, col=2)
         fig.update_xaxes(title_text="paired difference in macro-F1 (95% CI)", zeroline=False, row=1, col=2)
     extra = 18 * (lines - 1)  # room above the panels for wrapped titles
-    return _layout(fig, title, max(280, 150 + 55 * len(table)) + extra, margin=dict(l=70, r=30, t=70 + extra, b=60))
+    return _layout(fig, title, max(300, 150 + 55 * len(table)) + extra, margin=dict(l=70, r=30, t=70 + extra, b=60))
 
 
 def scatter_errors_figure(table: pd.DataFrame) -> go.Figure:
