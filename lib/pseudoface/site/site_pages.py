@@ -110,9 +110,11 @@ def reporting_body(stamp: dict) -> str:
 
 
 def reporting_qmd(stamp: dict, dataset: str) -> str:
-    """The reporting page for Quarto: the same Markdown, the banner as a raw HTML block."""
+    """The reporting page for Quarto: the same Markdown in a ``.pf-items`` div (as the fallback's body:
+    tables that keep the Markdown's column widths, site.scss), the banner as a raw HTML block."""
     banner = raw_html(captions.banner_html()) + "\n" if stamp["metrics"].get("synthetic") else ""
-    return f'---\ntitle: "{REPORTING_TITLE}: {display_name(dataset)}"\n---\n\n{banner}{reporting_markdown(stamp)}'
+    return (f'---\ntitle: "{REPORTING_TITLE}: {display_name(dataset)}"\n---\n\n{banner}'
+            f'::: {{.pf-items}}\n\n{reporting_markdown(stamp)}\n\n:::\n')
 
 
 # ---------------------------------------------------------------- the index
