@@ -141,3 +141,19 @@ def test_square_figures_fit_the_page_column():
         assert fig.layout.width is None, fig.layout.title.text
     for fig in (plots.roc_figure(predictions), plots.calibration_figure(bins, 0.2, "none")):
         assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.xaxis.constrain == "domain"
+
+
+def test_colour_bar_labels_of_short_blocks_do_not_run_together():
+    """Seen with Quarto 1.7.34 on E-DAIC page 2: a block of three rows (head rotation, its velocity) had a
+    90 px colour bar with five or six tick labels that ran into each other. Each bar carries at most one
+    label per 24 px of its own length (font size 10)."""
+    rng = np.random.default_rng(0)
+    rows = [3, 3, 6, 2, 17]  # E-DAIC's row groups: head translation, rotation, gaze direction, gaze angle, AUs
+    blocks = [{"z": rng.normal(0, 2, (2, n, 60)), "rows": [f"row {g}.{i}" for i in range(n)], "unit": "degrees"}
+              for g, n in enumerate(rows)]
+    fig = plots.pseudo_image_figure(blocks, "difference", ("value", "velocity"))
+    plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    for i in range(len(rows)):
+        bar = fig.layout[f"coloraxis{i + 1}" if i else "coloraxis"].colorbar
+        assert bar.nticks and bar.nticks * 24 <= bar.len * plot_px + 1e-6, (i, bar.nticks, bar.len * plot_px)
+        assert bar.tickfont.size == 10

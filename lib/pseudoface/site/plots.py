@@ -262,6 +262,15 @@ def robust_limit(*arrays: np.ndarray, q: float = 99.0) -> float:
     return float(np.percentile(v, q)) if v.size and np.percentile(v, q) > 0 else 1.0
 
 
+COLORBAR_TICK_PX = 24  # px per colour-bar tick label at font size 10, with room between labels
+
+
+def colorbar_ticks(height_px: float) -> int:
+    """At most this many ticks on a colour bar ``height_px`` tall: a block of three rows (90 px) took five
+    or six labels that ran into each other (E-DAIC page 2's head rotation and velocity bars)."""
+    return max(2, int(height_px // COLORBAR_TICK_PX))
+
+
 def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"), signed: bool = True,
                         limits: list | None = None, x_title: str = "time in window (s)", x_values=None) -> go.Figure:
     """blocks: [{"z": (C, R, W), "rows": R names, "unit": colour-bar title, optional "title": a heading
@@ -279,15 +288,16 @@ def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"),
                         row_heights=[h / sum(heights) for h in heights],
                         subplot_titles=[channel_names[c] if c < len(channel_names) else f"channel {c}"
                                         for c in range(C)] + [""] * (C * (len(blocks) - 1)))
-    total = sum(heights)
+    height = max(360, sum(heights) + 170)
+    plot_px = height - 130  # less the top and bottom margins of _layout
     for b, block in enumerate(blocks):
         lim = limits[b] if limits else robust_limit(block["z"])
         lo, hi = fig.get_subplot(b + 1, 1).yaxis.domain  # each colour bar beside its own block
         axis = f"coloraxis{b + 1}" if b else "coloraxis"
         fig.update_layout({axis: dict(
             colorscale="RdBu_r" if signed else "Viridis", cmin=-lim if signed else 0, cmax=lim,
-            colorbar=dict(title=dict(text=block["unit"], side="right"), len=hi - lo,
-                          y=(lo + hi) / 2, yanchor="middle", thickness=14))})
+            colorbar=dict(title=dict(text=block["unit"], side="right"), len=hi - lo, nticks=colorbar_ticks((hi - lo) * plot_px),
+                          tickfont=dict(size=10), y=(lo + hi) / 2, yanchor="middle", thickness=14))})
         if block.get("title"):
             fig.add_annotation(text=block["title"], xref="paper", yref="paper", x=0, y=hi, xanchor="left",
                                yanchor="bottom", showarrow=False, font=dict(size=12))
@@ -299,7 +309,7 @@ def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"),
             fig.update_yaxes(autorange="reversed", showticklabels=c == 0, type="category", row=b + 1, col=c + 1,
                              tickfont=dict(size=10), **ticks)
     fig.update_xaxes(title_text=x_title, row=len(blocks))
-    return _layout(fig, title, max(360, total + 170))
+    return _layout(fig, title, height)
 
 
 def learning_curves_figure(history: pd.DataFrame, chosen: pd.DataFrame) -> go.Figure:
