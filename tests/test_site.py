@@ -219,14 +219,14 @@ def test_the_data_dictionary_names_every_column_or_refuses():
 
 
 def test_errors_against_quality_drop_a_constant_duration_and_start_axes_at_zero():
-    from pseudoface.site import plots
+    from pseudoface.site import result_plots
     table = pd.DataFrame({"label": [0, 1, 0, 1], "correct": [True, False, True, True],
                           "valid_percent": [97.0, 99.0, 98.5, 100.0], "duration_min": [1.25] * 4})
-    fig = plots.scatter_errors_figure(table)
+    fig = result_plots.scatter_errors_figure(table)
     assert "every session lasts 1.2 min" in fig.layout.yaxis.title.text  # not a flat line of durations
     assert {y for trace in fig.data for y in trace.y} <= {"not depressed", "depressed"}
     assert fig.layout.xaxis.range[0] >= 0 and fig.layout.xaxis.range[1] == 100.5
-    varied = plots.scatter_errors_figure(table.assign(duration_min=[1.0, 2.0, 3.0, 4.0]))
+    varied = result_plots.scatter_errors_figure(table.assign(duration_min=[1.0, 2.0, 3.0, 4.0]))
     assert varied.layout.yaxis.title.text == "session duration (min)" and varied.layout.yaxis.range[0] == 0
 
 

@@ -230,7 +230,8 @@ def index_body(st: dict[str, dict]) -> str:
 
 def comparison_body(st: dict[str, dict]) -> str:
     """The comparison variants against the default, per dataset: the figure, the sentence, the table."""
-    from .plots import PLOTLY_CONFIG, comparison_figure
+    from .plots import PLOTLY_CONFIG
+    from .result_plots import comparison_figure
     sections = []
     for ds, stamp in st.items():
         section = {"dataset": ds, "name": display_name(ds), "synthetic": stamp["metrics"].get("synthetic"), "figure": None}
