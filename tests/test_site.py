@@ -257,7 +257,7 @@ def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
     # one rendering: the Markdown of reporting.md is Quarto's page and, converted once, the fallback's
     markdown = site_pages.reporting_markdown(stamp)
     qmd = site_pages.reporting_qmd(stamp, "synthetic")
-    assert markdown in qmd and qmd.startswith('---\ntitle: "Reporting (TRIPOD+AI): Synthetic"\n---\n')
+    assert markdown in qmd and qmd.startswith('---\ntitle: "Reporting (TRIPOD+AI): Synthetic"\n')
     assert not re.search(r"^( {4}|\t)<", qmd, re.M)  # no indented HTML (pandoc would make it a code block)
     body = site_pages.reporting_body(stamp)
     assert mistune.create_markdown(escape=False, plugins=["table"])(markdown) in body

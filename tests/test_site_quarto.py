@@ -258,7 +258,7 @@ def test_the_quarto_theme_passes_quartos_css_variable_parser():
 def test_the_reporting_items_keep_their_column_widths_under_quarto():
     """Seen with Quarto 1.7.34: the reporting page 14,800 px tall (the fallback's 7,000): the browser's
     automatic table layout gave the answer column a quarter of the width, the key names in the source
-    column the rest. The Quarto page wraps its Markdown in ``.pf-items`` as the fallback does, the theme
+    column the rest, of a column narrowed by the margin's table of contents. The Quarto page wraps its Markdown in ``.pf-items`` as the fallback does, the theme
     lays those tables out by the widths pandoc takes from the separator's dashes, and those widths leave
     room for an item number, a status and about half the width for the answer."""
     from pseudoface.site import reporting
@@ -267,7 +267,9 @@ def test_the_reporting_items_keep_their_column_widths_under_quarto():
             "source": "metrics.json: config.cv, config.train.inner_val_fraction"}
     stamp = _stamp(False) | {"reporting": {"guideline": reporting.GUIDELINE, "config_hash": "c0ffee",
                                            "code_version": "0.1.0+abc", "items": [item]}}
-    body = site_pages.reporting_qmd(stamp, "daic_woz").split("---\n", 2)[2]
+    _, front, body = site_pages.reporting_qmd(stamp, "daic_woz").split("---\n", 2)
+    # the full width beside the sidebar: with the margin's table of contents the tables had 800 of 1400 px
+    assert yaml.safe_load(front) == {"title": "Reporting (TRIPOD+AI): DAIC-WOZ", "page-layout": "full", "toc": False}
     assert body.lstrip().startswith("::: {.pf-items}") and body.rstrip().endswith("\n:::")
     assert body.count(":::") == 2 and body.index("::: {.pf-items}") < body.index("## Items")
     [separator] = {line for line in body.splitlines() if line.startswith("|:-") and line.count("|") == 6}
