@@ -146,14 +146,24 @@ def test_square_figures_fit_the_page_column():
 def test_colour_bar_labels_of_short_blocks_do_not_run_together():
     """Seen with Quarto 1.7.34 on E-DAIC page 2: a block of three rows (head rotation, its velocity) had a
     90 px colour bar with five or six tick labels that ran into each other. Each bar carries at most one
-    label per 24 px of its own length (font size 10)."""
+    label per 24 px of its own length (font size 10); a short bar is labelled at its ends and 0, so that it
+    still shows its range."""
     rng = np.random.default_rng(0)
     rows = [3, 3, 6, 2, 17]  # E-DAIC's row groups: head translation, rotation, gaze direction, gaze angle, AUs
     blocks = [{"z": rng.normal(0, 2, (2, n, 60)), "rows": [f"row {g}.{i}" for i in range(n)], "unit": "degrees"}
               for g, n in enumerate(rows)]
-    fig = plots.pseudo_image_figure(blocks, "difference", ("value", "velocity"))
-    plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
-    for i in range(len(rows)):
-        bar = fig.layout[f"coloraxis{i + 1}" if i else "coloraxis"].colorbar
-        assert bar.nticks and bar.nticks * 24 <= bar.len * plot_px + 1e-6, (i, bar.nticks, bar.len * plot_px)
-        assert bar.tickfont.size == 10
+    for signed in (True, False):
+        fig = plots.pseudo_image_figure(blocks, "difference", ("value", "velocity"), signed=signed)
+        plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+        short = 0
+        for i in range(len(rows)):
+            axis = fig.layout[f"coloraxis{i + 1}" if i else "coloraxis"]
+            bar, bar_px = axis.colorbar, axis.colorbar.len * plot_px
+            labels = len(bar.tickvals) if bar.tickmode == "array" else bar.nticks
+            assert labels and labels * 24 <= bar_px + 1e-6, (i, labels, bar_px)
+            assert bar.tickfont.size == 10
+            if bar.tickmode == "array":  # the ends of the colour range, and 0
+                short += 1
+                assert bar.tickvals[-1] == axis.cmax and bar.tickvals[0] == axis.cmin
+                assert list(bar.ticktext) == [f"{v:.2g}" for v in bar.tickvals]
+        assert short >= 2  # the two- and three-row blocks

@@ -268,10 +268,16 @@ def robust_limit(*arrays: np.ndarray, q: float = 99.0) -> float:
 COLORBAR_TICK_PX = 24  # px per colour-bar tick label at font size 10, with room between labels
 
 
-def colorbar_ticks(height_px: float) -> int:
-    """At most this many ticks on a colour bar ``height_px`` tall: a block of three rows (90 px) took five
-    or six labels that ran into each other (E-DAIC page 2's head rotation and velocity bars)."""
-    return max(2, int(height_px // COLORBAR_TICK_PX))
+def colorbar_ticks(height_px: float, limit: float, signed: bool) -> dict:
+    """Tick settings of a colour bar ``height_px`` tall over [-limit, limit] (signed) or [0, limit]: at most
+    one label per :data:`COLORBAR_TICK_PX`; a bar with room for fewer than four (a block of two or three
+    rows) is labelled at its ends and 0 only, so that it still shows its range. A 90 px bar took five or
+    six labels that ran into each other (E-DAIC page 2's head rotation and velocity bars)."""
+    fits = int(height_px // COLORBAR_TICK_PX)
+    if fits >= 4:
+        return dict(nticks=fits, tickfont=dict(size=10))
+    values = [-limit, 0.0, limit] if signed else [0.0, limit]
+    return dict(tickmode="array", tickvals=values, ticktext=[f"{v:.2g}" for v in values], tickfont=dict(size=10))
 
 
 def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"), signed: bool = True,
@@ -299,8 +305,8 @@ def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"),
         axis = f"coloraxis{b + 1}" if b else "coloraxis"
         fig.update_layout({axis: dict(
             colorscale="RdBu_r" if signed else "Viridis", cmin=-lim if signed else 0, cmax=lim,
-            colorbar=dict(title=dict(text=block["unit"], side="right"), len=hi - lo, nticks=colorbar_ticks((hi - lo) * plot_px),
-                          tickfont=dict(size=10), y=(lo + hi) / 2, yanchor="middle", thickness=14))})
+            colorbar=dict(title=dict(text=block["unit"], side="right"), len=hi - lo, y=(lo + hi) / 2, yanchor="middle",
+                          thickness=14, **colorbar_ticks((hi - lo) * plot_px, lim, signed)))})
         if block.get("title"):
             fig.add_annotation(text=block["title"], xref="paper", yref="paper", x=0, y=hi, xanchor="left",
                                yanchor="bottom", showarrow=False, font=dict(size=12))
