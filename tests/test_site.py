@@ -219,14 +219,14 @@ def test_the_data_dictionary_names_every_column_or_refuses():
 
 
 def test_errors_against_quality_drop_a_constant_duration_and_start_axes_at_zero():
-    from pseudoface.site import plots
+    from pseudoface.site import result_plots
     table = pd.DataFrame({"label": [0, 1, 0, 1], "correct": [True, False, True, True],
                           "valid_percent": [97.0, 99.0, 98.5, 100.0], "duration_min": [1.25] * 4})
-    fig = plots.scatter_errors_figure(table)
+    fig = result_plots.scatter_errors_figure(table)
     assert "every session lasts 1.2 min" in fig.layout.yaxis.title.text  # not a flat line of durations
     assert {y for trace in fig.data for y in trace.y} <= {"not depressed", "depressed"}
     assert fig.layout.xaxis.range[0] >= 0 and fig.layout.xaxis.range[1] == 100.5
-    varied = plots.scatter_errors_figure(table.assign(duration_min=[1.0, 2.0, 3.0, 4.0]))
+    varied = result_plots.scatter_errors_figure(table.assign(duration_min=[1.0, 2.0, 3.0, 4.0]))
     assert varied.layout.yaxis.title.text == "session duration (min)" and varied.layout.yaxis.range[0] == 0
 
 
@@ -257,7 +257,7 @@ def test_each_dataset_has_a_reporting_page_with_its_items_and_the_sanity_run():
     # one rendering: the Markdown of reporting.md is Quarto's page and, converted once, the fallback's
     markdown = site_pages.reporting_markdown(stamp)
     qmd = site_pages.reporting_qmd(stamp, "synthetic")
-    assert markdown in qmd and qmd.startswith('---\ntitle: "Reporting (TRIPOD+AI): Synthetic"\n---\n')
+    assert markdown in qmd and qmd.startswith('---\ntitle: "Reporting (TRIPOD+AI): Synthetic"\n')
     assert not re.search(r"^( {4}|\t)<", qmd, re.M)  # no indented HTML (pandoc would make it a code block)
     body = site_pages.reporting_body(stamp)
     assert mistune.create_markdown(escape=False, plugins=["table"])(markdown) in body

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pseudoface.site import explain_plots, plots
+from pseudoface.site import explain_plots, plots, result_plots
 
 NARROW_PLOT_PX = 640  # a figure's plotting width on a narrow page: the titles must fit even there
 
@@ -50,7 +50,7 @@ COMPARISON = pd.DataFrame({
 
 
 def test_comparison_names_sit_left_of_both_panels_not_over_the_bars():
-    fig = plots.comparison_figure(COMPARISON, "Variants on the same folds", "Variant minus default (same folds)")
+    fig = result_plots.comparison_figure(COMPARISON, "Variants on the same folds", "Variant minus default (same folds)")
     bars, diffs = fig.data
     assert bars.type == "bar" and bars.orientation == "h"
     assert bars.text is None  # a number printed on a bar was crossed by its error bar: it is in the row's name
@@ -65,7 +65,7 @@ def test_comparison_names_sit_left_of_both_panels_not_over_the_bars():
 
 
 def test_a_comparison_without_differences_is_one_panel_of_bars():
-    fig = plots.comparison_figure(COMPARISON[["name", "mean", "std"]], "Baselines")
+    fig = result_plots.comparison_figure(COMPARISON[["name", "mean", "std"]], "Baselines")
     assert len(fig.data) == 1 and fig.data[0].orientation == "h" and "xaxis2" not in fig.layout
 
 
@@ -79,7 +79,7 @@ def test_duration_axes_start_at_0(minutes):
     axis = fig.layout.yaxis if len(set(minutes)) <= 5 else fig.layout.xaxis
     assert axis.range[0] == 0 and axis.range[1] >= max(minutes), axis.range
     errors = quality.assign(correct=[True, False] * (n // 2))
-    fig = plots.scatter_errors_figure(errors)
+    fig = result_plots.scatter_errors_figure(errors)
     if len(set(minutes)) > 1:
         assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= max(minutes)
 
@@ -88,7 +88,7 @@ def test_both_learning_curve_panels_count_epochs_from_1():
     history = pd.DataFrame([{"repeat": 0, "fold": f, "epoch": e, "train_loss": 1 / e, "val_loss": 1 / e + 0.1}
                             for f in (0, 1) for e in range(1, 7)])
     chosen = pd.DataFrame({"repeat": [0, 0], "fold": [0, 1], "best_epoch": [1, 4]})
-    fig = plots.learning_curves_figure(history, chosen)
+    fig = result_plots.learning_curves_figure(history, chosen)
     for axis in (fig.layout.xaxis, fig.layout.xaxis2):
         assert tuple(axis.range) == (0.5, 6.5) and axis.tick0 == 1 and axis.dtick == 1
         assert axis.title.text == "epoch"
@@ -99,7 +99,7 @@ def test_the_residual_panel_names_its_zero_line_not_identity():
     true = rng.integers(0, 25, 12)
     predictions = pd.DataFrame({"repeat": 0, "fold": [0, 1, 2] * 4, "true_score": true,
                                 "predicted_score": np.clip(true + rng.normal(0, 3, 12), 0, 24)})
-    fig = plots.regression_figure(predictions)
+    fig = result_plots.regression_figure(predictions)
     assert not any(t.name == "identity" for t in fig.data)
     dashed = [t for t in fig.data if t.line.dash == "dash"]
     assert [t.xaxis for t in dashed] == ["x", "x2"] and {t.name for t in dashed} == {"predicted = true"}
@@ -136,8 +136,34 @@ def test_square_figures_fit_the_page_column():
     predictions = pd.DataFrame({"repeat": 0, "fold": [0] * 6 + [1] * 6, "label": [0, 1] * 6,
                                 "score": np.linspace(0.1, 0.9, 12)})
     bins = pd.DataFrame({"mean_score": [0.2, 0.5, 0.8], "observed_rate": [0.1, 0.5, 0.9], "count": [4, 4, 4]})
-    for fig in (plots.roc_figure(predictions), plots.calibration_figure(bins, 0.2, "none"),
-                plots.confusion_figure(np.array([[5, 1], [2, 4]]))):
+    for fig in (result_plots.roc_figure(predictions), result_plots.calibration_figure(bins, 0.2, "none"),
+                result_plots.confusion_figure(np.array([[5, 1], [2, 4]]))):
         assert fig.layout.width is None, fig.layout.title.text
-    for fig in (plots.roc_figure(predictions), plots.calibration_figure(bins, 0.2, "none")):
+    for fig in (result_plots.roc_figure(predictions), result_plots.calibration_figure(bins, 0.2, "none")):
         assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.xaxis.constrain == "domain"
+
+
+def test_colour_bar_labels_of_short_blocks_do_not_run_together():
+    """Seen with Quarto 1.7.34 on E-DAIC page 2: a block of three rows (head rotation, its velocity) had a
+    90 px colour bar with five or six tick labels that ran into each other. Each bar carries at most one
+    label per 24 px of its own length (font size 10); a short bar is labelled at its ends and 0, so that it
+    still shows its range."""
+    rng = np.random.default_rng(0)
+    rows = [3, 3, 6, 2, 17]  # E-DAIC's row groups: head translation, rotation, gaze direction, gaze angle, AUs
+    blocks = [{"z": rng.normal(0, 2, (2, n, 60)), "rows": [f"row {g}.{i}" for i in range(n)], "unit": "degrees"}
+              for g, n in enumerate(rows)]
+    for signed in (True, False):
+        fig = plots.pseudo_image_figure(blocks, "difference", ("value", "velocity"), signed=signed)
+        plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+        short = 0
+        for i in range(len(rows)):
+            axis = fig.layout[f"coloraxis{i + 1}" if i else "coloraxis"]
+            bar, bar_px = axis.colorbar, axis.colorbar.len * plot_px
+            labels = len(bar.tickvals) if bar.tickmode == "array" else bar.nticks
+            assert labels and labels * 24 <= bar_px + 1e-6, (i, labels, bar_px)
+            assert bar.tickfont.size == 10
+            if bar.tickmode == "array":  # the ends of the colour range, and 0
+                short += 1
+                assert bar.tickvals[-1] == axis.cmax and bar.tickvals[0] == axis.cmin
+                assert list(bar.ticktext) == [f"{v:.2g}" for v in bar.tickvals]
+        assert short >= 2  # the two- and three-row blocks

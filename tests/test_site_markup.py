@@ -172,4 +172,4 @@ def test_a_wide_comparison_table_scrolls_in_its_own_box():
     assert re.search(r'<div class="pf-scroll">\s*<style[^>]*>.*?</style>\s*<table\b.*?</table>\s*</div>', body, re.S)
     root = Path(__file__).resolve().parents[1]
     for css in (root / "site.scss", root / "lib" / "pseudoface" / "site" / "templates" / "site.css"):
-        assert re.search(r"\.pf-scroll\{[^}]*overflow-x:\s*auto", css.read_text()), css
+        assert re.search(r"\.pf-scroll\s*\{[^}]*overflow-x:\s*auto", css.read_text()), css

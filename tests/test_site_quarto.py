@@ -237,3 +237,45 @@ def test_table_headers_and_cells_align_alike():
     assert re.search(r"td[^{]*\{[^}]*padding", css)  # cells do not run together
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text())
     assert config["format"]["html"]["html-table-processing"] == "none"  # Quarto keeps the Styler's table
+
+
+def _scss_rules(text: str) -> list[tuple[str, str]]:
+    """(selectors, body) of each rule, comments dropped."""
+    return re.findall(r"([^{};]+)\{([^}]*)\}", re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S))
+
+
+def test_the_quarto_theme_passes_quartos_css_variable_parser():
+    """Seen with Quarto 1.7.34: "SCSSParsingError: Expecting punctuation" on every build, and no colour
+    variables in the site's CSS: the parser Quarto runs over the theme reads ``width:100%`` (no space after
+    the colon) as a selector. Every declaration in site.scss is written ``property: value``."""
+    rules = _scss_rules((ROOT / "site.scss").read_text())
+    assert rules
+    for selectors, body in rules:
+        for declaration in filter(None, (d.strip() for d in body.split(";"))):
+            assert re.fullmatch(r"[a-z-]+: \S.*", declaration, re.S), f"{selectors.strip()}: {declaration!r}"
+
+
+def test_the_reporting_items_keep_their_column_widths_under_quarto():
+    """Seen with Quarto 1.7.34: the reporting page 14,800 px tall (the fallback's 7,000): the browser's
+    automatic table layout gave the answer column a quarter of the width, the key names in the source
+    column the rest, of a column narrowed by the margin's table of contents. The Quarto page wraps its Markdown in ``.pf-items`` as the fallback does, the theme
+    lays those tables out by the widths pandoc takes from the separator's dashes, and those widths leave
+    room for an item number, a status and about half the width for the answer."""
+    from pseudoface.site import reporting
+    item = {"item": "12a", "section": "Methods", "name": "Analytical methods", "topic": "Partitioning",
+            "status": reporting.ANSWERED, "answer": "2-fold cross-validation", "researcher": "",
+            "source": "metrics.json: config.cv, config.train.inner_val_fraction"}
+    stamp = _stamp(False) | {"reporting": {"guideline": reporting.GUIDELINE, "config_hash": "c0ffee",
+                                           "code_version": "0.1.0+abc", "items": [item]}}
+    _, front, body = site_pages.reporting_qmd(stamp, "daic_woz").split("---\n", 2)
+    # the full width beside the sidebar: with the margin's table of contents the tables had 800 of 1400 px
+    assert yaml.safe_load(front) == {"title": "Reporting (TRIPOD+AI): DAIC-WOZ", "page-layout": "full", "toc": False}
+    assert body.lstrip().startswith("::: {.pf-items}") and body.rstrip().endswith("\n:::")
+    assert body.count(":::") == 2 and body.index("::: {.pf-items}") < body.index("## Items")
+    [separator] = {line for line in body.splitlines() if line.startswith("|:-") and line.count("|") == 6}
+    dashes = [cell.count("-") for cell in separator.strip("|").split("|")]
+    share = dict(zip(("item", "name", "status", "answer", "source"), (d / sum(dashes) for d in dashes)))
+    assert share["item"] >= 0.05 and share["status"] >= 0.09 and share["answer"] >= 0.4, share
+    rules = {sel.strip(): body for sels, body in _scss_rules((ROOT / "site.scss").read_text()) for sel in sels.split(",")}
+    assert "table-layout: fixed" in rules[".pf-items table"] and "width: 100%" in rules[".pf-items table"]
+    assert "overflow-wrap" in rules[".pf-items td"]

@@ -110,9 +110,13 @@ def reporting_body(stamp: dict) -> str:
 
 
 def reporting_qmd(stamp: dict, dataset: str) -> str:
-    """The reporting page for Quarto: the same Markdown, the banner as a raw HTML block."""
+    """The reporting page for Quarto: the same Markdown in a ``.pf-items`` div (as the fallback's body:
+    tables that keep the Markdown's column widths, site.scss), the banner as a raw HTML block. The page
+    takes the full width beside the sidebar, without the margin's table of contents (two entries): its
+    five-column item tables had 800 px of a 1400 px window and made the page twice as tall as the fallback's."""
     banner = raw_html(captions.banner_html()) + "\n" if stamp["metrics"].get("synthetic") else ""
-    return f'---\ntitle: "{REPORTING_TITLE}: {display_name(dataset)}"\n---\n\n{banner}{reporting_markdown(stamp)}'
+    return (f'---\ntitle: "{REPORTING_TITLE}: {display_name(dataset)}"\npage-layout: full\ntoc: false\n---\n\n'
+            f'{banner}::: {{.pf-items}}\n\n{reporting_markdown(stamp)}\n\n:::\n')
 
 
 # ---------------------------------------------------------------- the index
@@ -231,7 +235,8 @@ def index_body(st: dict[str, dict], transfers: dict[str, dict] | None = None) ->
 
 def comparison_body(st: dict[str, dict]) -> str:
     """The comparison variants against the default, per dataset: the figure, the sentence, the table."""
-    from .plots import PLOTLY_CONFIG, comparison_figure
+    from .plots import PLOTLY_CONFIG
+    from .result_plots import comparison_figure
     sections = []
     for ds, stamp in st.items():
         section = {"dataset": ds, "name": display_name(ds), "synthetic": stamp["metrics"].get("synthetic"), "figure": None}

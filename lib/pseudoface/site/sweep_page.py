@@ -1,6 +1,6 @@
 """The website's Sweeps page: every sweep ``pseudoface sweep`` published under ``reports/_sweeps/``
 (``sweep.json`` + ``sweep.csv`` per grid, aggregate scores only), one section each: macro-F1 ± SD
-per point beside the feature model and stratified random on the same folds (:func:`plots.sweep_figure`)
+per point beside the feature model and stratified random on the same folds (:func:`result_plots.sweep_figure`)
 and the table (markup: ``templates/sweeps.html.j2``).
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ from markupsafe import Markup
 
 from . import captions, results
 from .captions import display_name
-from .plots import PLOTLY_CONFIG, sweep_figure
+from .plots import PLOTLY_CONFIG
+from .result_plots import sweep_figure
 
 SWEEPS = Path("reports") / "_sweeps"  # what `pseudoface sweep` publishes (sweep.csv + sweep.json per grid)
 
