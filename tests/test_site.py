@@ -365,3 +365,15 @@ def test_the_index_notes_a_difference_whose_interval_leaves_minus_one_to_one():
     narrow = site_pages._interval({"mean": 0.1, "ci95": [-0.2, 0.4]})
     assert "past −1 and 1, outside the possible range: uninformative" in wide
     assert "uninformative" not in narrow
+
+
+def test_the_run_caption_counts_outer_folds_and_repeats_as_the_sentences_do():
+    """Seen on page 3 of a 2-fold, 5-repeat run: "Ran (cv, 10 outer folds, ...)" above a sentence saying
+    "mean ± SD over 2 outer folds × 5 repeats"."""
+    from pseudoface.site import results
+    metrics = {"protocol": "cv", "fold_details": [{}] * 10, "seconds": 4.0, "device": "cpu", "n_depressed": 10,
+               "n_participants": 30, "macro_f1": {"folds": [0.5] * 10, "pooled": {str(r): 0.5 for r in range(5)}}}
+    caption = results.run_caption(metrics, reused=False)
+    assert caption.startswith("Ran (cv, 2 outer folds × 5 repeats, 4 s on cpu)") and "10 outer folds" not in caption
+    single = metrics | {"fold_details": [{}] * 5, "macro_f1": {"folds": [0.5] * 5, "pooled": {"0": 0.5}}}
+    assert results.run_caption(single, reused=True).startswith("Reused a finished run (cv, 5 outer folds, 4 s")

@@ -271,13 +271,14 @@ COLORBAR_TICK_PX = 24  # px per colour-bar tick label at font size 10, with room
 def colorbar_ticks(height_px: float, limit: float, signed: bool) -> dict:
     """Tick settings of a colour bar ``height_px`` tall over [-limit, limit] (signed) or [0, limit]: at most
     one label per :data:`COLORBAR_TICK_PX`; a bar with room for fewer than four (a block of two or three
-    rows) is labelled at its ends and 0 only, so that it still shows its range. A 90 px bar took five or
-    six labels that ran into each other (E-DAIC page 2's head rotation and velocity bars)."""
+    rows) is labelled at its ends and 0 only (with plotly's minus sign), so that it still shows its range.
+    A 90 px bar took five or six labels that ran into each other (E-DAIC page 2's head rotation bars)."""
     fits = int(height_px // COLORBAR_TICK_PX)
     if fits >= 4:
         return dict(nticks=fits, tickfont=dict(size=10))
     values = [-limit, 0.0, limit] if signed else [0.0, limit]
-    return dict(tickmode="array", tickvals=values, ticktext=[f"{v:.2g}" for v in values], tickfont=dict(size=10))
+    labels = [f"{v:.2g}".replace("-", "−") for v in values]
+    return dict(tickmode="array", tickvals=values, ticktext=labels, tickfont=dict(size=10))
 
 
 def pseudo_image_figure(blocks: list, title: str, channel_names=("X", "Y", "Z"), signed: bool = True,

@@ -85,8 +85,8 @@ def small_fold_warning(metrics: dict) -> str:
 
 
 def run_caption(metrics: dict, reused: bool) -> str:
-    what = "Reused a finished run" if reused else "Ran"
-    return (f"{what} ({metrics['protocol']}, {len(metrics['fold_details'])} outer folds, {_f(metrics['seconds'], 0)} s "
+    what = "Reused a finished run" if reused else "Ran"  # '2 outer folds × 5 repeats', not '10 outer folds'
+    return (f"{what} ({metrics['protocol']}, {folds_phrase(metrics['macro_f1'])}, {_f(metrics['seconds'], 0)} s "
             f"on {metrics.get('device', 'cpu')}): the headline model, the network, the motion-feature model and the best "
             f"trivial baseline in the same folds; {metrics['n_depressed']} of {metrics['n_participants']} participants "
             "depressed.")
