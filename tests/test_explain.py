@@ -303,3 +303,9 @@ def test_no_planted_cue_no_stable_top_group(tmp_path):
         for by in ("mean_abs_delta", "class_gap"):
             a = explain.rank_agreement(summary, model, by)
             assert not a["stable"], (model, by, a)
+
+
+def test_small_logit_changes_keep_two_significant_figures():
+    """A 0.003 change beside bars of 0.003-0.008 printed as 0.00 said nothing (issue 31's review)."""
+    from pseudoface.learning.explain_summary import _size
+    assert [_size(x) for x in (0.0031, 0.00849, 0.54, 1.234)] == ["0.0031", "0.0085", "0.54", "1.2"]

@@ -134,7 +134,7 @@ def test_each_series_group_has_its_own_block_unit_and_colour_scale(planted_root)
     ctx = _context(planted_root)
     cm = images.class_mean_blocks(ctx)
     groups = [b["group"] for b in cm["not depressed"]]
-    assert groups == list(encode.SERIES_GROUPS)  # head translation, head rotation, gaze direction, gaze angle, AU
+    assert groups == list(encode.SERIES_GROUPS)[:5]  # head translation, head rotation, gaze direction, gaze angle, AU
     units = [b["unit"] for b in cm["not depressed"]]
     assert units == ["mm", "degrees", "unit vector", "degrees", "intensity<br>(0–5)"]
     assert cm["not depressed"][1]["title"] == "head rotation: size of the change from the session's median"
@@ -152,6 +152,20 @@ def test_each_series_group_has_its_own_block_unit_and_colour_scale(planted_root)
     assert [b["group"] for b in blocks] == groups and (_block(blocks, "AU intensity")["z"] >= 0).all()
     assert "velocity" in images.velocity_caption(ex["rows"]) or "change" in images.velocity_caption(ex["rows"])
     assert images.channel_names(ex["rows"]) == ("",)  # one channel: the blocks have headings instead
+
+
+def test_the_shared_series_draw_blink_presence_on_its_own_0_to_1_scale(planted_root):
+    """data.signals: shared_series (the cross-corpus input): 27 rows, no gaze angles, blink presence
+    (AU45_c, 0/1) as its own block whose neutral is 0 and whose scale ends at 1, not AU intensity's 5."""
+    ctx = _context(planted_root, data={"root": str(planted_root), "min_valid_seconds": 5, "signals": "shared_series"})
+    cm = images.class_mean_blocks(ctx)
+    blocks = cm["not depressed"]
+    assert [b["group"] for b in blocks] == ["head translation", "head rotation", "gaze direction", "AU intensity",
+                                            "AU presence"]
+    assert [len(b["rows"]) for b in blocks] == [3, 3, 6, 14, 1] and blocks[-1]["unit"] == "presence<br>(0–1)"
+    assert encode.row_neutrals(("AU45_c", "AU12_r", "pose_Tx"), 2)[0].tolist() == [0.0, 0.0, 0.5]
+    ex = images.example_window(ctx)
+    assert ex["image"].shape[:2] == (2, 27) and set(np.unique(ex["image"][0, -1])) <= {0.0, 1.0}  # presence as read
 
 
 def test_the_page_text_follows_the_layout(planted_root, synth_root):

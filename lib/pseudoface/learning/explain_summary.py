@@ -102,6 +102,11 @@ def missing_reason(groups) -> str:
     return f"its input has no rows of {'that group' if len(groups) == 1 else 'those groups'}{jaw}, so nothing of it is occluded"
 
 
+def _size(x: float) -> str:
+    """A logit change to 2 significant figures (0.54, 0.0031): fixed decimals would print small changes as 0.00."""
+    return f"{x:.2g}"
+
+
 def sentence(summary: pd.DataFrame) -> str:
     """The top groups of each model by mean |Δ| (the number printed, largest first), whether the
     ranking is stable across folds by the one stated threshold (:data:`STABLE_W`), and why a group one
@@ -114,8 +119,8 @@ def sentence(summary: pd.DataFrame) -> str:
         first, second = (s.iloc[i] for i in (0, min(1, len(s) - 1)))
         how = "stable" if agree["stable"] else "not stable"
         out.append(f"{MODEL_NAMES[model]}'s score changes most when {first.group} is replaced by its neutral value "
-                   f"(mean |Δ logit| {first.mean_abs_delta:.2f} ± {first.sd_abs_delta:.2f} over folds), then "
-                   f"{second.group} ({second.mean_abs_delta:.2f} ± {second.sd_abs_delta:.2f}); {first.group} is the "
+                   f"(mean |Δ logit| {_size(first.mean_abs_delta)} ± {_size(first.sd_abs_delta)} over folds), then "
+                   f"{second.group} ({_size(second.mean_abs_delta)} ± {_size(second.sd_abs_delta)}); {first.group} is the "
                    f"largest in {agree['top_share'] * agree['folds']:.0f} of {agree['folds']} folds, and the ranking "
                    f"of all groups is {how} across folds (Kendall's W {agree['kendall_w']:.2f}; 1 is the same order "
                    f"in every fold, {1 / max(agree['folds'], 1):.2f} is chance; {STABLE_RULE}).")

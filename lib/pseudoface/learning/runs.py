@@ -16,6 +16,7 @@ import json
 import platform
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def open_run_folder(out: Path, params: Params, resume: bool, replace: bool) -> N
     if run_file.is_file():
         previous = json.loads(run_file.read_text())
         if previous["config_hash"] != chash and replace:
-            print(f"{out}: replacing a run of another configuration ({previous['config_hash']})")
+            print(f"{out}: replacing a run of another configuration ({previous['config_hash']})", file=sys.stderr)
             for sub in (FOLDS, CHECKPOINTS):
                 shutil.rmtree(out / sub, ignore_errors=True)
             for name in (RUN_FILE, METRICS, PREDICTIONS, HISTORY, PARTICIPANTS):
