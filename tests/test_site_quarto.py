@@ -279,3 +279,12 @@ def test_the_reporting_items_keep_their_column_widths_under_quarto():
     rules = {sel.strip(): body for sels, body in _scss_rules((ROOT / "site.scss").read_text()) for sel in sels.split(",")}
     assert "table-layout: fixed" in rules[".pf-items table"] and "width: 100%" in rules[".pf-items table"]
     assert "overflow-wrap" in rules[".pf-items td"]
+
+
+def test_every_class_the_generated_bodies_style_in_the_fallback_has_a_quarto_rule():
+    """Seen with Quarto 1.7.34: the synthetic banner had no style of its own under Quarto and read as the
+    first words of the next paragraph. The classes that carry a look in the fallback's site.css (banner,
+    key and model tables, scrolling boxes) have a rule in site.scss too."""
+    rules = " ".join(selectors for selectors, _ in _scss_rules((ROOT / "site.scss").read_text()))
+    for cls in ("pf-banner", "pf-key", "pf-models", "pf-scroll", "pf-tag"):
+        assert f".{cls}" in rules, cls
