@@ -118,6 +118,8 @@ def transfer_summary(run_root: Path, params: Params) -> dict:
                           "feature_model": within_m["baselines"]["feature_model"]["macro_f1"]["mean"],
                           "fused_model": within_m["fused_model"]["macro_f1"]["mean"]},
             "input": first["input_shape"], "model_parameters": first["model_parameters"],
+            "provenance": {"code_version": first["code_version"], "config_hash": first["config_hash"],
+                           "data_fingerprint": first["data_fingerprint"], "device": first["device"]},
             "config": {"model": first["config"]["model"], "data": {"signals": first["config"]["data"]["signals"]}}}
     return out
 
