@@ -164,7 +164,11 @@ def test_comparisons_ran_in_the_same_folds(built):
     assert not (root / "runs" / "daic_woz" / "report" / "comparisons.csv").exists()  # switched off there
     # a corpus without landmarks runs the variants that need none
     edaic = pd.read_csv(root / "runs" / "e_daic" / "report" / "comparisons.csv")
-    assert list(edaic.name) == ["default (window layout, aligned)", "CNN-LSTM on clips (the paper's design)"]
+    # ... and, as a licensed corpus, the 27 series it shares with DAIC-WOZ in the same folds (issue 32)
+    assert list(edaic.name) == ["default (window layout, aligned)", "CNN-LSTM on clips (the paper's design)",
+                                "pose, gaze and AU series shared by both corpora"]
+    shared = json.loads((root / "runs" / "e_daic" / "report" / edaic.run.iloc[-1] / "metrics.json").read_text())
+    assert shared["input_shape"][1] == 27 and shared["config"]["data"]["signals"] == "shared_series"
 
 
 @pytest.mark.slow
