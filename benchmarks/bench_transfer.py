@@ -28,11 +28,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
+from bench_quality import paired  # run as a script: benchmarks/ is on sys.path
 from pseudoface.corpora.read import is_synthetic
 from pseudoface.corpora.synthetic import EFFECTS, write_corpus
-from pseudoface.learning.transfer import ADAPTATIONS, MODELS, run_transfer
+from pseudoface.learning.transfer import ADAPTATIONS, MODELS, best_trivial, run_transfer
 from pseudoface.params import load_params
 
 OUT = Path(__file__).resolve().parent / "out" / "transfer"
@@ -55,14 +55,6 @@ def cell(family: str, seed: int, participants: int, seconds: float, extra: list)
     return run_transfer(params, OUT / "runs" / f"{family}-s{seed}-n{participants}-t{seconds:g}")
 
 
-def t_interval(values: list) -> tuple[float, float]:
-    v = np.asarray(values, float)
-    if len(v) < 2:
-        return float("nan"), float("nan")
-    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-    return float(v.mean() - half), float(v.mean() + half)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--families", nargs="+", default=["amplitude", "smiles"], choices=list(EFFECTS))
@@ -76,7 +68,7 @@ def main() -> None:
     for family in args.families:
         for seed in args.seeds:
             t = time.perf_counter()
-            results[f"{family}/{seed}"] = s = cell(family, seed, args.participants, args.seconds, args.extra)
+            results[f"{family}/{seed}"] = cell(family, seed, args.participants, args.seconds, args.extra)
             print(f"{family} seed {seed}: {time.perf_counter() - t:.0f} s", flush=True)
     print(f"\nDAIC-WOZ layout -> E-DAIC layout, shared series, {args.participants} x {args.seconds:g} s per corpus, "
           f"seeds {args.seeds}; macro-F1 on the test corpus, mean over seeds ({time.perf_counter() - started:.0f} s)")
@@ -86,12 +78,12 @@ def main() -> None:
     misses = []
     for family in args.families:
         cells = [results[f"{family}/{seed}"] for seed in args.seeds]
-        trivial = [max(b["macro_f1"] for b in c["adaptations"]["none"]["baselines"].values()) for c in cells]
+        trivial = [best_trivial(c["adaptations"]["none"])[1] for c in cells]
         for key in MODELS:
             cross = {a: [c["adaptations"][a]["models"][key]["cross"]["macro_f1"] for c in cells] for a in ADAPTATIONS}
             within = [c["adaptations"]["none"]["models"][key]["within"]["macro_f1"] for c in cells]
             gap = [c["adaptations"]["none"]["models"][key]["gap"]["macro_f1"] for c in cells]
-            lo, hi = t_interval(gap)
+            _, lo, hi = paired(gap, np.zeros(len(gap)))  # the mean gap's t interval over seeds
             print(f"{family:<11} {key:<14} {np.mean(cross['none']):6.3f} {np.mean(cross['standardise']):9.3f} "
                   f"{np.mean(within):7.3f} {np.mean(gap):+7.3f} {f'{lo:+.3f} to {hi:+.3f}':>19} {np.mean(trivial):12.3f}")
             if key != "network" and np.mean(cross["none"]) <= np.mean(trivial):

@@ -41,6 +41,18 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
+def replace_dir(new: Path, final: Path, aside: Path) -> None:
+    """Put the finished folder ``new`` in place of ``final`` in one rename: the previous ``final`` is
+    moved to ``aside`` first and removed after, so a reader finds the old folder or the new one whole,
+    never half of either."""
+    import shutil
+    shutil.rmtree(aside, ignore_errors=True)
+    if final.exists():
+        os.replace(final, aside)
+    os.replace(new, final)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
 def cache_root(override: str | None = None) -> Path:
     """``override``, $PSEUDOFACE_CACHE_DIR, $XDG_CACHE_HOME/pseudoface or ~/.cache/pseudoface."""
     if override:

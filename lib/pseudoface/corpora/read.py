@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import daic, daic_series, edaic, openface
+from .cache import replace_dir
 from .corpus import SYNTHETIC_MARKER, Corpus, Flow, Session
 from .labels import task_labels, unlabelled_reason
 from ..params import Params, ParamsError, params_from_dict
@@ -103,11 +104,7 @@ def ensure_synthetic(params: Params, fmt: str = "daic_woz", first_id: int = 300,
     shutil.rmtree(tmp, ignore_errors=True)
     write_corpus(tmp, participants=size[0], seconds=size[1], seed=params.cv.seed if seed is None else seed,
                  fmt=fmt, first_id=first_id, origin="params")
-    old = root.with_name(root.name + ".replaced")
-    if root.exists():
-        root.rename(old)
-    tmp.rename(root)  # the new corpus appears whole
-    shutil.rmtree(old, ignore_errors=True)
+    replace_dir(tmp, root, root.with_name(root.name + ".replaced"))  # the new corpus appears whole
 
 
 def build_corpus(dataset: str, root: Path, labels: pd.DataFrame, found: dict, reader, params: Params,

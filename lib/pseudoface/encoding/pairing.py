@@ -60,8 +60,12 @@ def _adapt(images: dict, table: pd.DataFrame, feature_cols: list, ref_images: di
     """Move ``images`` and ``table[feature_cols]`` to the reference corpus's mean and SD, per (channel,
     row) and per feature, using the statistics of each corpus's own inputs."""
     def moments(imgs: dict) -> tuple[np.ndarray, np.ndarray]:
-        stacked = np.concatenate([v.astype(np.float64) for v in imgs.values()], axis=0)  # (N, C, R, W)
-        return stacked.mean(axis=(0, 3)), stacked.std(axis=(0, 3))  # (C, R)
+        """(C, R) mean and SD over every window and time step, one session at a time: a corpus's
+        windows stacked as float64 would be gigabytes (E-DAIC: 275 sessions x ~480 windows)."""
+        n = sum(v.shape[0] * v.shape[3] for v in imgs.values())
+        mean = sum(v.sum(axis=(0, 3), dtype=np.float64) for v in imgs.values()) / n
+        var = sum(((v - mean[None, :, :, None]) ** 2).sum(axis=(0, 3)) for v in imgs.values()) / n
+        return mean, np.sqrt(var)
     mu, sd = moments(images)
     ref_mu, ref_sd = moments(ref_images)
     scale = np.where(sd > 1e-9, ref_sd / np.maximum(sd, 1e-9), 1.0)[None, :, :, None]
@@ -137,9 +141,4 @@ def _joined_corpus(params: Params, train: Corpus, test: Corpus, both: list, losi
     return Corpus(params.dataset, Path(train.root), train.synthetic and test.synthetic, labels, sessions, flow,
                   train.problems + test.problems, pd.concat([train.disagreements, test.disagreements], ignore_index=True),
                   pd.concat([train.quirks, test.quirks], ignore_index=True), notes)
-
-
-def side_of(enc: EncodedCorpus) -> dict:
-    """participant_id -> 'training' or 'test' of a joined corpus."""
-    return dict(zip(enc.table.participant_id, enc.table.corpus))
 

@@ -68,9 +68,12 @@ def paired_difference(a, b, fraction: float) -> dict:
     return {"mean": iv["mean"], "std": iv["sd"], "folds": [float(x) for x in d], CORRECTED_T_KEY: iv["ci95"]}
 
 
-def number(x, digits: int = 3) -> str:
-    """A number as pages print it: ``digits`` decimals, a typographic minus, 'n/a' when undefined."""
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.{digits}f}".replace("-", "−")
+def number(x, digits: int = 3, sign: bool = False) -> str:
+    """A number as pages print it: ``digits`` decimals (with ``sign``, '+' before a positive one), a
+    typographic minus, 'n/a' when undefined."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return (f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}").replace("-", "−")
 
 
 def count_text(n: int, word: str, many: str | None = None) -> str:

@@ -124,6 +124,13 @@ def transfer_summary(run_root: Path, params: Params) -> dict:
     return out
 
 
+def best_trivial(adaptation: dict) -> tuple[str, float]:
+    """(name, macro-F1) of the best baseline without face data on the test corpus, of one adaptation's
+    block of ``transfer.json``."""
+    name = max(adaptation["baselines"], key=lambda k: adaptation["baselines"][k]["macro_f1"])
+    return name, adaptation["baselines"][name]["macro_f1"]
+
+
 def transfer_lines(s: dict) -> list[str]:
     """What ``pseudoface cv`` prints of a transfer: per adaptation and model the test corpus's
     macro-F1 with its bootstrap interval, the within-corpus one and the gap; the best baseline."""
@@ -132,8 +139,8 @@ def transfer_lines(s: dict) -> list[str]:
              f"{s['test']['dataset']} ({s['test']['n']}); {s['in_both']} in both corpora left the {s['overlap_side']} "
              f"side; macro-F1 on the test corpus (95% CI, participant bootstrap):"]
     for a, block in s["adaptations"].items():
-        best = max(block["baselines"], key=lambda k: block["baselines"][k]["macro_f1"])
-        lines.append(f"  adaptation {a}: best trivial baseline {best} {number(block['baselines'][best]['macro_f1'])}")
+        best, value = best_trivial(block)
+        lines.append(f"  adaptation {a}: best trivial baseline {best} {number(value)}")
         for key, m in block["models"].items():
             lines.append(f"    {key}: {number(m['cross']['macro_f1'])} ({ci_text(m['cross'][BOOTSTRAP_KEY])}); within "
                          f"{number(m['within']['macro_f1'])}; gap {number(m['gap']['macro_f1'])} "

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .downloads import DOWNLOAD_NAMES, DOWNLOADS, read_json, write_downloads
+from ..corpora.cache import replace_dir
+from .downloads import DOWNLOAD_NAMES, DOWNLOADS, write_downloads
 from ..corpora.extract import from_video
 from ..params import Params, ParamsError, load_params
 from .privacy import PrivacyError, check_published, private_paths, scrub
@@ -200,12 +201,8 @@ def publish(staging: Path, dataset: str, params: Params, root: Path, layout: str
         nb.metadata[STAMP] = stamp
         nbformat.write(nb, path)
     check_published(staging, paths)
-    final, previous = root / "reports" / dataset, root / "reports" / PARTIAL / f"{dataset}.previous"
-    shutil.rmtree(previous, ignore_errors=True)
-    if final.exists():
-        os.replace(final, previous)
-    os.replace(staging, final)
-    shutil.rmtree(previous, ignore_errors=True)
+    final = root / "reports" / dataset
+    replace_dir(staging, final, root / "reports" / PARTIAL / f"{dataset}.previous")
     with contextlib.suppress(OSError):
         (root / "reports" / PARTIAL).rmdir()  # only when empty
     return final

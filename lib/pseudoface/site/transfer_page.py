@@ -10,7 +10,6 @@ macro-F1 on the same participants, and the transfer gap with a paired bootstrap 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import uuid
@@ -19,9 +18,10 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import captions
+from ..corpora.cache import replace_dir
 from .captions import display_name
 from ..learning.intervals import BOOTSTRAP_KEY, ci_text, number
-from ..learning.transfer import ADAPTATIONS, MODELS, TRANSFER_JSON, TRANSFER_VERSION
+from ..learning.transfer import ADAPTATIONS, MODELS, TRANSFER_JSON, TRANSFER_VERSION, best_trivial
 from ..params import Params
 from .privacy import check_published, private_paths, scrub
 
@@ -50,12 +50,7 @@ def publish_transfer(name: str, params: Params, root: Path, summary: dict) -> Pa
     (staging / TRANSFER_JSON).write_text(json.dumps(scrub(summary | {"stamp": stamp}, paths), indent=1, default=float))
     check_published(staging, paths)
     final = root / "reports" / name
-    previous = root / "reports" / "_partial" / f"{name}.previous"
-    shutil.rmtree(previous, ignore_errors=True)
-    if final.exists():
-        os.replace(final, previous)
-    os.replace(staging, final)
-    shutil.rmtree(previous, ignore_errors=True)
+    replace_dir(staging, final, root / "reports" / "_partial" / f"{name}.previous")
     return final
 
 
@@ -84,10 +79,6 @@ def direction(s: dict) -> str:
     return f"{corpus_name(s['training'])} → {corpus_name(s['test'])}"
 
 
-def _signed(x: float) -> str:
-    return ("+" if x >= 0 else "") + number(x)
-
-
 def _interval(d: dict, prose: bool = True) -> str:
     """'0.734 (95% CI 0.645 to 0.815)' in a sentence, '0.734 (0.645 to 0.815)' in a table cell."""
     return f"{number(d['macro_f1'])} ({'95% CI ' if prose else ''}{ci_text(d[BOOTSTRAP_KEY], bounds=UNIT)})"
@@ -95,13 +86,7 @@ def _interval(d: dict, prose: bool = True) -> str:
 
 def _gap(d: dict, prose: bool = True) -> str:
     lo, hi = d[BOOTSTRAP_KEY]
-    return f"{_signed(d['macro_f1'])} ({'95% CI ' if prose else ''}{_signed(lo)} to {_signed(hi)})"
-
-
-def best_trivial(adaptation: dict) -> tuple[str, float]:
-    """(name, macro-F1) of the best baseline without face data on the test corpus."""
-    name = max(adaptation["baselines"], key=lambda k: adaptation["baselines"][k]["macro_f1"])
-    return name, adaptation["baselines"][name]["macro_f1"]
+    return f"{number(d['macro_f1'], sign=True)} ({'95% CI ' if prose else ''}{number(lo, sign=True)} to {number(hi, sign=True)})"
 
 
 def verdicts(s: dict, adaptation: str = "none") -> list[tuple[str, bool, str]]:
@@ -131,7 +116,7 @@ def lead_sentence(s: dict) -> str:
     did = [name for name, ok, _ in v if ok]
     did_not = [name for name, ok, _ in v if not ok]
     if did and not did_not:
-        return f"Every model transferred: all three are above the best trivial baseline on the test corpus."
+        return "Every model transferred: all three are above the best trivial baseline on the test corpus."
     if not did:
         return "Nothing transferred: no model is shown above the best trivial baseline on the test corpus."
     return f"Transferred: {', '.join(did)}; not shown to transfer: {', '.join(did_not)}."
