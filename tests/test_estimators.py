@@ -12,7 +12,7 @@ import pytest
 
 from pseudoface.site import downloads, reporting, results, site_pages
 from pseudoface.cli import main
-from pseudoface.learning.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, UNIT, ci_text
+from pseudoface.learning.intervals import BOOTSTRAP_KEY, CORRECTED_T, CORRECTED_T_KEY, UNIT, ci_text, number
 from pseudoface.site.report import SUMMARY_KEYS
 from pseudoface.learning.sanity import load_sanity
 
@@ -90,8 +90,8 @@ def test_every_page_and_file_prints_the_same_interval(places):
     assert f"95% CI of the mean<br>({CORRECTED_T})" in places["index"]
     assert "headline" in item_12e and CORRECTED_T in item_12e and "percentile bootstrap" not in item_12e
     d = m["differences"]["fused_minus_feature_model"]
-    shown = results._f(d["mean"], sign=True)
-    lo, hi = (results._f(v, sign=True) for v in d[CORRECTED_T_KEY])
+    shown = number(d["mean"], sign=True)
+    lo, hi = (number(v, sign=True) for v in d[CORRECTED_T_KEY])
     assert f"motion-feature model</th><td>{shown} (95% CI {lo} to {hi}, {CORRECTED_T})</td>" in places["index"]
     for place in ("terminal", "reporting_md", "index", "reporting_page", "sentence"):
         for s in _summaries(m).values():  # the pooled bootstrap is shown nowhere

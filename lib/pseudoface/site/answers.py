@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..corpora.corpus import AUS, GAZE, POSE
-from ..learning.intervals import CORRECTED_T, CORRECTED_T_KEY, UNIT, beyond_note, count_text, headline_text, number, span_text
+from ..learning.intervals import CORRECTED_T, CORRECTED_T_KEY, beyond_note, count_text, headline_text, number, span_text
 
 DATASETS = {
     "daic_woz": "DAIC-WOZ (AVEC 2016/2017): per-session CLNF 3-D facial landmark files (68 points, camera-space "

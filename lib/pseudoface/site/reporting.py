@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .answers import (FOLD_FILES, METHODS, PARTICIPANT_TABLE, UNIT, RunFiles, counts_text, flow_text, folds_text, headline, mean_sd_text, range_text, regression)
+from .answers import (FOLD_FILES, METHODS, PARTICIPANT_TABLE, RunFiles, counts_text, flow_text, folds_text, headline, mean_sd_text, range_text, regression)
 from ..corpora.cache import atomic_write_text
 from .captions import render
 from ..learning.evaluate import macro_f1
-from ..learning.intervals import CORRECTED_T, CORRECTED_T_KEY, number
+from ..learning.intervals import CORRECTED_T, CORRECTED_T_KEY, UNIT, number
 from ..params import Params, ParamsError, params_from_dict, project_root
 from .privacy import private_paths, scrub
-from ..learning.runs import (FOLDS, METRICS, PARTICIPANTS, PREDICTIONS, REPORTING_JSON, REPORTING_MD, load_metrics)
+from ..learning.runs import (FOLDS, PARTICIPANTS, PREDICTIONS, REPORTING_JSON, REPORTING_MD, load_metrics)
 from ..learning.sanity import load_sanity, sanity_sentence, sanity_table
 from .severity import REGRESSION_MODELS, regression_summaries
 from .tripod import ANSWERED, CHECKLIST, GUIDELINE, RESEARCHER

@@ -8,21 +8,12 @@ Reads run folders through :mod:`runs` (via :mod:`tables`) and never trains.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from ..learning.evaluate import macro_f1
-from ..learning.intervals import CORRECTED_T, DIFFERENCE, UNIT, beyond_note, fold_interval, headline_text, span_text
+from ..learning.intervals import CORRECTED_T, DIFFERENCE, UNIT, beyond_note, fold_interval, headline_text, number, span_text
 from .tables import (BASELINE_NAMES, COMPARISON_COLUMNS, TRIVIAL, baseline_table, best_trivial, calibration_bins, chosen_table, compare_to_default, comparison_table, errors_table, fold_scores, fold_table, gender_table, headline_key, headline_keys, headline_table, model_label, model_table, network_name, open_run, paired, pooled_confusion, prevalence, screening, test_fraction, threshold_sweep, verdict)
-
-
-def _f(x, digits: int = 3, sign: bool = False) -> str:
-    """A number for a sentence; 'n/a' for a missing or undefined one (e.g. the SD of one fold)."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    return (f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}").replace("-", "−")  # a typographic minus
 
 
 POOLED_ESTIMATOR = "pooled out-of-fold predictions of the first repeat"
@@ -50,7 +41,7 @@ def headline_sentence(metrics: dict) -> str:
     ppr = (metrics.get("fused_model") if key == "fused" else metrics)["predicted_positive_rate"]["mean"]
     return (f"The {model_label(metrics, key, prose=True)}: macro-F1 "
             f"{headline_text(iv['mean'], iv['sd'], iv['ci95'], folds_phrase(metrics['macro_f1']), UNIT)}. It calls "
-            f"{_f(100 * ppr, 0)}% of participants depressed; {_f(100 * prevalence(metrics), 0)}% are. "
+            f"{number(100 * ppr, 0)}% of participants depressed; {number(100 * prevalence(metrics), 0)}% are. "
             + label_sentence(metrics))
 
 
@@ -86,7 +77,7 @@ def small_fold_warning(metrics: dict) -> str:
 
 def run_caption(metrics: dict, reused: bool) -> str:
     what = "Reused a finished run" if reused else "Ran"  # '2 outer folds × 5 repeats', not '10 outer folds'
-    return (f"{what} ({metrics['protocol']}, {folds_phrase(metrics['macro_f1'])}, {_f(metrics['seconds'], 0)} s "
+    return (f"{what} ({metrics['protocol']}, {folds_phrase(metrics['macro_f1'])}, {number(metrics['seconds'], 0)} s "
             f"on {metrics.get('device', 'cpu')}): the headline model, the network, the motion-feature model and the best "
             f"trivial baseline in the same folds; {metrics['n_depressed']} of {metrics['n_participants']} participants "
             "depressed.")
@@ -104,7 +95,7 @@ def training_sentence(metrics: dict, max_epochs: int) -> str:
     thresholds = span_text(t.threshold.min(), t.threshold.max(), 2, sep=" to ")
     return (f"Chosen epoch{'s' * (' ' in epochs)} {epochs} (of at most {max_epochs}); decision "
             f"threshold{'s' * (' ' in thresholds)} {thresholds}, both chosen on each fold's "
-            f"inner-validation participants. A fold took {_f(t.seconds.median(), 0)} s (median).")
+            f"inner-validation participants. A fold took {number(t.seconds.median(), 0)} s (median).")
 
 
 def calibration_sentence(metrics: dict) -> str:
@@ -116,21 +107,21 @@ def calibration_sentence(metrics: dict) -> str:
                 "again to draw the reliability curve.")
     p = prevalence(metrics)
     reference = p * (1 - p)
-    reading = (f"This is worse than the prevalence-only forecast, which gives every participant the probability {_f(p, 2)} "
-               f"and scores {_f(reference)}: the network's scores may rank participants, but they are not usable as "
+    reading = (f"This is worse than the prevalence-only forecast, which gives every participant the probability {number(p, 2)} "
+               f"and scores {number(reference)}: the network's scores may rank participants, but they are not usable as "
                "probabilities of depression." if cal["brier"] >= reference else
-               f"This beats the prevalence-only forecast ({_f(p, 2)} for everyone scores {_f(reference)}).")
+               f"This beats the prevalence-only forecast ({number(p, 2)} for everyone scores {number(reference)}).")
     fused = metrics.get("fused_model", {}).get("calibration")
-    headline = (f" The fused model (the headline) scores a Brier of {_f(fused['brier'])} on the same participants, "
+    headline = (f" The fused model (the headline) scores a Brier of {number(fused['brier'])} on the same participants, "
                 f"{'worse than' if fused['brier'] >= reference else 'better than'} the prevalence-only forecast."
                 if fused else "")
-    return (f"Brier score {_f(cal['brier'])} of the network's pooled out-of-fold probabilities (lower is better). {reading}"
+    return (f"Brier score {number(cal['brier'])} of the network's pooled out-of-fold probabilities (lower is better). {reading}"
             f"{headline} Points on the diagonal are calibrated; marker size is the number of participants in the bin. "
             f"Calibration method: {cal.get('method', 'none')}.")
 
 
 def _difference(d: dict) -> str:
-    return (f"difference {_f(d['mean'], sign=True)}, 95% CI {_f(d['ci95'][0], sign=True)} to {_f(d['ci95'][1], sign=True)}"
+    return (f"difference {number(d['mean'], sign=True)}, 95% CI {number(d['ci95'][0], sign=True)} to {number(d['ci95'][1], sign=True)}"
             + beyond_note(d["ci95"], DIFFERENCE))
 
 
@@ -140,7 +131,7 @@ def _against_trivial(metrics: dict, key: str, where: str) -> str:
     d = paired(metrics, key, trivial)
     name, base = model_label(metrics, key, prose=True), BASELINE_NAMES.get(trivial, trivial)
     where = f" {where}" if where else ""
-    score = _f(metrics["baselines"][trivial]["macro_f1"]["mean"])
+    score = number(metrics["baselines"][trivial]["macro_f1"]["mean"])
     if verdict(d["mean"], d["ci95"]) == "better":
         return f"The {name} beats every trivial baseline{where}: the best of them, {base}, scores {score} ({_difference(d)})."
     if d["mean"] <= 0:
@@ -161,12 +152,12 @@ def floor_sentence(metrics: dict) -> str:
     ppr = metrics["predicted_positive_rate"]["mean"]
     majority = metrics["baselines"].get("majority", {}).get("macro_f1", {}).get("mean", np.nan)
     if ppr <= 0.05 or ppr >= 0.95:
-        return (f"The {network_name(metrics)} sits at the majority-class floor: it calls {_f(100 * ppr, 0)}% of "
-                f"participants depressed, so its macro-F1 ({_f(metrics['macro_f1']['mean'])}) is about that of calling "
-                f"everyone one class ({_f(majority)}).")
+        return (f"The {network_name(metrics)} sits at the majority-class floor: it calls {number(100 * ppr, 0)}% of "
+                f"participants depressed, so its macro-F1 ({number(metrics['macro_f1']['mean'])}) is about that of calling "
+                f"everyone one class ({number(majority)}).")
     if metrics["macro_f1"]["mean"] <= majority + 0.01:
-        return (f"The {network_name(metrics)}'s macro-F1 ({_f(metrics['macro_f1']['mean'])}) is no higher than that of "
-                f"calling everyone not depressed ({_f(majority)}), though it calls {_f(100 * ppr, 0)}% of participants "
+        return (f"The {network_name(metrics)}'s macro-F1 ({number(metrics['macro_f1']['mean'])}) is no higher than that of "
+                f"calling everyone not depressed ({number(majority)}), though it calls {number(100 * ppr, 0)}% of participants "
                 "depressed: its decisions carry no information about the label here.")
     return ""
 
@@ -186,7 +177,7 @@ def fused_contribution_sentence(metrics: dict, predictions: pd.DataFrame | None 
         calls = (f"; it makes the same call as the motion-feature model for all {len(p)} participants" if same == len(p)
                  else f"; their calls differ for {len(p) - same} of {len(p)} participants, with the same macro-F1")
     return (f"The fused model scores exactly the motion-feature model's macro-F1 in every outer fold{calls}: the "
-            f"network contributed nothing to the fused model here, whose difference of {_f(0.0, sign=True)} is the "
+            f"network contributed nothing to the fused model here, whose difference of {number(0.0, sign=True)} is the "
             "feature model's own result, not a small gain.")
 
 
@@ -229,8 +220,8 @@ def baseline_sentence(metrics: dict) -> str:
              if beyond_note([r.diff_low, r.diff_high], DIFFERENCE)]
     note = (f" The 95% interval of {' and of '.join(wide)} runs past the limits the metric can take (0 to 1 for "
             "macro-F1, −1 to +1 for a difference): such an interval is uninformative at this sample size." if wide else "")
-    return (f"The strongest baseline is the {BASELINE_NAMES.get(best, best)} ({_f(b[best]['macro_f1']['mean'])} ± "
-            f"{_f(b[best]['macro_f1']['std'])}). By mean macro-F1 over folds, " + "; ".join(parts) + ". A rank is not "
+    return (f"The strongest baseline is the {BASELINE_NAMES.get(best, best)} ({number(b[best]['macro_f1']['mean'])} ± "
+            f"{number(b[best]['macro_f1']['std'])}). By mean macro-F1 over folds, " + "; ".join(parts) + ". A rank is not "
             "a test: the right panel gives each difference to the motion-feature model with its interval." + note)
 
 
@@ -246,17 +237,17 @@ def shown_model(metrics: dict | None) -> str:
 
 def roc_sentence(metrics: dict) -> str:
     aucs = [f["roc_auc"] for f in metrics["fold_details"]]
-    lo, hi = _f(np.nanmin(aucs)), _f(np.nanmax(aucs))
+    lo, hi = number(np.nanmin(aucs)), number(np.nanmax(aucs))
     spread = f"{lo} in every fold" if lo == hi else f"from {lo} to {hi}"
-    return (f"These are the curves of {shown_model(metrics)[:-1]}. ROC-AUC {_f(metrics['roc_auc']['mean'])} ± "
-            f"{_f(metrics['roc_auc']['std'])} over folds ({spread}); 0.5 is chance, the dashed line. "
+    return (f"These are the curves of {shown_model(metrics)[:-1]}. ROC-AUC {number(metrics['roc_auc']['mean'])} ± "
+            f"{number(metrics['roc_auc']['std'])} over folds ({spread}); 0.5 is chance, the dashed line. "
             "With a handful of participants per fold each curve moves in large steps.")
 
 
 def confusion_sentence(predictions: pd.DataFrame, metrics: dict | None = None) -> str:
     (tn, fp), (fn, tp) = pooled_confusion(predictions)
-    return (f"The calls of {shown_model(metrics)[:-1]}: {tp} of {tp + fn} depressed participants are detected (sensitivity {_f(tp / max(1, tp + fn), 2)}); "
-            f"{tn} of {tn + fp} not depressed are correctly ruled out (specificity {_f(tn / max(1, tn + fp), 2)}). "
+    return (f"The calls of {shown_model(metrics)[:-1]}: {tp} of {tp + fn} depressed participants are detected (sensitivity {number(tp / max(1, tp + fn), 2)}); "
+            f"{tn} of {tn + fp} not depressed are correctly ruled out (specificity {number(tn / max(1, tn + fp), 2)}). "
             "Percentages are of each true class; every participant appears once per repeat.")
 
 
@@ -265,16 +256,16 @@ def threshold_sentence(metrics: dict, predictions: pd.DataFrame) -> str:
     sweep = threshold_sweep(predictions)
     best = sweep.loc[sweep.macro_f1.idxmax()]
     t = chosen_table(metrics).threshold
-    return (f"The scores of {shown_model(metrics)} range from {_f(predictions.score.min(), 3)} to {_f(predictions.score.max(), 3)}. At a threshold of 0.5 "
-            f"the pooled macro-F1 would be {_f(at_half)}, not the reported {_f(metrics['macro_f1']['mean'])}: each fold "
+    return (f"The scores of {shown_model(metrics)} range from {number(predictions.score.min(), 3)} to {number(predictions.score.max(), 3)}. At a threshold of 0.5 "
+            f"the pooled macro-F1 would be {number(at_half)}, not the reported {number(metrics['macro_f1']['mean'])}: each fold "
             f"uses its own threshold ({span_text(t.min(), t.max(), 3, sep=' to ')}), chosen on inner validation, and the reported "
-            f"value is the mean over folds. The best threshold in hindsight ({_f(best.threshold, 3)}, macro-F1 "
-            f"{_f(best.macro_f1)}) was chosen on the test participants themselves, so it is optimistic.")
+            f"value is the mean over folds. The best threshold in hindsight ({number(best.threshold, 3)}, macro-F1 "
+            f"{number(best.macro_f1)}) was chosen on the test participants themselves, so it is optimistic.")
 
 
 def gender_sentence(metrics: dict) -> str:
     g = metrics["per_gender"]
-    parts = [f"{name}: macro-F1 {_f(v['macro_f1'])}, predicted-positive rate {_f(v['predicted_positive_rate'], 2)} "
+    parts = [f"{name}: macro-F1 {number(v['macro_f1'])}, predicted-positive rate {number(v['predicted_positive_rate'], 2)} "
              f"(n = {v['n']})" for name, v in g.items()]
     codes = (" Gender is shown as the corpus codes it (code 0, code 1): the corpus documentation we could read does not "
              "say which code is which, so the researcher names them in the dataset's params file."
@@ -286,8 +277,8 @@ def errors_sentence(errors: pd.DataFrame, metrics: dict | None = None) -> str:
     wrong, right = errors[~errors.correct], errors[errors.correct]
     if wrong.empty:
         return f"Every participant of the first repeat is classified correctly by {shown_model(metrics)[:-1]}."
-    return (f"{len(wrong)} of {len(errors)} participants are misclassified by {shown_model(metrics)[:-1]}. Median valid frames: {_f(wrong.valid_percent.median(), 1)}% "
-            f"for errors against {_f(right.valid_percent.median(), 1)}% for correct predictions; errors clustered at "
+    return (f"{len(wrong)} of {len(errors)} participants are misclassified by {shown_model(metrics)[:-1]}. Median valid frames: {number(wrong.valid_percent.median(), 1)}% "
+            f"for errors against {number(right.valid_percent.median(), 1)}% for correct predictions; errors clustered at "
             "low quality would point at the data rather than the model.")
 
 
@@ -298,8 +289,8 @@ def comparison_sentence(comparison: pd.DataFrame) -> str:
         v = verdict(r.difference, [r.diff_low, r.diff_high])
         what = {"better": "better than the default beyond noise", "worse": "worse than the default beyond noise",
                 "not shown": "within noise of the default"}[v]
-        parts.append(f"{r.name}: {_f(r.difference, sign=True)} (95% CI {_f(r.diff_low, sign=True)} to "
-                     f"{_f(r.diff_high, sign=True)}), {what}")
+        parts.append(f"{r.name}: {number(r.difference, sign=True)} (95% CI {number(r.diff_low, sign=True)} to "
+                     f"{number(r.diff_high, sign=True)}), {what}")
     return (f"Differences in mean macro-F1 to the default over the same outer folds (the mean of the per-fold "
             f"differences, 95% CI by the {CORRECTED_T}) — " + "; ".join(parts) + "."
             if parts else "No variant beside the default.")

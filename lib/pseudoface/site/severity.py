@@ -10,7 +10,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .results import _f, fold_interval, test_fraction, verdict
+from .results import fold_interval, test_fraction, verdict
+from ..learning.intervals import number
 
 REGRESSION_MODELS = {"network": "network", "ridge": "feature model (ridge)", "fused": "fused (network + ridge)",
                      "mean": "training-fold mean", "median": "training-fold median"}
@@ -37,10 +38,10 @@ def regression_table(metrics: dict) -> pd.DataFrame:
         row = {"model": REGRESSION_MODELS[key]}
         for m, name in REGRESSION_METRICS.items():
             mean, sd = (None if v is None else round(v, 2) + 0.0 for v in (s[m]["mean"], s[m]["std"]))  # no "−0.00"
-            row[name] = _f(mean, 2) if mean is None or not math.isfinite(mean) else f"{_f(mean, 2)} ± {_f(sd, 2)}"
+            row[name] = number(mean, 2) if mean is None or not math.isfinite(mean) else f"{number(mean, 2)} ± {number(sd, 2)}"
         d = fold_interval(paired_mae[key]["folds"], frac) if key in paired_mae else None
-        row["MAE − mean predictor (95% CI, corrected t)"] = (f"{_f(d['mean'], 2, sign=True)} ({_f(d['ci95'][0], 2, sign=True)} to "
-                                                f"{_f(d['ci95'][1], 2, sign=True)})" if d else "–")
+        row["MAE − mean predictor (95% CI, corrected t)"] = (f"{number(d['mean'], 2, sign=True)} ({number(d['ci95'][0], 2, sign=True)} to "
+                                                f"{number(d['ci95'][1], 2, sign=True)})" if d else "–")
         row["screen macro-F1 (score ≥ 10)"] = screen.get(key, np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -56,9 +57,9 @@ def regression_sentence(metrics: dict) -> str:
         d = fold_interval(metrics["paired_mae_vs_mean"][key]["folds"], frac)
         word = {"better": "beats", "worse": "does worse than",
                 "not shown": "is not shown to differ from"}[verdict(-d["mean"], [-d["ci95"][1], -d["ci95"][0]])]
-        parts.append(f"the {REGRESSION_MODELS[key]} {word} the mean predictor (MAE {_f(s[key]['mae']['mean'], 2)} against "
-                     f"{_f(s['mean']['mae']['mean'], 2)}; difference {_f(d['mean'], 2, sign=True)}, 95% CI "
-                     f"{_f(d['ci95'][0], 2, sign=True)} to {_f(d['ci95'][1], 2, sign=True)}; CCC {_f(s[key]['ccc']['mean'], 2)})")
+        parts.append(f"the {REGRESSION_MODELS[key]} {word} the mean predictor (MAE {number(s[key]['mae']['mean'], 2)} against "
+                     f"{number(s['mean']['mae']['mean'], 2)}; difference {number(d['mean'], 2, sign=True)}, 95% CI "
+                     f"{number(d['ci95'][0], 2, sign=True)} to {number(d['ci95'][1], 2, sign=True)}; CCC {number(s[key]['ccc']['mean'], 2)})")
     text = "PHQ-8 score (0–24) predicted in the same outer folds: " + "; ".join(parts) + "."
     return text[0].upper() + text[1:] + (" A CCC near 0 means the predictions barely follow the true scores; the "
                                          "mean predictor's CCC is 0 by construction.")
@@ -70,8 +71,8 @@ def regression_residuals_sentence(predictions: pd.DataFrame) -> str:
     residual = p.predicted_score - p.true_score
     slope = float(np.polyfit(p.true_score, residual, 1)[0]) if p.true_score.nunique() > 1 else np.nan
     severe = p.true_score >= 15
-    pulled = (f" Participants with a score of 15 or more are predicted {_f(-residual[severe].mean(), 1)} points too low "
+    pulled = (f" Participants with a score of 15 or more are predicted {number(-residual[severe].mean(), 1)} points too low "
               f"on average (n = {int(severe.sum())})." if severe.any() else "")
-    return (f"Residual (predicted − true) against the true score: slope {_f(slope, 2)} (0 would be no pull; −1 a constant "
-            f"prediction), i.e. scores are pulled towards the mean by {_f(-100 * slope, 0)}% of their distance from it."
+    return (f"Residual (predicted − true) against the true score: slope {number(slope, 2)} (0 would be no pull; −1 a constant "
+            f"prediction), i.e. scores are pulled towards the mean by {number(-100 * slope, 0)}% of their distance from it."
             + pulled)

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from . import captions, results, severity
 from .captions import display_name
 from .downloads import DOWNLOAD_NAMES, DOWNLOADS
-from ..learning.intervals import CORRECTED_T, DIFFERENCE, beyond_note
+from ..learning.intervals import CORRECTED_T, DIFFERENCE, beyond_note, number
 from .report import NOTEBOOKS, provenance_text
 from .sweep_page import sweeps_body
 
@@ -131,14 +131,14 @@ def code_spans(text: str) -> list[str]:
 
 
 def _interval(d: dict) -> str:
-    f = results._f
+    f = number
     return (f"{f(d['mean'], sign=True)} (95% CI {f(d['ci95'][0], sign=True)} to {f(d['ci95'][1], sign=True)}, "
             f"{CORRECTED_T}){beyond_note(d['ci95'], DIFFERENCE)}")
 
 
 def _model_rows(m: dict, screen: dict) -> list[dict]:
     """The models side by side: macro-F1 by the fold estimator, the screening numbers pooled."""
-    f, rows = results._f, []
+    f, rows = number, []
     table = results.headline_table(m, screen or None)
     for i, (key, r) in enumerate(zip(results.headline_keys(m), table.to_dict("records"))):
         sc = screen.get(key)
@@ -163,7 +163,7 @@ def _differences(m: dict) -> list[dict]:
 def _notes(stamp: dict) -> list[str]:
     """The label, a Brier score worse than the prevalence's, what the models use, the sanity run, and
     which estimator each number is."""
-    m, f = stamp["metrics"], results._f
+    m, f = stamp["metrics"], number
     screen = stamp.get("screening") or {}
     notes = [results.label_sentence(m)]
     worse = [f"{results.model_label(m, k, prose=True)} ({f(v['brier'])})" for k, v in screen.items()

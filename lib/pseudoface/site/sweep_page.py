@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from . import captions, results
+from . import captions
+from ..learning.intervals import number
 from .captions import display_name
 from .plots import PLOTLY_CONFIG
 from .result_plots import sweep_figure
@@ -31,7 +32,7 @@ def published_sweeps(root: Path) -> dict[str, tuple[dict, pd.DataFrame]]:
 def sweeps_body(sweeps: dict[str, tuple[dict, pd.DataFrame]]) -> str:
     """One section per published sweep: the figure and the table (each point beside its baselines);
     the markup is ``templates/sweeps.html.j2``."""
-    f = results._f
+    f = number
     sections = []
     for name, (info, table) in sweeps.items():
         keys = [k for k in info.get("keys", []) if k in table.columns]
