@@ -1,6 +1,8 @@
 """The site as a publication, fast: the generated conclusion follows from the paired difference,
 tables read as tables, the key results and navigation say what they should, plotly.js is shared, the
 static pages escape text; the bootstrap intervals metrics.json keeps beside them hold what they should."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -94,6 +96,9 @@ def test_tables_read_as_tables():
     assert "0.512" in html and ">1<" in html and "1.0" not in html  # integers as integers, scores to 3 decimals
     assert "not depressed" in html and "depressed" in html
     assert "level0_row0" not in html  # no index column
+    signed = captions.styled(pd.DataFrame({"difference": [-0.34101, 0.05, np.nan], "seconds": [-3, 4, 5]})).to_html()
+    assert "−0.341" in signed and "0.050" in signed and "−3" in signed and "–" in signed  # minus signs, not hyphens
+    assert not re.search(r">-\d", signed)
 
 
 def _stamp(synthetic=True, fused=True, layout="landmarks", small=False):
