@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -45,7 +46,6 @@ def replace_dir(new: Path, final: Path, aside: Path) -> None:
     """Put the finished folder ``new`` in place of ``final`` in one rename: the previous ``final`` is
     moved to ``aside`` first and removed after, so a reader finds the old folder or the new one whole,
     never half of either."""
-    import shutil
     shutil.rmtree(aside, ignore_errors=True)
     if final.exists():
         os.replace(final, aside)

@@ -17,6 +17,8 @@ import functools
 import numpy as np
 import pandas as pd
 
+from ..learning.intervals import number
+
 BANNER = ("Synthetic data with a planted effect: these numbers show the pipeline works and say nothing "
           "about depression.")
 PLANTED = ("On this synthetic corpus the difference between the classes is the planted effect (the cue the "
@@ -77,19 +79,13 @@ def styled(frame: pd.DataFrame, headers: dict | None = None, decimals: int = 3):
     styles = [{"selector": "th", "props": pad}, {"selector": "td", "props": pad}]
     styles += [{"selector": f"{cell}.col{i}", "props": [("text-align", "left" if c in text else "right")]}
                for i, c in enumerate(t.columns) for cell in ("th", "td")]
-    numbers = [c for c in t.columns if c not in text]
-    return (t.style.hide(axis="index").format(precision=decimals, na_rep="–")
-            .format(_number_cell(decimals), subset=numbers).set_table_styles(styles))
-
-
-def _number_cell(decimals: int):
-    """A table cell's number as the sentences print it: floats to ``decimals``, integers whole, a
-    typographic minus (a hyphen before a number reads as a dash in the tables), '–' when undefined."""
-    def cell(value) -> str:
-        if isinstance(value, (float, np.floating)):
-            return f"{value:.{decimals}f}".replace("-", "−") if np.isfinite(value) else "–"
-        return str(value).replace("-", "−")
-    return cell
+    # numbers as the sentences print them (intervals.number: a typographic minus, a hyphen before a
+    # number reads as a dash), integers whole; text columns as they are
+    def number_cell(value) -> str:
+        return number(value, decimals) if isinstance(value, (float, np.floating)) else str(value).replace("-", "−")
+    numbers = {c: number_cell for c in t.columns if c not in text}
+    return (t.style.hide(axis="index").format(numbers, precision=decimals, na_rep="–")
+            .set_table_styles(styles))
 
 
 class Page:
